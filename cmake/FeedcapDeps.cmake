@@ -1,0 +1,18 @@
+# Every dependency through pkg-config (libhugetlbfs has no .pc: header and library).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(DPDK REQUIRED IMPORTED_TARGET libdpdk)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
+pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
+pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+if(FEEDCAP_BUILD_TESTS)
+	pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)
+endif()
+
+find_path(HUGETLBFS_INCLUDE_DIR hugetlbfs.h REQUIRED)
+find_library(HUGETLBFS_LIBRARY hugetlbfs REQUIRED)
+add_library(feedcap::hugetlbfs UNKNOWN IMPORTED)
+set_target_properties(feedcap::hugetlbfs PROPERTIES
+	IMPORTED_LOCATION ${HUGETLBFS_LIBRARY}
+	INTERFACE_INCLUDE_DIRECTORIES ${HUGETLBFS_INCLUDE_DIR})
