@@ -48,6 +48,10 @@ static const char usage[] =
 	"  --wait-locked        poll once a second until the state is locked: exit 0 when it\n"
 	"                       is, 1 on timeout (an ExecStartPre gate)\n"
 	"  --timeout S          give up --wait-locked after S seconds [60]\n"
+	"  --watch              keep polling: one line per poll (time, state, offset, port\n"
+	"                       state, record flags); with --json one JSON object per line\n"
+	"  --interval S         seconds between polls of --watch and --wait-locked [1]\n"
+	"  --count N            stop --watch after N polls [0: never]\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Output is a table on a terminal, plain \"key value\" lines otherwise.\n"
@@ -60,7 +64,10 @@ struct opts {
 	bool no_ptp;
 	bool json;
 	bool wait_locked;
+	bool watch;
 	double timeout_s;
+	double interval_s;
+	unsigned long count;
 	uint64_t threshold_ns;
 	uint64_t holdover_ns;
 	unsigned domain;
@@ -291,25 +298,56 @@ static int parse_num(const char *opt, const char *s, double min, double max, dou
 	return 0;
 }
 
-/* The TSC model, calibrated over about 50 ms. */
-static void live_tsc(struct timesync_model *m, enum timesync_state st, uint64_t thr)
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+/* A TSC calibrator with a first model (about 50 ms of samples), or NULL. */
+static struct timesync_calib *calib_start(void)
 {
 	struct timesync_calib *c = timesync_calib_create(NULL);
-	struct timespec ms5 = { 0, 5000000 };
-	int i, rc = -EAGAIN;
+	struct timesync_model m;
+	int i;
 
-	memset(m, 0, sizeof(*m));
-	if (c == NULL) {
-		return;
+	for (i = 0; c != NULL && i < 10; i++) {
+		timesync_calib_sample(c, &m);
+		sleep_s(0.005);
 	}
-	for (i = 0; i < 11; i++) {
-		rc = timesync_calib_step(c, st, thr, NULL, m);
-		nanosleep(&ms5, NULL);
+	return c;
+}
+
+/* One line per poll for --watch. */
+static void print_watch(const struct timesync_block *b, bool json)
+{
+	char t[64], f[64];
+
+	fmt_time(b->hdr.published_ns, t, sizeof(t));
+	fmt_flags(b->tsc.rec_flags, f, sizeof(f));
+	if (json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "time", json_object_new_string(t));
+		json_object_object_add(j, "state",
+				       json_object_new_string(timesync_state_name(b->ptp.state)));
+		json_object_object_add(j, "offset_ns", json_object_new_int64(b->ptp.offset_ns));
+		json_object_object_add(
+			j, "port_state",
+			json_object_new_string(timesync_port_state_name(b->ptp.port_state)));
+		json_object_object_add(j, "gm_present", json_object_new_boolean(b->ptp.gm_present));
+		json_object_object_add(j, "flags", json_object_new_string(f));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else {
+		printf("%s state=%s offset_ns=%" PRId64 " port_state=%s gm_present=%s flags=%s\n",
+		       t, timesync_state_name(b->ptp.state), b->ptp.offset_ns,
+		       timesync_port_state_name(b->ptp.port_state),
+		       b->ptp.gm_present ? "yes" : "no", f);
 	}
-	if (rc < 0) {
-		memset(m, 0, sizeof(*m));
-	}
-	timesync_calib_destroy(c);
+	fflush(stdout);
 }
 
 #ifdef TIMESYNC_HAVE_RINGSHM
@@ -353,7 +391,10 @@ int main(int argc, char **argv)
 		O_HOLD,
 		O_JSON,
 		O_WAIT,
-		O_TIMEOUT
+		O_TIMEOUT,
+		O_WATCH,
+		O_INTERVAL,
+		O_COUNT
 	};
 	static const struct option lo[] = {
 		{ "ptp4l-socket", required_argument, NULL, O_SOCK },
@@ -366,15 +407,21 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "wait-locked", no_argument, NULL, O_WAIT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "watch", no_argument, NULL, O_WATCH },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "count", required_argument, NULL, O_COUNT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts op = { .timeout_s = 60,
 			   .threshold_ns = TIMESYNC_DEFAULT_THRESHOLD_NS,
-			   .holdover_ns = TIMESYNC_DEFAULT_HOLDOVER_NS };
+			   .holdover_ns = TIMESYNC_DEFAULT_HOLDOVER_NS,
+			   .interval_s = 1 };
 	struct timesync_ptp *ptp = NULL;
 	struct timesync_block b;
 	struct out o = { 0 };
+	struct timesync_calib *cal = NULL;
+	unsigned long polls = 0;
 	uint64_t deadline;
 	double v;
 	int c, ret = 0;
@@ -423,6 +470,21 @@ int main(int argc, char **argv)
 			}
 			op.timeout_s = v;
 			break;
+		case O_WATCH:
+			op.watch = true;
+			break;
+		case O_INTERVAL:
+			if (parse_num("--interval", optarg, 0.01, 3600, &v) < 0) {
+				return EXIT_USAGE;
+			}
+			op.interval_s = v;
+			break;
+		case O_COUNT:
+			if (parse_num("--count", optarg, 0, 1e12, &v) < 0) {
+				return EXIT_USAGE;
+			}
+			op.count = (unsigned long)v;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -434,6 +496,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "feedcap-timesync: unexpected argument \"%s\"\n%s", argv[optind],
 			usage);
+		return EXIT_USAGE;
+	}
+	if (op.watch && op.wait_locked) {
+		fprintf(stderr, "feedcap-timesync: --watch and --wait-locked exclude each other\n");
 		return EXIT_USAGE;
 	}
 	if (op.ring != NULL && (op.ptp4l_socket != NULL || op.phc != NULL || op.no_ptp)) {
@@ -459,11 +525,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (op.ring == NULL) {
+		cal = calib_start();
+	}
 	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(op.timeout_s * 1e9);
 	for (;;) {
 		if (op.ring != NULL) {
 			if (ring_read(op.ring, &b) < 0) {
-				return 1;
+				ret = 1;
+				break;
 			}
 		} else {
 			struct timesync_ptp_status st;
@@ -480,22 +550,31 @@ int main(int argc, char **argv)
 			timesync_block_init(&b, op.threshold_ns, op.holdover_ns);
 			timesync_block_set_ptp(&b, &st);
 			b.hdr.published_ns = now_ns(CLOCK_REALTIME);
-			if (!op.wait_locked || st.state == TIMESYNC_LOCKED) {
-				live_tsc(&b.tsc, st.state, op.threshold_ns);
+			if (cal != NULL && timesync_calib_step(cal, st.state, op.threshold_ns, NULL,
+							       &b.tsc) == 0) {
 				b.hdr.rec_flags = b.tsc.rec_flags;
 			}
 		}
-		if (!op.wait_locked || b.ptp.state == TIMESYNC_LOCKED) {
+		polls++;
+		if (op.watch) {
+			print_watch(&b, op.json);
+			if (op.count != 0 && polls >= op.count) {
+				break;
+			}
+		} else if (!op.wait_locked || b.ptp.state == TIMESYNC_LOCKED) {
 			break;
-		}
-		if (now_ns(CLOCK_MONOTONIC) >= deadline) {
+		} else if (now_ns(CLOCK_MONOTONIC) >= deadline) {
 			ret = 1;
 			break;
 		}
-		sleep(1);
+		sleep_s(op.interval_s);
 	}
+	timesync_calib_destroy(cal);
 	if (ptp != NULL) {
 		timesync_ptp_close(ptp);
+	}
+	if (op.watch || (ret != 0 && !op.wait_locked)) {
+		return ret;
 	}
 	o.j = json_object_new_object();
 	if (op.ring != NULL) {
