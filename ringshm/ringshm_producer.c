@@ -297,6 +297,13 @@ static int pick_hugetlbfs(uint64_t capacity, uint32_t nchunks, char *dir, size_t
 			if ((pass == 0) != (sz == (long)RINGSHM_CTL_ALIGN)) {
 				continue;
 			}
+			if (capacity % (uint64_t)sz) {
+				best = rs_error(
+					err, -EINVAL,
+					"a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
+					(unsigned long long)capacity, sz >> 10);
+				continue;
+			}
 			mnt = hugetlbfs_find_path_for_size(sz);
 			if (!mnt) {
 				continue;
@@ -317,8 +324,9 @@ static int pick_hugetlbfs(uint64_t capacity, uint32_t nchunks, char *dir, size_t
 		}
 	}
 	if (best == -ENOENT) {
-		rs_error(err, -ENOENT,
-			 "no hugetlbfs mount found (mount -t hugetlbfs nodev /dev/hugepages)");
+		best = rs_error(
+			err, -ENOENT,
+			"no hugetlbfs mount found (mount -t hugetlbfs nodev /dev/hugepages)");
 	}
 	return best;
 }
@@ -716,6 +724,13 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 		if (statfs(d, &sfs) == 0 &&
 		    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
 			page = sfs.f_bsize;
+			if (p.capacity % (uint64_t)page) {
+				rc = rs_error(
+					err, -EINVAL,
+					"%s: a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
+					target, (unsigned long long)p.capacity, page >> 10);
+				goto out_fail;
+			}
 		}
 	}
 	rc = create_new(r, target, &p, gid, (uint64_t)page, err);
