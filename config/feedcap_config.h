@@ -149,7 +149,9 @@ struct fcc_capture {
 	char ptp_socket[FCC_PATH_MAX];	/* ptp4l management socket; "" = do not ask ptp4l */
 	uint32_t mbufs;			/* mbuf pool size per port */
 	uint64_t stats_interval_ns;
-	bool strict; /* refuse to start when a host check fails */
+	bool strict;	      /* refuse to start when a host check fails */
+	unsigned line;	      /* line of the [capture] header (0: none in the file) */
+	unsigned groups_line; /* line of the groups key (0: default or command line) */
 };
 
 enum fcc_format { FCC_FORMAT_PCAP = 0, FCC_FORMAT_PCAPNG = 1 };
@@ -162,12 +164,14 @@ struct fcc_job {
 	char ring[FCC_NAME_MAX]; /* "" in the file = the only ring */
 	unsigned ring_line;
 	char filter[FCC_TEXT_MAX]; /* libpcap expression; "" = every frame */
+	unsigned filter_line;	   /* so feedcap-dump can point at a bad expression */
 	enum fcc_format format;
 	enum fcc_compression compression;
 	int compression_level;	      /* zstd level */
 	unsigned zstd_threads;	      /* 0 = compress in the reader thread */
 	char directory[FCC_PATH_MAX]; /* archive directory */
-	char file_name[FCC_PATH_MAX]; /* strftime pattern, relative to directory */
+	char file_name[FCC_PATH_MAX]; /* strftime pattern in directory, WITHOUT extension:
+				       * feedcap-dump adds .pcap or .pcapng, then .zst */
 	uint64_t rotate_size;	      /* bytes; 0 = no size rotation (-C) */
 	uint64_t rotate_interval_ns;  /* 0 = no time rotation (-G) */
 	unsigned retention_files;     /* keep at most N files; 0 = all (-W) */
@@ -296,6 +300,7 @@ struct fcc_key {
 	int64_t min, max;	   /* INT, SIZE (bytes), DURATION (ns); max 0 = no limit */
 	const char *const *values; /* ENUM: NULL-terminated list of the accepted words */
 	const char *help;	   /* one or two sentences */
+	bool required;		   /* must be set: no usable default */
 };
 
 /**
