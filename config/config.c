@@ -440,11 +440,14 @@ struct parse_state {
 static void open_section(struct parse_state *st, char *header, unsigned line)
 {
 	const char *name;
-	int sec = split_section(header, &name);
+	char orig[FCC_TEXT_MAX];
+	int sec;
 	struct fcc_config *cfg = st->cfg;
 	unsigned idx = 0;
 	int rc;
 
+	snprintf(orig, sizeof(orig), "%s", header);
+	sec = split_section(header, &name);
 	st->in_section = true;
 	st->skip = true;
 	st->nsections++;
@@ -454,7 +457,7 @@ static void open_section(struct parse_state *st, char *header, unsigned line)
 		fcc_err_set(
 			st->err, st->file, line, "",
 			"unknown section [%s] (sections: [ring NAME], [port NAME], [capture], [job NAME])",
-			header);
+			orig);
 		return;
 	}
 	if (sec == SEC_CAPTURE) {

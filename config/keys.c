@@ -976,6 +976,9 @@ static int resolve_ring(struct fcc_config *cfg, char *ring, unsigned line, unsig
 	unsigned i;
 
 	if (!ring[0]) {
+		if (cfg->nrings != 1 && !need) {
+			return 0; /* nothing refers to a ring here */
+		}
 		if (cfg->nrings == 1) {
 			snprintf(ring, FCC_NAME_MAX, "%s", cfg->rings[0].name);
 			return 0;
@@ -1056,7 +1059,7 @@ int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
 
 	/* The capture section: only checked in full when the capture is what is being run. */
 	if (resolve_ring(cfg, cfg->capture.ring, cfg->capture.ring_line, cfg->capture.line,
-			 "capture.ring", capture, err) < 0) {
+			 "capture.ring", capture || cfg->capture.line, err) < 0) {
 		return -EINVAL;
 	}
 	if (cfg->capture.poller_core == cfg->capture.control_core) {
