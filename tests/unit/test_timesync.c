@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -1068,4 +1069,21 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1);
 		cr_assert_eq(run_cli(bad, out, sizeof(out)), 2);
 	}
+}
+
+/* ------------------------------------------------------------------ PHC reader */
+
+Test(phc, not_a_ptp_device_and_bad_sample_counts)
+{
+	struct timesync_bracket b;
+	int fd = open("/dev/null", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	/* No PHC can be emulated on this kernel: what can be checked is that a descriptor that
+	 * is not one is refused cleanly, and the sample bounds. */
+	cr_assert_eq(timesync_phc_read(fd, 5, &b), -EOPNOTSUPP);
+	cr_assert_eq(timesync_phc_read(fd, 0, &b), -EINVAL);
+	cr_assert_eq(timesync_phc_read(fd, 26, &b), -EINVAL);
+	close(fd);
+	cr_assert_eq(timesync_phc_read(-1, 5, &b), -EBADF);
 }
