@@ -130,8 +130,9 @@ int timesync_block_read(const struct ringshm_reader *rd, struct timesync_block *
 	if (n == 0) {
 		if (err != NULL) {
 			err->code = -ENODATA;
-			snprintf(err->msg, sizeof(err->msg),
-				 "clock block: never published (is the capture running with timesync?)");
+			snprintf(
+				err->msg, sizeof(err->msg),
+				"clock block: never published (is the capture running with timesync?)");
 		}
 		return -ENODATA;
 	}

@@ -1013,6 +1013,7 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 	r = ring_make();
 	block_sample(&b);
 	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	ringshm_heartbeat(r);
 	{
 		const char *argv[] = { cli, "--ring", ring_path, "--json", NULL };
 
@@ -1053,14 +1054,25 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 	}
 	b.ptp.state = TIMESYNC_LOCKED;
 	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	ringshm_heartbeat(r);
 	{
 		const char *argv[] = { cli,	    "--ring", ring_path, "--wait-locked",
 				       "--timeout", "2",      NULL };
 
 		cr_assert_eq(run_cli(argv, out, sizeof(out)), 0);
 		cr_assert_not_null(strstr(out, "\nstate locked\n"), "%s", out);
+		cr_assert_not_null(strstr(out, "\ncapture_alive yes\n"), "%s", out);
 	}
 	ringshm_close(r);
+	/* The capture stopped: its last state says locked, but that is not current. */
+	{
+		const char *argv[] = { cli,	    "--ring", ring_path,    "--wait-locked",
+				       "--timeout", "0.3",    "--interval", "0.1",
+				       NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1, "%s", out);
+		cr_assert_not_null(strstr(out, "\ncapture_alive no"), "%s", out);
+	}
 	/* A ring that does not exist: exit 1 with a message; bad usage: 2. */
 	{
 		const char *argv[] = { cli, "--ring", "/dev/shm/tstest-none-here", NULL };
