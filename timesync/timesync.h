@@ -204,6 +204,8 @@ struct timesync_fit_params {
 	uint64_t slew_ns;	  /* time over which an offset is slewed out: 2 s */
 	uint64_t step_ns;	  /* offset above which the model steps instead: 1 ms */
 	uint64_t stepped_hold_ns; /* models say STEPPED this long after a step: 2 s */
+	uint64_t horizon_ns;	  /* err_ns also covers the rate's uncertainty this long after
+				   * the model is computed (the update interval): 1 s */
 	uint16_t source;	  /* RINGSHM_F_TS_SRC_* stored in the models */
 	bool clamp_past;	  /* set TIMESYNC_MODEL_F_CLAMP_PAST in the models (TSC) */
 };

@@ -284,6 +284,10 @@ Test(calib, needs_a_span_before_the_first_model)
 	w_advance(&w, 10000000);
 	cr_assert_eq(timesync_calib_sample(c, &m), 0);
 	cr_assert(timesync_model_valid(&m));
+	/* A rate fitted over 11 ms is uncertain by ppm: microseconds over the next second, and
+	 * the model must say so (no SYNC flag from it yet). */
+	cr_assert_gt(m.err_ns, 1000u, "err_ns %u for a 11 ms fit", m.err_ns);
+	cr_assert_eq(timesync_record_flags(TIMESYNC_LOCKED, m.err_ns, 1000, false), 0);
 	cr_assert(m.flags & TIMESYNC_MODEL_F_CLAMP_PAST);
 	cr_assert_eq(m.source, RINGSHM_F_TS_SRC_TSC);
 	timesync_calib_destroy(c);
@@ -308,6 +312,7 @@ Test(calib, rate_error_is_tiny_with_a_non_round_frequency)
 	err = w_error(&w, &m);
 	cr_assert_lt(llabs(err), 100, "error %lld ns", (long long)err);
 	cr_assert_lt(m.err_ns, 1000u);
+	cr_assert_gt(m.err_ns, 0u);
 	cr_assert_eq(info.steps, 0u);
 	timesync_calib_destroy(c);
 }
