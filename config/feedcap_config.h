@@ -116,7 +116,7 @@ struct fcc_port {
 	unsigned line;
 };
 
-/* One multicast group to join: GROUP[:PORT][@SOURCE] (IPv6 with a port: [GROUP]:PORT). */
+/* One multicast group to join: [SOURCE@]GROUP[:PORT] (IPv6 with a port: [GROUP]:PORT). */
 struct fcc_group {
 	int family;	    /* AF_INET or AF_INET6 */
 	uint8_t addr[16];   /* network byte order; IPv4 in the first 4 bytes */
@@ -288,7 +288,7 @@ enum fcc_type {
 	FCC_TYPE_BOOL,	   /* yes/no, true/false, on/off, 1/0 */
 	FCC_TYPE_ENUM,	   /* one of the listed words */
 	FCC_TYPE_INT,	   /* a decimal integer */
-	FCC_TYPE_GROUPS,   /* multicast GROUP[:PORT][@SOURCE], comma or space separated */
+	FCC_TYPE_GROUPS,   /* multicast [SOURCE@]GROUP[:PORT], comma or space separated */
 	FCC_TYPE_CPUS,	   /* a CPU list: 0,2-5,8 */
 };
 

@@ -215,7 +215,7 @@ Test(config_types, groups_good)
 	cr_assert_arr_eq(g.addr, want, 16);
 	cr_assert_eq(g.port, 0);
 
-	cr_assert_eq(fcc_parse_group("[ff3e::8000:1]:31000@[2001:db8::5]", &g, why, sizeof(why)), 0,
+	cr_assert_eq(fcc_parse_group("2001:db8::5@[ff3e::8000:1]:31000", &g, why, sizeof(why)), 0,
 		     "%s", why);
 	cr_assert_eq(g.family, AF_INET6);
 	cr_assert_eq(g.port, 31000);
@@ -223,7 +223,7 @@ Test(config_types, groups_good)
 	inet_pton(AF_INET6, "2001:db8::5", want);
 	cr_assert_arr_eq(g.source, want, 16);
 
-	cr_assert_eq(fcc_parse_group("232.1.1.1:31001@10.1.2.3", &g, why, sizeof(why)), 0, "%s",
+	cr_assert_eq(fcc_parse_group("10.1.2.3@232.1.1.1:31001", &g, why, sizeof(why)), 0, "%s",
 		     why);
 	cr_assert(g.has_source);
 	inet_pton(AF_INET, "10.1.2.3", want);
@@ -244,8 +244,8 @@ Test(config_types, groups_bad)
 		{ "[ff15::1]x", "[ff3e::1]:30001" },
 		{ "[ff15::1", "[ff3e::1]:30001" },
 		{ "ff15::zz", "not an IPv6 address" },
-		{ "239.1.1.1@239.2.2.2", "is a multicast address" },
-		{ "239.1.1.1@ff::1", "not an IPv4 address" },
+		{ "239.2.2.2@239.1.1.1", "is a multicast address" },
+		{ "ff::1@239.1.1.1", "not an IPv4 address" },
 		{ "host.example", "not an IPv4 address" },
 	};
 	struct fcc_group g;
@@ -852,10 +852,10 @@ Test(config_validate, capture_needs)
 
 	err = load_bad("[ring a]\n[capture]\npoller_core = 0\n");
 	cr_assert(strstr(err.msg, "both 0"), "%s", fmt(&err));
-	err = load_bad("[ring a]\n[capture]\ngroups = 232.1.1.1@10.0.0.1\n");
+	err = load_bad("[ring a]\n[capture]\ngroups = 10.0.0.1@232.1.1.1\n");
 	cr_assert_eq(err.line, 3);
 	cr_assert(strstr(err.msg, "igmp_version = 3"), "%s", fmt(&err));
-	fcc_free(load_ok("[ring a]\n[capture]\nigmp_version = 3\ngroups = 232.1.1.1@10.0.0.1\n"));
+	fcc_free(load_ok("[ring a]\n[capture]\nigmp_version = 3\ngroups = 10.0.0.1@232.1.1.1\n"));
 	err = load_bad("[ring a]\n[port x]\ndevice = net_null0\n[port y]\ndevice = net_null0\n");
 	cr_assert(strstr(err.msg, "same device"), "%s", fmt(&err));
 	err = load_bad("[ring a]\n[port x]\n");
