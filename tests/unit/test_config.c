@@ -1049,3 +1049,49 @@ Test(config_example, documents_defaults)
 			  k[i].name);
 	}
 }
+
+/* feedcap.conf(5) documents every key of the table in its section, and nothing else. */
+Test(config_example, man_page_lists_every_key)
+{
+	static char path[PATH_MAX];
+	const char *src = getenv("FEEDCAP_SRC");
+	char line[1024], section[32] = "";
+	size_t n, i;
+	const struct fcc_key *k = fcc_keys(&n);
+	bool listed[FCC_MAX_KEYS] = { false };
+	unsigned tags = 0;
+	FILE *f;
+
+	cr_assert_not_null(src);
+	snprintf(path, sizeof(path), "%s/docs/man/feedcap.conf.5", src);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (!strncmp(line, ".SH", 3)) {
+			section[0] = '\0';
+			sscanf(line, ".SH \"[%31[a-z]", section);
+			continue;
+		}
+		if (!section[0] || sscanf(line, "\\fB%63[a-z_]\\fR = ", name) != 1) {
+			continue;
+		}
+		tags++;
+		for (i = 0; i < n; i++) {
+			if (!strcmp(k[i].section, section) && !strcmp(k[i].name, name)) {
+				break;
+			}
+		}
+		cr_assert_lt(i, n, "feedcap.conf.5 documents %s.%s, which is not in the table",
+			     section, name);
+		cr_assert_not(listed[i], "%s.%s is documented twice", section, name);
+		listed[i] = true;
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		cr_assert(listed[i], "%s.%s is not documented in feedcap.conf.5", k[i].section,
+			  k[i].name);
+	}
+	cr_assert_eq(tags, n);
+}
