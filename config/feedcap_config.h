@@ -272,6 +272,15 @@ const struct fcc_port *fcc_port_find(const struct fcc_config *cfg, const char *n
  */
 int fcc_format_error(const struct fcc_error *err, char *buf, size_t len);
 
+/**
+ * fcc_check - what --check-config does, in one call: load @path (NULL = FCC_DEFAULT_PATH),
+ * fcc_validate() it with @flags, and when @job is not NULL check that [job JOB] exists.
+ * @msg: set to what to print: the formatted first error (for stderr), or on success
+ *       "FILE: OK (R rings, P ports, J jobs)" (for stdout).
+ * @return 0 when valid, else FCC_EXIT_CONFIG (2) -- use it as the exit status.
+ */
+int fcc_check(const char *path, unsigned flags, const char *job, char *msg, size_t len);
+
 /** fcc_cpuset_has - whether cpu is in set (false when out of range). */
 bool fcc_cpuset_has(const struct fcc_cpuset *set, int cpu);
 /** fcc_cpuset_count - how many CPUs are in set. */

@@ -1095,3 +1095,23 @@ Test(config_example, man_page_lists_every_key)
 	}
 	cr_assert_eq(tags, n);
 }
+
+Test(config_api, check)
+{
+	char msg[FCC_ERROR_MAX], path[] = "/tmp/fcc_checkXXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "[ring md]\n[job a]\n[port p]\ndevice = net_null0\n";
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cr_assert_eq(fcc_check(path, FCC_VALIDATE_CAPTURE, "a", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert(strstr(msg, ": OK (1 ring, 1 port, 1 job)"), "%s", msg);
+	cr_assert_eq(fcc_check(path, 0, "b", msg, sizeof(msg)), FCC_EXIT_CONFIG);
+	cr_assert(strstr(msg, "no [job b] in the config (jobs defined: a)"), "%s", msg);
+	cr_assert_eq(fcc_check(example_path(), FCC_VALIDATE_CAPTURE, "archive", msg, sizeof(msg)),
+		     0, "%s", msg);
+	unlink(path);
+	cr_assert_eq(fcc_check(path, 0, NULL, msg, sizeof(msg)), FCC_EXIT_CONFIG);
+	cr_assert(strstr(msg, "cannot open: No such file or directory"), "%s", msg);
+}
