@@ -24,7 +24,14 @@
  * config/feedcap.conf.example and feedcap.conf(5) document the same table.  Unknown sections,
  * unknown keys, duplicate keys and duplicate section names are errors, never ignored.
  *
- * Usage (feedcap-capture --check-config, feedcap-dump --job NAME):
+ * --check-config in one call (prints nothing itself):
+ *
+ *	char msg[FCC_ERROR_MAX];
+ *	int rc = fcc_check(config_path, FCC_VALIDATE_CAPTURE, NULL, msg, sizeof(msg));
+ *	fprintf(rc ? stderr : stdout, "%s\n", msg);
+ *	return rc;                                              // 0, or 2 (FCC_EXIT_CONFIG)
+ *
+ * Running from the file (feedcap-capture -c FILE, feedcap-dump --job NAME):
  *
  *	struct fcc_error err;
  *	struct fcc_config *cfg = fcc_load(path, &err);
@@ -34,8 +41,10 @@
  *		fprintf(stderr, "feedcap-dump: %s\n", msg);
  *		return FCC_EXIT_CONFIG;                         // 2
  *	}
- *	// command-line options override the file, validated by the same table:
+ *	// command-line options override the file, validated by the same table, then the
+ *	// checks across sections run again:
  *	if (fcc_set(cfg, "capture", "snaplen", optarg, &err) < 0) ...
+ *	if (fcc_validate(cfg, FCC_VALIDATE_CAPTURE, &err) < 0) ...   // capture only
  *	const struct fcc_job *job = fcc_job_find(cfg, "archive", &err);
  *	const struct fcc_ring *ring = fcc_ring_find(cfg, job->ring, &err);
  *	...
