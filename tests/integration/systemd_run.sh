@@ -15,7 +15,8 @@ need_tools systemd-run systemctl capinfos systemd-sysusers
 input=$FEEDCAP_SRC/tests/data/marketdata.pcap
 [[ -f $input ]] || skip "$input is missing"
 
-make_tmpdir tmp sdrun
+# Not under /tmp or /var/tmp: the units have PrivateTmp=yes and would not see the files.
+TMPDIR=/run make_tmpdir tmp sdrun
 chmod 0755 "$tmp"
 tag=fcsd$$
 capunit=feedcap-capture-$tag
