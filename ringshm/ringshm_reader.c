@@ -439,11 +439,16 @@ struct ringshm_reader *ringshm_reader_open(const char *name_or_path, struct ring
 		errno = -rc;
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang the reader; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = open_error(path, errno, err);
 		errno = -rc;
 		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = rs_error(err, -EPROTO, "%s: not a ring: not a regular file", path);
+		goto out_close;
 	}
 	for (int tries = 0;; tries++) {
 		ssize_t n;
