@@ -75,6 +75,7 @@ struct outfile {
 	uint64_t period; /* -G: start of the period this file covers (ns) */
 	uint64_t lost;	 /* records lost to overrun while this file was open */
 	uint64_t accepted;
+	uint64_t in_at_check; /* -C with zstd: container bytes at the last size flush */
 };
 
 struct dump {
@@ -97,6 +98,7 @@ struct dump {
 	uint64_t bytes_out;	/* bytes written to closed files */
 	uint64_t files;
 	uint64_t write_errors;
+	uint64_t markers; /* LOSS, CLOCK, EPOCH records read */
 
 	/* sequence bookkeeping for resuming after a write error */
 	bool have_seen;
@@ -430,7 +432,7 @@ static void print_stats(struct dump *d, FILE *f)
 	if (d->write_errors) {
 		fprintf(f, ", %" PRIu64 " write errors", d->write_errors);
 	}
-	fprintf(f, ", %" PRIu64 " files\n", d->files);
+	fprintf(f, ", %" PRIu64 " markers, %" PRIu64 " files\n", d->markers, d->files);
 	fflush(f);
 }
 
@@ -869,6 +871,11 @@ static void progress(struct dump *d, bool final)
 	fflush(stdout);
 }
 
+static uint64_t rot_check_step(uint64_t size)
+{
+	return size / 8 > 128 * 1024 ? size / 8 : 128 * 1024;
+}
+
 static int run(struct dump *d)
 {
 	const uint64_t start = now_ns(CLOCK_MONOTONIC);
@@ -948,6 +955,11 @@ static int run(struct dump *d)
 		}
 		have_rec = false;
 		if (rec.type != RINGSHM_REC_FRAME) {
+			if (!d->have_seen || rec.seq > d->max_seq_seen) {
+				d->have_seen = true;
+				d->max_seq_seen = rec.seq;
+				d->markers++;
+			}
 			marker_comment(d, &rec, d->frame);
 			continue;
 		}
@@ -1002,7 +1014,22 @@ static int run(struct dump *d)
 			struct fcr_writer_stats st;
 
 			fcr_writer_stats(d->out.w, &st);
-			if (st.bytes_out >= d->o.rot_size) {
+			/*
+			 * Plain: the file will be exactly the container bytes.  zstd: what the
+			 * compressor emitted, which lags what it was given by up to its window;
+			 * flushing every eighth of SIZE of input keeps a file within about an
+			 * eighth of SIZE over (flushes cost little: blocks end there anyway).
+			 */
+			if (d->o.wo.zstd_level &&
+			    st.bytes_in - d->out.in_at_check >= rot_check_step(d->o.rot_size)) {
+				d->out.in_at_check = st.bytes_in;
+				rc = fcr_writer_flush(d->out.w, &err);
+				if (rc < 0) {
+					goto write_error;
+				}
+				fcr_writer_stats(d->out.w, &st);
+			}
+			if ((d->o.wo.zstd_level ? st.bytes_out : st.bytes_in) >= d->o.rot_size) {
 				rc = close_file(d, &err);
 				if (rc < 0) {
 					goto write_error;

@@ -37,16 +37,21 @@ fail() {
 	exit 1
 }
 
+# Whether a file starts with the zstd frame magic.
+is_zstd() {
+	[[ $(head -c4 "$1" | od -An -tx1 | tr -d ' ') == 28b52ffd ]]
+}
+
 # Frames of a capture file as text (timestamps in ns and every byte), compressed or not.
 frames_of() {
 	local f=$1
 	if [[ $f == *.part ]]; then
 		# A killed writer's file: tshark reads up to the last flush (zstd -d stops early).
-		tshark -r "$f" -F nsecpcap -w - 2>/dev/null | tcpdump -nn -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
-	elif [[ $f == *.zst ]]; then
-		zstd -dc "$f" | tcpdump -nn -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
+		tshark -r "$f" -F nsecpcap -w - 2>/dev/null | tcpdump -nn -S -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
+	elif is_zstd "$f"; then
+		zstd -dc "$f" | tcpdump -nn -S -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
 	else
-		tcpdump -nn -r "$f" --time-stamp-precision=nano -tt -xx 2>/dev/null
+		tcpdump -nn -S -r "$f" --time-stamp-precision=nano -tt -xx 2>/dev/null
 	fi
 }
 

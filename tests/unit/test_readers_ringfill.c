@@ -464,8 +464,9 @@ static int cmd_fill(int argc, char **argv)
 		ringshm_heartbeat(r);
 		sleep_ms(100);
 	}
+	/* Sequence numbers start at 1 (0 means "none"): next_seq - 1 records in a new ring. */
 	printf("frames %" PRIu64 " records %" PRIu64 "\n", produced,
-	       __atomic_load_n(&ringshm_ctl(r)->next_seq, __ATOMIC_RELAXED));
+	       __atomic_load_n(&ringshm_ctl(r)->next_seq, __ATOMIC_RELAXED) - 1);
 	fflush(stdout);
 	ringshm_close(r);
 	for (i = 0; i < nf; i++) {
