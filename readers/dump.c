@@ -607,7 +607,6 @@ static int close_file(struct dump *d, struct fcr_error *err)
 	struct fcr_writer_stats st;
 	struct fcr_index_ent ent;
 	struct fcr_error cerr = { 0 };
-	uint64_t tag;
 	uint32_t i;
 	int rc, ret = 0;
 
@@ -629,11 +628,11 @@ static int close_file(struct dump *d, struct fcr_error *err)
 		}
 		fcr_writer_set_isb(f->w, i, &isb);
 	}
-	if (fcr_writer_durable_tag(f->w, &tag)) {
-		d->have_durable = true;
-		d->durable_seq = tag;
-	}
 	rc = fcr_writer_finish(f->w, &st, &cerr);
+	if (st.durable) {
+		d->have_durable = true;
+		d->durable_seq = st.durable_tag;
+	}
 	f->w = NULL;
 	f->open = false;
 	if (rc < 0) {
@@ -646,10 +645,18 @@ static int close_file(struct dump *d, struct fcr_error *err)
 	d->written += st.frames;
 	d->cbytes_closed += st.bytes_in;
 	d->bytes_out += st.bytes_out;
-	d->files++;
 	if (d->to_stdout) {
+		d->files++;
 		return ret;
 	}
+	if (rc < 0 && st.frames == 0) {
+		/* A write error before any frame: no archive worth keeping (nor listing). */
+		close(f->fd);
+		f->fd = -1;
+		unlink(f->part);
+		return ret;
+	}
+	d->files++;
 	if (fsync(f->fd) != 0 && ret == 0) {
 		ret = -errno;
 		err->code = ret;
