@@ -32,13 +32,13 @@
 
 #include "fcreader.h"
 
-#define ZSTD_MAGIC	    0xFD2FB528u
-#define ZSTD_SKIP_MAGIC	    0x184D2A50u /* low 4 bits free */
-#define PCAP_MAGIC_US	    0xa1b2c3d4u
-#define PCAP_MAGIC_NS	    0xa1b23c4du
-#define PCAP_FILE_HDR_LEN   24
-#define PCAP_REC_HDR_LEN    16
-#define PCAP_SANE_MAX_CAP   (256u << 10)
+#define ZSTD_MAGIC	  0xFD2FB528u
+#define ZSTD_SKIP_MAGIC	  0x184D2A50u /* low 4 bits free */
+#define PCAP_MAGIC_US	  0xa1b2c3d4u
+#define PCAP_MAGIC_NS	  0xa1b23c4du
+#define PCAP_FILE_HDR_LEN 24
+#define PCAP_REC_HDR_LEN  16
+#define PCAP_SANE_MAX_CAP (256u << 10)
 
 /* The byte source under libpcap's FILE*. */
 struct zsrc {
@@ -48,10 +48,10 @@ struct zsrc {
 	uint8_t *ibuf;
 	size_t icap;
 	ZSTD_inBuffer in;
-	uint64_t cbase;	      /* file offset of ibuf[0] */
-	uint64_t uoff;	      /* bytes handed to libpcap */
-	uint32_t frame;	      /* index of the zstd frame being decoded (or next one) */
-	bool in_frame;	      /* inside a frame that has not ended yet */
+	uint64_t cbase; /* file offset of ibuf[0] */
+	uint64_t uoff;	/* bytes handed to libpcap */
+	uint32_t frame; /* index of the zstd frame being decoded (or next one) */
+	bool in_frame;	/* inside a frame that has not ended yet */
 	bool eof;
 	bool truncated_frame; /* the file ended inside a frame */
 	size_t zerr;	      /* a ZSTD error result, or 0 */
@@ -260,8 +260,8 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	uint32_t snaplen;
 	int rc = -ENOTSUP;
 
-	if (!z->compressed || z->zerr || z->eof || fstat(z->fd, &st) < 0 ||
-	    !S_ISREG(st.st_mode) || st.st_size < 8) {
+	if (!z->compressed || z->zerr || fstat(z->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < 8) {
 		return -ENOTSUP;
 	}
 
@@ -321,8 +321,12 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 			hi = mid;
 		}
 	}
-	if (lo == 0 || fr[lo].off <= coff_now(z) || a->returned > 0) {
-		goto out; /* nothing to skip, or the stream is already past it */
+	if (lo == 0 || a->records > 0) {
+		/*
+		 * Nothing to skip, or records were read already: libpcap has consumed only the
+		 * file header as long as no record was read, and frame lo >= 1 starts after it.
+		 */
+		goto out;
 	}
 	/*
 	 * libpcap has read the file header and keeps no other state between pcap records, so the
@@ -339,6 +343,8 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	z->cbase = fr[lo].off;
 	z->frame = (uint32_t)lo;
 	z->in_frame = false;
+	z->eof = false;
+	z->truncated_frame = false;
 	a->seeked = true;
 	rc = 0;
 out:
@@ -450,6 +456,13 @@ struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err)
 				"%s: zstd: %s at compressed byte offset %" PRIu64
 				": no record could be read",
 				path, ZSTD_getErrorName(a->z.zerr), a->z.zerr_coff);
+		} else if (a->z.truncated_frame) {
+			set_err(err, -e,
+				"%s: truncated zstd stream: the file ends inside zstd frame %" PRIu32
+				" at compressed byte offset %" PRIu64
+				" before a pcap header could be decompressed (zstd decodes whole "
+				"blocks of up to 128 KiB): no record could be read",
+				path, a->z.frame, coff_now(&a->z));
 		} else {
 			set_err(err, -e, "%s: not a readable pcap or pcapng file%s: libpcap: %s",
 				path, a->z.compressed ? " inside the zstd stream" : "", perr);
@@ -499,7 +512,8 @@ int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt)
 	while (!a->done) {
 		r = pcap_next_ex(a->pc, &h, &d);
 		if (r == 1) {
-			uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+			uint64_t ts =
+				(uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
 
 			a->records++;
 			a->good_uoff = (uint64_t)ftello(a->fp);
@@ -524,7 +538,8 @@ int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt)
 			snprintf(what, sizeof(what), "zstd: %s", ZSTD_getErrorName(a->z.zerr));
 			rc = -EIO;
 		} else if (a->z.truncated_frame) {
-			snprintf(what, sizeof(what), "the file ends inside a zstd frame (truncated)");
+			snprintf(what, sizeof(what),
+				 "the file ends inside a zstd frame (truncated)");
 		} else if (r == PCAP_ERROR) {
 			snprintf(what, sizeof(what), "libpcap: %s", pcap_geterr(a->pc));
 		} else {
@@ -698,7 +713,8 @@ static bool set_advance(struct fcr_archive_set *s, unsigned int i)
 }
 
 struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
-					     uint64_t from_ns, uint64_t to_ns, struct fcr_error *err)
+					     uint64_t from_ns, uint64_t to_ns,
+					     struct fcr_error *err)
 {
 	struct fcr_archive_set *s = calloc(1, sizeof(*s));
 	unsigned int cap = n ? n : 1;
@@ -731,7 +747,8 @@ struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned 
 			s->linktype = fcr_archive_linktype(a);
 		} else if (fcr_archive_linktype(a) != s->linktype) {
 			e = EINVAL;
-			set_err(err, -e, "%s: link type %s differs from %s's %s: read them separately",
+			set_err(err, -e,
+				"%s: link type %s differs from %s's %s: read them separately",
 				paths[i], pcap_datalink_val_to_name(fcr_archive_linktype(a)),
 				paths[0], pcap_datalink_val_to_name(s->linktype));
 			goto fail;

@@ -28,8 +28,8 @@
 
 #define PROG "feedcap-replay"
 
-#define EXIT_USAGE	    2
-#define RING_BURST	    32
+#define EXIT_USAGE	  2
+#define RING_BURST	  32
 #define DEFAULT_RING_SIZE (UINT64_C(64) << 20)
 
 static const char usage_text[] =
@@ -195,8 +195,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->narchives == 0) {
 		if (i < argc) {
-			usage_error("%s: no such archive (ARCHIVE arguments come before the filter)",
-				    argv[i]);
+			usage_error(
+				"%s: no such archive (ARCHIVE arguments come before the filter)",
+				argv[i]);
 		}
 		usage_error("no ARCHIVE given");
 	}
@@ -245,13 +246,15 @@ static int out_open(struct output *out, const struct opts *o, int linktype, uint
 	if (o->ring) {
 		struct ringshm_params p = {
 			.capacity = o->ring_size,
-			.backing = strchr(o->ring, '/') ? RINGSHM_BACKING_FILE : RINGSHM_BACKING_SHM,
+			.backing =
+				strchr(o->ring, '/') ? RINGSHM_BACKING_FILE : RINGSHM_BACKING_SHM,
 			.no_lock = true,
 		};
 		struct ringshm_error rerr = { 0 };
 
 		if (linktype != DLT_EN10MB) {
-			fprintf(stderr, PROG ": %s: a ring holds Ethernet frames; the archives are %s\n",
+			fprintf(stderr,
+				PROG ": %s: a ring holds Ethernet frames; the archives are %s\n",
 				o->ring, pcap_datalink_val_to_name(linktype));
 			return -EINVAL;
 		}
@@ -288,7 +291,9 @@ static int out_open(struct output *out, const struct opts *o, int linktype, uint
 		struct fcr_error err = { 0 };
 
 		if (linktype != DLT_EN10MB) {
-			fprintf(stderr, PROG ": %s: pcapng output takes Ethernet archives; these are %s: use -F pcap\n",
+			fprintf(stderr,
+				PROG
+				": %s: pcapng output takes Ethernet archives; these are %s: use -F pcap\n",
 				out->name, pcap_datalink_val_to_name(linktype));
 			if (fp != stdout) {
 				fclose(fp);
@@ -362,8 +367,8 @@ static int out_write(struct output *out, const struct fcr_pkt *pkt)
 		if (cap < pkt->wire_len) {
 			flags |= RINGSHM_F_TRUNCATED;
 		}
-		memcpy(ringshm_alloc(out->ring, cap, pkt->wire_len, pkt->ts_ns, 0, flags), pkt->data,
-		       cap);
+		memcpy(ringshm_alloc(out->ring, cap, pkt->wire_len, pkt->ts_ns, 0, flags),
+		       pkt->data, cap);
 		if (++out->burst == RING_BURST) {
 			ringshm_commit(out->ring);
 			out->burst = 0;
@@ -389,7 +394,8 @@ static int out_write(struct output *out, const struct fcr_pkt *pkt)
 
 	struct pcap_pkthdr h = {
 		.ts.tv_sec = (time_t)(pkt->ts_ns / 1000000000u),
-		.ts.tv_usec = (suseconds_t)(pkt->ts_ns % 1000000000u), /* ns: the dead handle is nano */
+		.ts.tv_usec =
+			(suseconds_t)(pkt->ts_ns % 1000000000u), /* ns: the dead handle is nano */
 		.caplen = pkt->cap_len,
 		.len = pkt->wire_len,
 	};
@@ -511,8 +517,8 @@ int main(int argc, char **argv)
 	}
 	if (o.verbose) {
 		fprintf(stderr,
-			PROG ": %" PRIu64 " records read in range, %" PRIu64 " filtered out, %" PRIu64
-			     " written to %s\n",
+			PROG ": %" PRIu64 " records read in range, %" PRIu64
+			     " filtered out, %" PRIu64 " written to %s\n",
 			read, filtered, written, out.name);
 	}
 	if (fdead) {

@@ -42,7 +42,8 @@ int fcreader_seq_decoder_parse(const char *spec, struct fcreader_seq_decoder *d,
 		width = strtoul(p, &end, 10);
 		if (end == p || *end != ':' ||
 		    (width != 1 && width != 2 && width != 4 && width != 8)) {
-			snprintf(err, errlen, "--gaps %s: WIDTH must be 1, 2, 4 or 8 (bytes)", spec);
+			snprintf(err, errlen, "--gaps %s: WIDTH must be 1, 2, 4 or 8 (bytes)",
+				 spec);
 			return -EINVAL;
 		}
 		p = end + 1;
@@ -60,7 +61,8 @@ int fcreader_seq_decoder_parse(const char *spec, struct fcreader_seq_decoder *d,
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++) {
-		if (decoders[i] != &fcreader_seq_generic_ops && strcmp(spec, decoders[i]->name) == 0) {
+		if (decoders[i] != &fcreader_seq_generic_ops &&
+		    strcmp(spec, decoders[i]->name) == 0) {
 			d->ops = decoders[i];
 			return 0;
 		}

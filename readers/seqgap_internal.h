@@ -44,9 +44,9 @@ struct fcreader_seq_ops {
 
 struct fcreader_seq_decoder {
 	const struct fcreader_seq_ops *ops;
-	uint32_t offset;  /* generic: byte offset in the UDP payload */
-	uint8_t width;	  /* generic: 1, 2, 4 or 8 bytes */
-	bool big_endian;  /* generic: byte order */
+	uint32_t offset; /* generic: byte offset in the UDP payload */
+	uint8_t width;	 /* generic: 1, 2, 4 or 8 bytes */
+	bool big_endian; /* generic: byte order */
 };
 
 extern const struct fcreader_seq_ops fcreader_seq_moldudp64_ops;
@@ -79,8 +79,8 @@ uint64_t fcreader_seq_ranges_overlap(const struct fcreader_seq_ranges *a,
 struct fcreader_seq_track {
 	bool started;
 	bool ended;
-	uint64_t first;	   /* lowest number seen */
-	uint64_t next;	   /* one past the highest number seen (or announced by a heartbeat) */
+	uint64_t first; /* lowest number seen */
+	uint64_t next;	/* one past the highest number seen (or announced by a heartbeat) */
 	struct fcreader_seq_ranges missing;
 	uint64_t packets;
 	uint64_t received;   /* distinct numbers seen */

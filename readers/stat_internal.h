@@ -19,10 +19,10 @@ enum fcreader_flow_kind {
 
 struct fcreader_flow {
 	enum fcreader_flow_kind kind;
-	uint8_t af;	  /* 4 or 6 */
-	uint8_t dst[16];  /* IPv4 in the first 4 bytes */
-	uint16_t dport;	  /* host order */
-	uint16_t vlans;	  /* VLAN tags crossed (QinQ: 2) */
+	uint8_t af;		/* 4 or 6 */
+	uint8_t dst[16];	/* IPv4 in the first 4 bytes */
+	uint16_t dport;		/* host order */
+	uint16_t vlans;		/* VLAN tags crossed (QinQ: 2) */
 	const uint8_t *payload; /* UDP payload, what was captured of it */
 	uint32_t paylen;
 };
