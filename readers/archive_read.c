@@ -496,10 +496,13 @@ static void make_damage(struct fcr_archive *a, const char *what)
 	} else {
 		snprintf(where, sizeof(where), "byte offset %" PRIu64, a->good_uoff);
 	}
-	snprintf(a->msg, sizeof(a->msg),
-		 "%s: damaged archive: stopped after record %" PRIu64 ", at %s: %s; everything "
-		 "before that point was read",
-		 a->path, a->records, where, what);
+	/* a very long path may cut the tail of the message; the file and offsets come first */
+	if (snprintf(a->msg, sizeof(a->msg),
+		     "%s: damaged archive: stopped after record %" PRIu64 ", at %s: %s; everything "
+		     "before that point was read",
+		     a->path, a->records, where, what) >= (int)sizeof(a->msg)) {
+		a->msg[sizeof(a->msg) - 2] = '.';
+	}
 	a->damaged = true;
 }
 

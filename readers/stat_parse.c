@@ -30,12 +30,19 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The destination port is in the first 4 bytes: a frame cut inside the UDP header still
+ * belongs to its group (as tshark counts it), with no payload to decode. */
 static enum fcreader_flow_kind udp(const uint8_t *p, uint32_t len, struct fcreader_flow *f)
 {
-	if (len < 8) {
+	if (len < 4) {
 		return f->kind = FCREADER_FLOW_OTHER;
 	}
 	f->dport = be16(p + 2);
+	if (len < 8) {
+		f->payload = p + len;
+		f->paylen = 0;
+		return f->kind = FCREADER_FLOW_UDP;
+	}
 
 	uint32_t ulen = be16(p + 4);
 

@@ -139,15 +139,20 @@ Test(stat_parse, every_truncation_is_safe)
 	size_t o = eth(f, q2, 2, 0x0800);
 	size_t len = o + ipv4_udp(f + o, grp, 30001, 0, 4, 30);
 
-	/* every prefix shorter than the UDP header is "other"; from there on it is UDP */
+	/*
+	 * Every prefix that stops before the UDP destination port is "other"; from there on it
+	 * is UDP to its group, with the payload that was captured (none inside the header).
+	 */
 	for (size_t cut = 0; cut <= len; cut++) {
 		enum fcreader_flow_kind k = fcreader_flow_parse(DLT_EN10MB, f, (uint32_t)cut, &fl);
 
-		if (cut < o + 24 + 8) {
+		if (cut < o + 24 + 4) {
 			cr_assert_eq(k, FCREADER_FLOW_OTHER, "cut %zu", cut);
 		} else {
 			cr_assert_eq(k, FCREADER_FLOW_UDP, "cut %zu", cut);
-			cr_assert_eq(fl.paylen, cut - (o + 24 + 8), "cut %zu", cut);
+			cr_assert_eq(fl.dport, 30001, "cut %zu", cut);
+			cr_assert_eq(fl.paylen, cut < o + 24 + 8 ? 0 : cut - (o + 24 + 8), "cut %zu",
+				     cut);
 		}
 	}
 }
