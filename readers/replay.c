@@ -41,7 +41,8 @@ static const char usage_text[] =
 	"ARCHIVE arguments are taken while they name existing files (\"-\" is stdin); the first\n"
 	"word that does not starts the filter expression (or put -- before it).\n"
 	"\n"
-	"  -w, --write FILE|-      write a capture to FILE, or to stdout with -\n"
+	"  -w, --write FILE|-      write a capture to FILE (zstd-compressed if it ends in .zst),\n"
+	"                          or to stdout with -\n"
 	"  -F, --format pcap|pcapng  output format (default pcap, nanosecond timestamps)\n"
 	"      --from TIME         keep records at or after TIME (ISO 8601 or epoch seconds)\n"
 	"      --to TIME           keep records before TIME\n"
@@ -66,7 +67,7 @@ struct opts {
 	uint64_t from, to;
 	uint64_t ring_size;
 	bool verbose;
-	const char **archives;
+	const char *const *archives;
 	unsigned int narchives;
 	char *filter;
 };
@@ -176,22 +177,18 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	int i = optind;
 
-	o->archives = calloc((size_t)(argc - i) + 1, sizeof(*o->archives));
-	if (!o->archives) {
-		fprintf(stderr, PROG ": out of memory\n");
-		exit(1);
-	}
+	/* the archives are the argv words from optind on that name files: no copy needed */
+	o->archives = (const char *const *)(argv + optind);
 	for (; i < argc; i++) {
 		struct stat st;
 
 		if (strcmp(argv[i], "--") == 0) {
-			i++;
 			break;
 		}
 		if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) < 0) {
 			break;
 		}
-		o->archives[o->narchives++] = argv[i];
+		o->narchives++;
 	}
 	if (o->narchives == 0) {
 		if (i < argc) {
@@ -200,6 +197,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				argv[i]);
 		}
 		usage_error("no ARCHIVE given");
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0) {
+		i++;
 	}
 	o->filter = fcr_join_args(argc - i, argv + i);
 	if (!o->filter) {
@@ -278,28 +278,22 @@ static int out_open(struct output *out, const struct opts *o, int linktype, uint
 	}
 
 	FILE *fp = strcmp(o->out, "-") == 0 ? stdout : fopen(o->out, "wb");
+	size_t olen = strlen(o->out);
+	bool zst = olen > 4 && strcmp(o->out + olen - 4, ".zst") == 0;
 
 	if (!fp) {
 		fprintf(stderr, PROG ": %s: cannot create: %s\n", o->out, strerror(errno));
 		return -1;
 	}
-	if (o->format == FCR_FMT_PCAPNG) {
+	if (linktype == DLT_EN10MB) {
+		/* the reader library's writers: pcap (ns) or pcapng, zstd for a .zst name */
 		struct fcr_writer_opts wo = {
-			.format = FCR_FMT_PCAPNG,
+			.format = o->format,
+			.zstd_level = zst ? 1 : 0,
 			.snaplen = snaplen,
 		};
 		struct fcr_error err = { 0 };
 
-		if (linktype != DLT_EN10MB) {
-			fprintf(stderr,
-				PROG
-				": %s: pcapng output takes Ethernet archives; these are %s: use -F pcap\n",
-				out->name, pcap_datalink_val_to_name(linktype));
-			if (fp != stdout) {
-				fclose(fp);
-			}
-			return -EINVAL;
-		}
 		out->wfp = fp;
 		out->w = fcr_writer_open(fileno(fp), out->name, &wo, &err);
 		if (!out->w) {
@@ -307,6 +301,20 @@ static int out_open(struct output *out, const struct opts *o, int linktype, uint
 			return -1;
 		}
 		return 0;
+	}
+	/*
+	 * Other link types (Linux cooked captures from tcpdump -i any, raw IP): the library's
+	 * writers write Ethernet, so libpcap's own dumper writes the pcap.
+	 */
+	if (o->format == FCR_FMT_PCAPNG || zst) {
+		fprintf(stderr,
+			PROG ": %s: the archives are %s: only plain pcap output (-F pcap, no .zst) "
+			     "keeps that link type\n",
+			out->name, pcap_datalink_val_to_name(linktype));
+		if (fp != stdout) {
+			fclose(fp);
+		}
+		return -EINVAL;
 	}
 	out->dead = pcap_open_dead_with_tstamp_precision(linktype, (int)snaplen,
 							 PCAP_TSTAMP_PRECISION_NANO);
@@ -457,16 +465,17 @@ int main(int argc, char **argv)
 
 	struct fcr_archive_set *set =
 		fcr_archive_set_open(o.archives, o.narchives, o.from, o.to, &err);
+	struct bpf_program prog = { 0 };
+	pcap_t *fdead = NULL;
 
 	if (!set) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return 1;
+		status = 1;
+		goto out_filter;
 	}
 
 	int linktype = fcr_archive_set_linktype(set);
 	uint32_t snaplen = fcr_archive_set_snaplen(set);
-	struct bpf_program prog = { 0 };
-	pcap_t *fdead = NULL;
 
 	if (o.filter[0]) {
 		/*
@@ -477,11 +486,13 @@ int main(int argc, char **argv)
 		if (!fdead || pcap_compile(fdead, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 			fprintf(stderr, PROG ": bad filter expression '%s': %s\n", o.filter,
 				fdead ? pcap_geterr(fdead) : "out of memory");
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out_set;
 		}
 	}
 	if (out_open(&out, &o, linktype, snaplen) < 0) {
-		return 1;
+		status = 1;
+		goto out_prog;
 	}
 
 	struct fcr_pkt pkt;
@@ -521,12 +532,16 @@ int main(int argc, char **argv)
 			     " filtered out, %" PRIu64 " written to %s\n",
 			read, filtered, written, out.name);
 	}
+out_prog:
 	if (fdead) {
 		pcap_freecode(&prog);
+	}
+out_set:
+	if (fdead) {
 		pcap_close(fdead);
 	}
 	fcr_archive_set_close(set);
-	free(o.archives);
+out_filter:
 	free(o.filter);
 	return status;
 }

@@ -151,8 +151,8 @@ Test(stat_parse, every_truncation_is_safe)
 		} else {
 			cr_assert_eq(k, FCREADER_FLOW_UDP, "cut %zu", cut);
 			cr_assert_eq(fl.dport, 30001, "cut %zu", cut);
-			cr_assert_eq(fl.paylen, cut < o + 24 + 8 ? 0 : cut - (o + 24 + 8), "cut %zu",
-				     cut);
+			cr_assert_eq(fl.paylen, cut < o + 24 + 8 ? 0 : cut - (o + 24 + 8),
+				     "cut %zu", cut);
 		}
 	}
 }
