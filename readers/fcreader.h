@@ -188,15 +188,15 @@ struct fcr_port_info {
 
 struct fcr_writer_opts {
 	enum fcr_format format;
-	int zstd_level;		     /* 0: no compression; 1..22 zstd level; <0 fast levels */
-	int zstd_threads;	     /* ZSTD_c_nbWorkers; 0: compress in the calling thread */
-	bool zstd_multiframe;	     /* end a zstd frame at every flush and append a seek table
+	int zstd_level;		    /* 0: no compression; 1..22 zstd level; <0 fast levels */
+	int zstd_threads;	    /* ZSTD_c_nbWorkers; 0: compress in the calling thread */
+	bool zstd_multiframe;	    /* end a zstd frame at every flush and append a seek table
 				      * (zstd seekable format) at close; default: one frame */
-	uint64_t flush_interval_ns;  /* push buffered data to the file at least this often
+	uint64_t flush_interval_ns; /* push buffered data to the file at least this often
 				      * (ZSTD_e_flush for zstd); 0 = 1 s.  Checked on writes and
 				      * by fcr_writer_tick(). */
-	uint32_t snaplen;	     /* 0 = 65535 */
-	uint32_t nports;	     /* pcapng IDBs: ports 0..nports-1 (0 = one interface) */
+	uint32_t snaplen;	    /* 0 = 65535 */
+	uint32_t nports;	    /* pcapng IDBs: ports 0..nports-1 (0 = one interface) */
 	const struct fcr_port_info *ports; /* nports entries, or NULL: "port0".. */
 	const char *shb_comment;	   /* pcapng SHB comment, or NULL */
 };
@@ -282,6 +282,12 @@ void fcr_writer_stats(const struct fcr_writer *w, struct fcr_writer_stats *st);
  */
 int fcr_writer_close(struct fcr_writer *w, struct fcr_error *err);
 
+/*
+ * fcr_writer_finish - fcr_writer_close() that also reports the final totals (frames the file
+ * keeps, bytes written including the trailer and the end of the zstd frame) in *st.
+ */
+int fcr_writer_finish(struct fcr_writer *w, struct fcr_writer_stats *st, struct fcr_error *err);
+
 /* "pcap", "pcapng", "pcap.zst", "pcapng.zst": the usual file suffix for the options. */
 const char *fcr_writer_suffix(const struct fcr_writer_opts *opts);
 
@@ -339,11 +345,11 @@ const char *fcr_archive_error(const struct fcr_archive *a);
  */
 int fcr_archive_seek_time(struct fcr_archive *a, uint64_t ts);
 
-int fcr_archive_linktype(const struct fcr_archive *a);			/* DLT_* */
+int fcr_archive_linktype(const struct fcr_archive *a); /* DLT_* */
 enum fcr_container fcr_archive_container(const struct fcr_archive *a);
-bool fcr_archive_compressed(const struct fcr_archive *a);		/* zstd */
-const char *fcr_archive_path(const struct fcr_archive *a);		/* as opened */
-uint64_t fcr_archive_records(const struct fcr_archive *a);		/* returned so far */
+bool fcr_archive_compressed(const struct fcr_archive *a);  /* zstd */
+const char *fcr_archive_path(const struct fcr_archive *a); /* as opened */
+uint64_t fcr_archive_records(const struct fcr_archive *a); /* returned so far */
 
 /* Close the archive and free everything.  NULL is a no-op. */
 void fcr_archive_close(struct fcr_archive *a);
