@@ -36,6 +36,7 @@
 #include "ringshm.h"
 #include "seqgap_internal.h"
 #include "stat_internal.h"
+#include "timesync.h"
 
 #define PROG "feedcap-stat"
 
@@ -625,8 +626,8 @@ struct ring_view {
 	uint64_t my_lag;
 	struct ringshm_reader_info readers[RINGSHM_MAX_READERS];
 	int nreaders;
-	int clock_len;
-	uint8_t clock[RINGSHM_CLOCK_BLOCK_SIZE];
+	int clock_rc; /* timesync_block_read(): 0, -ENODATA (never published), ... */
+	struct timesync_block clock;
 };
 
 static uint64_t ld(const uint64_t *p)
@@ -675,7 +676,10 @@ static void ring_view_take(struct stat_ctx *s, struct ring_view *v)
 	if (v->nreaders < 0) {
 		v->nreaders = 0;
 	}
-	v->clock_len = ringshm_reader_clock(s->rd, v->clock, sizeof(v->clock));
+	/* an empty block was never published (timesync would call its size wrong) */
+	v->clock_rc = __atomic_load_n(&ctl->clock_len, __ATOMIC_RELAXED) == 0
+			      ? -ENODATA
+			      : timesync_block_read(s->rd, &v->clock, NULL);
 }
 
 static const char *state_name(uint32_t st)
@@ -738,6 +742,45 @@ static json_object *losses_json(const struct stat_ctx *s, const struct ring_view
 	return l;
 }
 
+/* The clock block timesync publishes in the ring: state, offsets, the TSC model. */
+static json_object *clock_json(const struct ring_view *v)
+{
+	json_object *c = json_object_new_object();
+	const struct timesync_block *b = &v->clock;
+
+	json_object_object_add(c, "published", json_object_new_boolean(v->clock_rc == 0));
+	if (v->clock_rc != 0) {
+		json_object_object_add(c, "error", json_object_new_string(strerror(-v->clock_rc)));
+		return c;
+	}
+	json_object_object_add(
+		c, "state",
+		json_object_new_string(timesync_state_name((enum timesync_state)b->ptp.state)));
+	json_object_object_add(c, "port_state",
+			       json_object_new_string(timesync_port_state_name(b->ptp.port_state)));
+	json_object_object_add(c, "gm_present", json_object_new_boolean(b->ptp.gm_present));
+	json_object_object_add(c, "offset_ns", json_object_new_int64(b->ptp.offset_ns));
+	json_object_object_add(c, "offset_min_ns", json_object_new_int64(b->ptp.offset_min_ns));
+	json_object_object_add(c, "offset_max_ns", json_object_new_int64(b->ptp.offset_max_ns));
+	json_object_object_add(c, "offset_rms_ns", ju(b->ptp.offset_rms_ns));
+	json_object_object_add(c, "threshold_ns", ju(b->hdr.threshold_ns));
+	json_object_object_add(c, "tai_utc_s", json_object_new_int(b->hdr.tai_utc_s));
+	json_object_object_add(c, "published_ns", ju(b->hdr.published_ns));
+	json_object_object_add(c, "generation", ju(b->hdr.generation));
+	json_object_object_add(c, "tsc_model_valid",
+			       json_object_new_boolean(timesync_model_valid(&b->tsc)));
+	json_object_object_add(c, "tsc_err_ns", ju(b->tsc.err_ns));
+	return c;
+}
+
+static const char *clock_state(const struct ring_view *v)
+{
+	if (v->clock_rc != 0) {
+		return "not published";
+	}
+	return timesync_state_name((enum timesync_state)v->clock.ptp.state);
+}
+
 static json_object *ring_json(const struct ring_view *v)
 {
 	json_object *c = json_object_new_object();
@@ -787,13 +830,7 @@ static json_object *ring_json(const struct ring_view *v)
 	json_object_object_add(me, "epochs_seen", ju(v->me.epochs_seen));
 	json_object_object_add(c, "this_reader", me);
 
-	json_object *clk = json_object_new_object();
-
-	/* the clock block's layout belongs to timesync; its size says whether one is published */
-	json_object_object_add(clk, "published", json_object_new_boolean(v->clock_len > 0));
-	json_object_object_add(clk, "bytes",
-			       json_object_new_int(v->clock_len > 0 ? v->clock_len : 0));
-	json_object_object_add(c, "clock", clk);
+	json_object_object_add(c, "clock", clock_json(v));
 	return c;
 }
 
@@ -1066,9 +1103,13 @@ static void emit_table(struct stat_ctx *s, bool summary, double dur, uint64_t ts
 	}
 	if (v && v->ok) {
 		printf("capture: %s%s epoch %" PRIu64 " pid %" PRIu64 "  frames %" PRIu64
-		       "  clock block %s\n",
+		       "  clock %s",
 		       state_name(v->state), v->alive ? "" : " (producer not alive)", v->epoch,
-		       v->pid, v->c.frames, v->clock_len > 0 ? "published" : "not published");
+		       v->pid, v->c.frames, clock_state(v));
+		if (v->clock_rc == 0) {
+			printf(" offset %" PRId64 " ns", v->clock.ptp.offset_ns);
+		}
+		putchar('\n');
 		printf("losses: nic_imissed %" PRIu64 "  nic_rx_nombuf %" PRIu64
 		       "  nic_ierrors %" PRIu64 "  capture_filter %" PRIu64
 		       "  ring_overrun(this reader) %" PRIu64,

@@ -192,7 +192,8 @@ Test(archive, truncated_at_every_offset)
 
 	uint8_t *raw = slurp(p, &len);
 
-	for (size_t cut = 0; cut < len; cut++) {
+	/* every byte offset of the first 16 records (~2.5 KB) */
+	for (size_t cut = 0; cut < ends[15]; cut++) {
 		struct fcr_error err = { 0 };
 		struct fcr_archive *a;
 		struct fcr_pkt pkt;
@@ -235,7 +236,7 @@ Test(archive, truncated_at_every_offset)
 	size_t zlen;
 	uint8_t *zraw = slurp(p, &zlen);
 
-	for (size_t cut = 0; cut < zlen; cut += 3) {
+	for (size_t cut = 0; cut < zlen; cut += 5) {
 		struct fcr_error err = { 0 };
 		struct fcr_archive *a;
 		struct fcr_pkt pkt;
