@@ -1242,6 +1242,16 @@ static int write_prom(struct stat_ctx *s, const struct ring_view *v)
 		prom_metric(f, "feedcap_producer_alive", "gauge",
 			    "1 if the capture is running and its heartbeat is recent.");
 		fprintf(f, "feedcap_producer_alive %d\n", v->alive ? 1 : 0);
+		if (v->clock_rc == 0) {
+			prom_metric(
+				f, "feedcap_clock_locked", "gauge",
+				"1 if the capture's clock is locked to PTP within the threshold.");
+			fprintf(f, "feedcap_clock_locked %d\n",
+				v->clock.ptp.state == TIMESYNC_LOCKED ? 1 : 0);
+			prom_metric(f, "feedcap_clock_offset_ns", "gauge",
+				    "The capture clock's last offset from the PTP master.");
+			fprintf(f, "feedcap_clock_offset_ns %" PRId64 "\n", v->clock.ptp.offset_ns);
+		}
 	} else {
 		fprintf(f, "feedcap_loss_total{place=\"archive_damaged\"} %u\n", s->damaged);
 	}

@@ -90,3 +90,10 @@ for args in "" "-w $tmp/x.pcap" "-w $tmp/x.pcap -F bogus $in" "-w $tmp/x.pcap --
 done
 "$FEEDCAP_REPLAY" --help | grep -q -- '--to-ring' || fail "--help does not describe --to-ring"
 pass "usage errors"
+
+# --help and the man page describe the same options.
+need_env FEEDCAP_SRC
+man_opts=$(grep -oE '\\-\\-[a-z]([a-z]|\\-)*' "$FEEDCAP_SRC/docs/man/feedcap-replay.1" | tr -d '\\' | sort -u)
+help_opts=$("$FEEDCAP_REPLAY" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+diff <(echo "$man_opts") <(echo "$help_opts") || fail "--help and feedcap-replay.1 list different options"
+pass "--help matches the man page"

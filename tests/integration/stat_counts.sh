@@ -106,3 +106,10 @@ set -e
 expect_eq "$rc" 1 "exit code for a missing archive"
 grep -q "does-not-exist.pcap" "$tmp/err" || fail "the message does not name the file"
 pass "usage errors"
+
+# --help and the man page describe the same options.
+need_env FEEDCAP_SRC
+man_opts=$(grep -oE '\\-\\-[a-z]([a-z]|\\-)*' "$FEEDCAP_SRC/docs/man/feedcap-stat.1" | tr -d '\\' | sort -u)
+help_opts=$("$FEEDCAP_STAT" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+diff <(echo "$man_opts") <(echo "$help_opts") || fail "--help and feedcap-stat.1 list different options"
+pass "--help matches the man page"
