@@ -5,8 +5,8 @@
 #                        [TIMEOUT <seconds>])
 #   A Criterion executable; Criterion runs every test in its own process.
 # feedcap_script_test(NAME <name> SCRIPT <file> LABELS <labels> [TIMEOUT <seconds>])
-#   An integration script that drives the real binaries.  It gets their paths from the
-#   environment (FEEDCAP_CAPTURE, FEEDCAP_DUMP, FEEDCAP_STAT, FEEDCAP_REPLAY, FEEDCAP_TIMESYNC,
+#   An integration script that drives the real binaries (bash; source tests/lib/common.sh;
+#   exit 77 = skipped).  It gets their paths from the environment (FEEDCAP_CAPTURE, FEEDCAP_DUMP, FEEDCAP_STAT, FEEDCAP_REPLAY, FEEDCAP_TIMESYNC,
 #   FEEDCAP_GENDATA, FEEDCAP_SRC, FEEDCAP_BUILD, FEEDCAP_TESTLIB).
 
 function(feedcap_test_env out)
@@ -49,6 +49,7 @@ function(feedcap_script_test)
 	if(NOT T_TIMEOUT)
 		set(T_TIMEOUT 600)
 	endif()
+	# Exit 77 means skipped (a missing privilege or tool, said on stderr): see tests/lib.
 	set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-		ENVIRONMENT "${env}")
+		ENVIRONMENT "${env};FEEDCAP_TEST_NAME=${T_NAME}" SKIP_RETURN_CODE 77)
 endfunction()

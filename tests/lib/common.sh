@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# common.sh - what every integration script sources first.
+#
+#   source "$FEEDCAP_TESTLIB/common.sh"
+#
+# Strict mode, one EXIT trap that runs registered clean-ups in reverse order (also on failure,
+# SIGINT and SIGTERM), and small assertion helpers.  Exit codes: 0 pass, 1 fail, 77 skip
+# (CTest's SKIP_RETURN_CODE, set by feedcap_script_test()).
+set -euo pipefail
+
+FEEDCAP_TEST_NAME=${FEEDCAP_TEST_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
+_feedcap_cleanups=()
+
+# at_exit CMD [ARGS...]: run CMD when the script exits, however it exits.  Clean-ups run
+# last-registered first; a failing clean-up does not stop the others.
+at_exit() {
+	local s
+	printf -v s '%q ' "$@"
+	_feedcap_cleanups+=("$s")
+}
+
+_feedcap_exit() {
+	local rc=$? i
+	set +e
+	trap - EXIT
+	for ((i = ${#_feedcap_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_feedcap_cleanups[i]}"
+	done
+	exit "$rc"
+}
+trap _feedcap_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { echo "[$FEEDCAP_TEST_NAME] $*" >&2; }
+fail() {
+	echo "FAIL: [$FEEDCAP_TEST_NAME] $*" >&2
+	exit 1
+}
+skip() {
+	echo "SKIP: [$FEEDCAP_TEST_NAME] $*" >&2
+	exit 77
+}
+pass() { echo "PASS: [$FEEDCAP_TEST_NAME] $*"; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	[[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
+	echo "ok: $3 = $1"
+}
+
+# need_env VAR...: skip when a binary this test drives has not been built (its module has not
+# landed yet); the message names what is missing.
+need_env() {
+	local v
+	for v in "$@"; do
+		[[ -n ${!v:-} ]] || skip "\$$v is not set: its target is not built (run through ctest)"
+	done
+}
+
+# need_tools TOOL...: skip when a tool is missing (scripts/install-deps installs them all).
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (run scripts/install-deps)"
+	done
+}
+
+need_root() {
+	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, hugepages)"
+}
+
+# make_tmpdir VAR TAG: a private temporary directory, removed at exit unless
+# FEEDCAP_KEEP_TMP=1 (then its path is printed for a post-mortem).
+make_tmpdir() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/feedcap-$2.XXXXXX")
+	if [[ ${FEEDCAP_KEEP_TMP:-0} == 1 ]]; then
+		at_exit echo "kept $d"
+	else
+		at_exit rm -rf "$d"
+	fi
+	printf -v "$1" '%s' "$d"
+}
