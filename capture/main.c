@@ -208,6 +208,9 @@ int main(int argc, char **argv)
 		}
 		return ring_exit_code(rc);
 	}
+	if (rerr.msg[0]) {
+		fprintf(stderr, PROG ": %s\n", rerr.msg); /* e.g. the /dev/shm fallback warning */
+	}
 	cap_log(LOG_INFO, "ring %s: %llu bytes", ringshm_path(ring),
 		(unsigned long long)ringshm_ctl(ring)->capacity);
 
