@@ -61,7 +61,11 @@ struct cap_port {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char driver[32];
 	struct rte_ether_addr mac;
-	struct cap_qstats *qs; /* nb_rxq entries */
+	struct cap_qstats *qs;	     /* nb_rxq entries */
+	unsigned if_index;	     /* kernel interface (net_af_packet), 0 if none */
+	int pkt_fds[CAP_MAX_QUEUES]; /* the PMD's AF_PACKET sockets (control thread reads drops) */
+	int npkt_fds;
+	uint64_t sock_drops; /* drops those sockets reported (control thread) */
 };
 
 /* One (port, queue) the poller drains. */

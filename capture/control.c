@@ -19,6 +19,10 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
 #include <systemd/sd-daemon.h>
 
 #include <rte_cycles.h>
@@ -314,6 +318,60 @@ static void igmp_leave_all(struct cap_ctx *cx)
 
 /* ------------------------------------------------------------------ statistics */
 
+/*
+ * DPDK 22.11's net_af_packet does not report what its sockets dropped when their rings were
+ * full (PACKET_STATISTICS tp_drops): imissed stays 0 while the kernel drops.  Drops nobody
+ * reports are the worst kind, so the control thread finds the PMD's AF_PACKET sockets bound to
+ * the port's interface and reads their statistics itself (a read resets them: we accumulate).
+ */
+static void find_packet_sockets(struct cap_port *p)
+{
+	struct sockaddr_ll sll;
+	socklen_t len;
+	struct dirent *de;
+	DIR *d;
+	int fd, dom;
+
+	if (!p->if_index || strcmp(p->driver, "net_af_packet")) {
+		return;
+	}
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d)) != NULL && p->npkt_fds < CAP_MAX_QUEUES) {
+		fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd == dirfd(d)) {
+			continue;
+		}
+		len = sizeof(dom);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) < 0 || dom != AF_PACKET) {
+			continue;
+		}
+		len = sizeof(sll);
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) < 0 ||
+		    (unsigned)sll.sll_ifindex != p->if_index) {
+			continue;
+		}
+		p->pkt_fds[p->npkt_fds++] = fd;
+	}
+	if (d) {
+		closedir(d);
+	}
+	cap_log(LOG_INFO, "port %s: reading drops of %d AF_PACKET socket(s)", p->name, p->npkt_fds);
+}
+
+static void read_socket_drops(struct cap_port *p)
+{
+	struct tpacket_stats st;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < p->npkt_fds; i++) {
+		len = sizeof(st);
+		if (getsockopt(p->pkt_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+			p->sock_drops += st.tp_drops;
+		}
+	}
+}
+
 struct cap_port_sum {
 	uint64_t frames, bytes, filtered, truncated;
 };
@@ -348,7 +406,9 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		struct cap_nic *nic = &cs.nic[i];
 
 		port_sum(p, &s);
+		read_socket_drops(p);
 		if (rte_eth_stats_get(p->port_id, &st) == 0) {
+			st.imissed += p->sock_drops;
 			if (st.imissed > nic->imissed) {
 				loss.nic_imissed += st.imissed - nic->imissed;
 			}
@@ -515,6 +575,10 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 		memcpy(rp->mac, p->mac.addr_bytes, 6);
 	}
 	PUT(ctl->nports, (uint32_t)cx->nports);
+
+	for (i = 0; i < cx->nports; i++) {
+		find_packet_sockets(&cx->ports[i]);
+	}
 
 	/* A first TSC model before the poller starts: every record then has a time. */
 	cs.cal = timesync_calib_create(NULL);

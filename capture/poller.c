@@ -106,8 +106,8 @@ int cap_poller_main(void *arg)
 	const uint64_t dynflag = cx->ts_dynflag;
 	const uint64_t gate = cx->tsc_hz / 100; /* housekeeping every 10 ms */
 	uint64_t captured = 0, count = cx->count, last = 0, loops = 0;
-	bool stop = false;
-	int qi;
+	bool stop = false, idle_round = false;
+	int qi, drain_left = -1;
 
 	/* The last system calls this thread makes: a name and an id for the operator's tools. */
 	pthread_setname_np(pthread_self(), "feedcap-poll");
@@ -115,10 +115,23 @@ int cap_poller_main(void *arg)
 	memset(&model, 0, sizeof(model));
 	timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
 
-	while (!stop && !atomic_load_explicit(&cx->quit, memory_order_relaxed)) {
+	/*
+	 * On quit, keep draining until a round finds every queue empty (at most 64 rounds, for
+	 * sources that never run dry): frames the NIC already holds when we are told to stop are
+	 * captured, not silently left behind.
+	 */
+	while (!stop) {
+		if (unlikely(atomic_load_explicit(&cx->quit, memory_order_relaxed))) {
+			if (drain_left < 0) {
+				drain_left = 64;
+			} else if (idle_round || drain_left-- == 0) {
+				break;
+			}
+		}
 		if (unlikely(count && captured >= count)) {
 			break; /* leave the rest in the NIC: --count N means exactly N */
 		}
+		idle_round = true;
 		for (qi = 0; qi < cx->npollq && !stop; qi++) {
 			struct cap_pollq *pq = &cx->pollq[qi];
 			uint64_t ts_burst, bytes = 0, filtered = 0, truncated = 0;
@@ -128,6 +141,7 @@ int cap_poller_main(void *arg)
 			if (unlikely(n == 0)) {
 				continue;
 			}
+			idle_round = false;
 			/* One TSC read per burst, through the model the control thread keeps
 			 * calibrated; the refresh is one load when the model did not change. */
 			timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);

@@ -114,6 +114,7 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char 
 	}
 	rte_eth_macaddr_get(pid, &p->mac);
 	p->ts_mode = port_ts_mode(&info);
+	p->if_index = info.if_index;
 	p->qs = rte_zmalloc_socket("cap_qstats", sizeof(*p->qs) * p->nb_rxq, RTE_CACHE_LINE_SIZE,
 				   rte_socket_id());
 	if (!p->qs) {
