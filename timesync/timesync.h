@@ -206,7 +206,7 @@ struct timesync_fit_params {
 	uint32_t window;	  /* samples kept for the rate fit: 32 */
 	uint64_t min_span_ns;	  /* sample span needed before a first model: 10 ms */
 	uint32_t max_slew_ppb;	  /* largest rate correction used to slew an offset: 100000 */
-	uint64_t slew_ns;	  /* time over which an offset is slewed out: 1 s */
+	uint64_t slew_ns;	  /* time over which an offset is slewed out: 2 s */
 	uint64_t step_ns;	  /* offset above which the model steps instead: 1 ms */
 	uint64_t stepped_hold_ns; /* models say STEPPED this long after a step: 2 s */
 	uint16_t source;	  /* RINGSHM_F_TS_SRC_* stored in the models */
