@@ -195,6 +195,10 @@ int main(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	memset(&rerr, 0, sizeof(rerr));
 	rp.capacity = o->ring_size;
+	/* Small rings (tests) get smaller chunks: a ring holds at least four of them. */
+	if (o->ring_size && o->ring_size < 4 * (uint64_t)RINGSHM_DEFAULT_CHUNK) {
+		rp.chunk_size = (uint32_t)RTE_MAX(o->ring_size / 4, (uint64_t)RINGSHM_MIN_CHUNK);
+	}
 	rp.backing = (enum ringshm_backing)o->backing;
 	ring = ringshm_create(o->ring, &rp, &rerr);
 	if (!ring) {
