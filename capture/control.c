@@ -219,6 +219,16 @@ static void igmp_unsolicited(struct cap_ctx *cx, uint64_t now)
 	}
 }
 
+/*
+ * A random delay within a query's Max Resp Time.  The query may have waited up to a tick in
+ * the hand-over ring: keep that much of the window in hand.
+ */
+static uint64_t answer_delay(uint64_t window)
+{
+	return (uint64_t)rand_r(&cs.seed) %
+	       (window > 2 * TICK_NS ? window - TICK_NS : window / 2 + 1);
+}
+
 /* A query the poller saw: schedule answers at a random time within its Max Resp Time. */
 static void igmp_query(struct cap_ctx *cx, uint64_t w, uint64_t now)
 {
@@ -234,11 +244,16 @@ static void igmp_query(struct cap_ctx *cx, uint64_t w, uint64_t now)
 	cs.queries++;
 	cs.last_query[idx] = now;
 	window = (uint64_t)(q.max_resp_ms ? q.max_resp_ms : 100) * 1000000ull;
+	/* RFC 3376 5.2: an IGMPv3 host answers with one report for all the groups the query
+	 * asks about (one timer); IGMPv2 hosts time each group on its own (RFC 2236 3). */
+	delay = answer_delay(window);
 	for (i = 0; i < cs.nmem; i++) {
 		if (q.group && q.group != cs.mem[i].g.addr) {
 			continue;
 		}
-		delay = (uint64_t)rand_r(&cs.seed) % window;
+		if (cx->o->igmp_version == 2) {
+			delay = answer_delay(window);
+		}
 		igmp_schedule(idx, i, now + delay, CAPTURE_IGMP_ANSWER);
 	}
 	cap_log(LOG_DEBUG, "port %s: IGMPv%u %s query, max resp %u ms", cx->ports[idx].name,
@@ -282,6 +297,22 @@ static void igmp_tick(struct cap_ctx *cx, uint64_t now)
 					: 0;
 	}
 	igmp_send_due(cx, now);
+}
+
+/* The earliest report due (CLOCK_MONOTONIC ns), or UINT64_MAX. */
+static uint64_t igmp_next_due(const struct cap_ctx *cx)
+{
+	uint64_t next = UINT64_MAX;
+	int pi, i;
+
+	for (pi = 0; pi < cx->nports; pi++) {
+		for (i = 0; i < cs.nmem; i++) {
+			if (cs.mem[i].due[pi] && cs.mem[i].due[pi] < next) {
+				next = cs.mem[i].due[pi];
+			}
+		}
+	}
+	return next;
 }
 
 static void igmp_leave_all(struct cap_ctx *cx)
@@ -640,7 +671,14 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 
 	for (;;) {
 		struct timespec ts = { 0, TICK_NS };
+		uint64_t due = igmp_next_due(cx);
 
+		/* Wake early for a report that is due before the next tick. */
+		if (due != UINT64_MAX) {
+			uint64_t t = mono_ns();
+
+			ts.tv_nsec = due <= t ? 0 : (long)RTE_MIN(due - t, (uint64_t)TICK_NS);
+		}
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGINT || sig == SIGTERM) {
 			reason = sig;
