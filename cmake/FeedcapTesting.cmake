@@ -26,6 +26,14 @@ function(feedcap_test_env out)
 			list(APPEND env "${var}=$<TARGET_FILE:${tgt}>")
 		endif()
 	endforeach()
+	if(FEEDCAP_SANITIZE)
+		# handle_segv=0: tests assert that writing to a read-only ring mapping dies with
+		# SIGSEGV; ASan would otherwise turn the signal into a report and exit(1).  DPDK
+		# with --in-memory runs under ASan here (checked with net_pcap).  LeakSanitizer
+		# cannot run under ptrace: a test that straces a binary sets detect_leaks=0 for it.
+		list(APPEND env "ASAN_OPTIONS=detect_leaks=1:handle_segv=0:halt_on_error=1"
+			"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+	endif()
 	set(${out} "${env}" PARENT_SCOPE)
 endfunction()
 
