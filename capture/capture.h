@@ -76,8 +76,26 @@ struct capture_opts {
 	bool help;		/* --help */
 	bool version;		/* --version */
 	int verbose;		/* -v, repeatable */
-	int eal_argc;		/* EAL arguments after "--" */
-	char **eal_argv;	/* points into the argv given to capture_opts_parse() */
+	char *pci[CAPTURE_MAX_VDEVS]; /* PCI devices from the config file (EAL -a) */
+	int npci;
+	uint32_t chunk_size;	     /* ring chunk size from the config file; 0 = automatic */
+	const char *ring_group;	     /* ring file group from the config file; NULL = default */
+	int timestamp;		     /* --timestamp: CAPTURE_TS_AUTO, _NIC or _TSC */
+	const char *ptp_socket;	     /* --ptp-socket: ptp4l's management socket; NULL/"" = none */
+	uint64_t clock_threshold_ns; /* |ptp offset| under which records are synchronised */
+	uint64_t clock_holdover_ns;  /* holdover before unlocked */
+	uint32_t mbufs;		     /* --mbufs per port; 0 = sized from the queues */
+	uint64_t stats_interval_ns;  /* counters published this often (1 s) */
+	bool check_config;	     /* --check-config */
+	uint64_t given;		     /* which options the command line gave (config merging) */
+	int eal_argc;		     /* EAL arguments after "--" */
+	char **eal_argv;	     /* points into the argv given to capture_opts_parse() */
+};
+
+enum capture_ts {
+	CAPTURE_TS_AUTO = 0, /* the PMD's RX timestamp where there is one, else the TSC */
+	CAPTURE_TS_NIC = 1,  /* the PMD's RX timestamp, or refuse to start */
+	CAPTURE_TS_TSC = 2,  /* always the calibrated TSC */
 };
 
 /* The --help text (the man page's OPTIONS section mirrors it). */
@@ -94,6 +112,18 @@ void capture_opts_init(struct capture_opts *o);
  *         not a power of two").
  */
 int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err, size_t errlen);
+
+struct fcc_config;
+
+/*
+ * capture_opts_apply_config - fill every option the command line did not give from a loaded
+ * and validated config file (feedcap.conf: its [capture] section, the ring it names and every
+ * [port]).  Command-line options override the file.  Strings in o then point into cfg: keep
+ * it until o is no longer used.
+ * @return 0, or -EINVAL with err naming the file, key and problem (e.g. an IPv6 group).
+ */
+int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *cfg, char *err,
+			      size_t errlen);
 
 /*
  * capture_parse_size - "8G", "256M", "65536", "2MiB" to bytes (K, M, G, T are powers of 1024).

@@ -77,12 +77,21 @@ struct cap_pollq {
 	struct cap_qstats *st;
 };
 
-/* A request from the control thread for the poller to write a LOSS record. */
-struct cap_loss_box {
-	_Atomic uint64_t seq; /* control: release-store after filling payload */
-	struct ringshm_loss_payload payload;
-	uint64_t done; /* poller: the last seq it wrote */
+/*
+ * A request from the control thread for the poller to write a marker record (LOSS, CLOCK):
+ * markers go in-band, between the frames, and only the poller writes the ring.  The control
+ * thread fills type/len/payload only when done == seq (the previous one is written), then
+ * release-stores seq + 1; the poller acquire-loads seq, writes the record, release-stores done.
+ */
+struct cap_marker_box {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t done;
+	uint32_t type;
+	uint32_t len;
+	uint8_t payload[RINGSHM_CLOCK_BLOCK_SIZE];
 };
+
+enum { CAP_BOX_LOSS = 0, CAP_BOX_CLOCK = 1, CAP_NBOX = 2 };
 
 struct cap_ctx {
 	/* set up before the poller starts, read-only afterwards */
@@ -109,7 +118,7 @@ struct cap_ctx {
 
 	/* control -> poller */
 	_Atomic bool quit;
-	struct cap_loss_box loss __rte_cache_aligned;
+	struct cap_marker_box box[CAP_NBOX] __rte_cache_aligned;
 
 	/* poller -> control */
 	_Atomic bool poller_done __rte_cache_aligned;

@@ -72,6 +72,11 @@ static struct {
 	uint64_t started_ns;
 	uint64_t watchdog_usec;
 	unsigned seed;
+	struct ringshm_loss_payload pending_loss; /* NIC losses not yet in a LOSS record */
+	struct timesync_ptp *ptp;		  /* NULL: no ptp4l to ask */
+	struct timesync_ptp_status ptp_st;
+	enum timesync_state state;
+	bool clock_marker_due;
 } cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t mono_ns(void)
@@ -420,6 +425,29 @@ static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
 	}
 }
 
+/*
+ * Ask the poller to write a marker record.  @return false if the box still holds the previous
+ * request (the poller serves it within 10 ms; the caller tries again next time).
+ */
+static bool post_marker(struct cap_ctx *cx, int box, enum ringshm_rec_type type,
+			const void *payload, uint32_t len)
+{
+	struct cap_marker_box *b = &cx->box[box];
+	/* Pairs with the poller's release store of done: it no longer reads the payload. */
+	uint64_t done = atomic_load_explicit(&b->done, memory_order_acquire);
+	uint64_t seq = LOAD(b->seq);
+
+	if (done != seq || len > sizeof(b->payload)) {
+		return false;
+	}
+	b->type = type;
+	b->len = len;
+	memcpy(b->payload, payload, len);
+	/* Pairs with the poller's acquire load of seq: the payload is complete. */
+	atomic_store_explicit(&b->seq, seq + 1, memory_order_release);
+	return true;
+}
+
 /* Publish counters in the ring header; ask the poller for a LOSS record if the NIC lost. */
 static void stats_publish(struct cap_ctx *cx, bool final)
 {
@@ -472,11 +500,15 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 	PUT(ctl->counters.nic_ierrors, cs.base.nic_ierrors + ierrors);
 	PUT(ctl->counters.nic_rx_nombuf, cs.base.nic_rx_nombuf + nombuf);
 
-	if (!final && (loss.nic_imissed || loss.nic_rx_nombuf || loss.nic_ierrors)) {
-		/* The poller picks this up within 10 ms and writes the record in-band; the
-		 * previous request is long done (one a second, 10 ms to serve it). */
-		cx->loss.payload = loss;
-		atomic_store_explicit(&cx->loss.seq, LOAD(cx->loss.seq) + 1, memory_order_release);
+	cs.pending_loss.nic_imissed += loss.nic_imissed;
+	cs.pending_loss.nic_rx_nombuf += loss.nic_rx_nombuf;
+	cs.pending_loss.nic_ierrors += loss.nic_ierrors;
+	if (!final && (cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
+		       cs.pending_loss.nic_ierrors)) {
+		if (post_marker(cx, CAP_BOX_LOSS, RINGSHM_REC_LOSS, &cs.pending_loss,
+				sizeof(cs.pending_loss))) {
+			memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
+		}
 	}
 }
 
@@ -559,22 +591,41 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 
 /* ------------------------------------------------------------------ clock */
 
+/*
+ * Once a second: ptp4l's state (if we ask it), then a new TSC model carrying the record flags
+ * that state gives (synchronised, holdover), published to the poller's cell and, with the PTP
+ * evidence, to the ring's clock block for readers.  A state change also goes in-band as a
+ * CLOCK record, so an archive shows where its timestamps stopped (or started) being trusted.
+ */
 static void clock_step(struct cap_ctx *cx, bool first)
 {
+	const struct capture_opts *o = cx->o;
+	enum timesync_state prev = cs.state;
 	int rc;
 
-	rc = timesync_calib_step(cs.cal, TIMESYNC_FREE_RUNNING, TIMESYNC_DEFAULT_THRESHOLD_NS,
-				 &cx->tsc_cell, &cs.tsc);
+	if (cs.ptp) {
+		timesync_ptp_poll(cs.ptp, &cs.ptp_st);
+		cs.state = cs.ptp_st.state;
+		timesync_block_set_ptp(&cs.blk, &cs.ptp_st);
+	}
+	rc = timesync_calib_step(cs.cal, cs.state, o->clock_threshold_ns, &cx->tsc_cell, &cs.tsc);
 	if (rc < 0) {
 		return;
 	}
-	if (first || cs.tsc.generation % 10 == 0) {
-		cap_log(LOG_DEBUG, "TSC model: %.6f MHz, error %u ns",
+	if (first || cs.state != prev) {
+		cap_log(first ? LOG_INFO : LOG_NOTICE,
+			"clock: %s%s, TSC %.6f MHz, model error %u ns",
+			timesync_state_name(cs.state), cs.ptp ? "" : " (no ptp4l asked)",
 			timesync_model_hz(&cs.tsc) / 1e6, cs.tsc.err_ns);
+		cs.clock_marker_due = !first;
 	}
 	cs.blk.tsc = cs.tsc;
 	cs.blk.hdr.rec_flags = cs.tsc.rec_flags;
 	timesync_block_publish(cx->ring, &cs.blk);
+	if (cs.clock_marker_due &&
+	    post_marker(cx, CAP_BOX_CLOCK, RINGSHM_REC_CLOCK, &cs.blk, sizeof(cs.blk))) {
+		cs.clock_marker_due = false;
+	}
 }
 
 /* ------------------------------------------------------------------ life cycle */
@@ -617,12 +668,29 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the TSC calibrator: %s", strerror(errno));
 		return -errno;
 	}
-	timesync_block_init(&cs.blk, TIMESYNC_DEFAULT_THRESHOLD_NS, TIMESYNC_DEFAULT_HOLDOVER_NS);
+	cs.state = TIMESYNC_FREE_RUNNING;
+	if (cx->o->ptp_socket && cx->o->ptp_socket[0]) {
+		struct timesync_ptp_params pp;
+		struct timesync_error te;
+
+		memset(&pp, 0, sizeof(pp));
+		memset(&te, 0, sizeof(te));
+		pp.ptp4l_socket = cx->o->ptp_socket;
+		pp.timeout_ms = 50; /* the control thread must not stall: ptp4l answers in us */
+		pp.threshold_ns = cx->o->clock_threshold_ns;
+		pp.holdover_ns = cx->o->clock_holdover_ns;
+		cs.ptp = timesync_ptp_open(&pp, &te);
+		if (!cs.ptp) {
+			snprintf(err, errlen, "ptp4l socket %s: %s", cx->o->ptp_socket,
+				 te.msg[0] ? te.msg : strerror(errno));
+			return -EINVAL;
+		}
+	}
+	timesync_block_init(&cs.blk, cx->o->clock_threshold_ns, cx->o->clock_holdover_ns);
 	cs.blk.hdr.nports = (uint16_t)cx->nports;
 	deadline = mono_ns() + 2 * CAP_NS_PER_S;
-	while ((rc = timesync_calib_step(cs.cal, TIMESYNC_FREE_RUNNING,
-					 TIMESYNC_DEFAULT_THRESHOLD_NS, &cx->tsc_cell, &cs.tsc)) ==
-	       -EAGAIN) {
+	while ((rc = timesync_calib_step(cs.cal, TIMESYNC_FREE_RUNNING, cx->o->clock_threshold_ns,
+					 &cx->tsc_cell, &cs.tsc)) == -EAGAIN) {
 		struct timespec ts = { 0, 5000000 };
 
 		if (mono_ns() > deadline) {
@@ -647,6 +715,7 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 {
 	const struct capture_opts *o = cx->o;
 	uint64_t now = mono_ns(), next_sec = now + CAP_NS_PER_S, deadline = 0, next_wd = 0;
+	uint64_t next_stats = now + o->stats_interval_ns;
 	uint64_t last_loops = 0;
 	sigset_t set;
 	siginfo_t si;
@@ -700,12 +769,18 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 				next_sec = now + CAP_NS_PER_S;
 			}
 			clock_step(cx, false);
-			stats_publish(cx, false);
 			cap_log(LOG_INFO, "frames %llu filtered %llu imissed %llu ring fill %.1f%%",
 				(unsigned long long)LOAD(cx->captured),
 				(unsigned long long)PEEK(cx->ctl->counters.filtered),
 				(unsigned long long)PEEK(cx->ctl->counters.nic_imissed),
 				(double)ring_fill_ppm(cx) / 1e4);
+		}
+		if (now >= next_stats) {
+			next_stats += o->stats_interval_ns;
+			if (next_stats < now) {
+				next_stats = now + o->stats_interval_ns;
+			}
+			stats_publish(cx, false);
 		}
 		/* The watchdog is fed only while the poller's loop counter moves: a stuck
 		 * poller must get us restarted, not a healthy control thread. */
@@ -759,4 +834,6 @@ void cap_control_finish(struct cap_ctx *cx)
 	pthread_mutex_unlock(&cs.lock);
 	timesync_calib_destroy(cs.cal);
 	cs.cal = NULL;
+	timesync_ptp_close(cs.ptp);
+	cs.ptp = NULL;
 }

@@ -28,6 +28,7 @@
 #include <rte_ring.h>
 
 #include "capture_internal.h"
+#include "feedcap_config.h"
 
 #define PROG "feedcap-capture"
 
@@ -141,12 +142,13 @@ static int ring_exit_code(int code)
 int main(int argc, char **argv)
 {
 	static struct capture_opts opts;
+	struct fcc_config *cfg = NULL; /* o's strings point into it: kept until exit */
 	struct capture_opts *o = &opts;
 	struct ringshm_params rp;
 	struct ringshm_error rerr;
 	struct ringshm *ring = NULL;
 	struct cap_ctx *cx = NULL;
-	char *eal_argv[2 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 8];
+	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 8];
 	char lcores[32], main_lcore[16], err[512];
 	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
 	bool user_log_level = false;
@@ -166,10 +168,30 @@ int main(int argc, char **argv)
 		return CAPTURE_EXIT_OK;
 	}
 	cap_log_level = LOG_NOTICE + o->verbose;
-	if (o->config) {
-		fprintf(stderr, PROG ": -c %s: config files are not supported by this build yet\n",
-			o->config);
-		return CAPTURE_EXIT_USAGE;
+	if (o->config || o->check_config) {
+		const char *path = o->config ? o->config : FCC_DEFAULT_PATH;
+		struct fcc_error fe;
+		char msg[FCC_ERROR_MAX];
+
+		memset(&fe, 0, sizeof(fe));
+		cfg = fcc_load(path, &fe);
+		if (!cfg || fcc_validate(cfg, FCC_VALIDATE_CAPTURE, &fe) < 0) {
+			fcc_format_error(&fe, msg, sizeof(msg));
+			fprintf(stderr, PROG ": %s\n", msg);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_USAGE;
+		}
+		if (capture_opts_apply_config(o, cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_USAGE;
+		}
+		if (o->check_config) {
+			printf("%s: OK (ring %s, %d port(s), %d group(s), poller CPU %d)\n", path,
+			       o->ring, o->nvdevs + o->npci, o->ngroups, o->poller_lcore);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_OK;
+		}
 	}
 	rc = default_lcores(o);
 	if (rc < 0) {
@@ -195,8 +217,10 @@ int main(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	memset(&rerr, 0, sizeof(rerr));
 	rp.capacity = o->ring_size;
+	rp.chunk_size = o->chunk_size;
+	rp.group = o->ring_group;
 	/* Small rings (tests) get smaller chunks: a ring holds at least four of them. */
-	if (o->ring_size && o->ring_size < 4 * (uint64_t)RINGSHM_DEFAULT_CHUNK) {
+	if (!o->chunk_size && o->ring_size && o->ring_size < 4 * (uint64_t)RINGSHM_DEFAULT_CHUNK) {
 		rp.chunk_size = (uint32_t)RTE_MAX(o->ring_size / 4, (uint64_t)RINGSHM_MIN_CHUNK);
 	}
 	rp.backing = (enum ringshm_backing)o->backing;
@@ -228,6 +252,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < o->nvdevs; i++) {
 		eal_argv[eal_argc++] = "--vdev";
 		eal_argv[eal_argc++] = o->vdevs[i];
+	}
+	for (i = 0; i < o->npci; i++) {
+		eal_argv[eal_argc++] = "-a";
+		eal_argv[eal_argc++] = o->pci[i];
 	}
 	for (i = 0; i < o->eal_argc; i++) {
 		if (!strncmp(o->eal_argv[i], "--log-level", 11)) {
@@ -285,7 +313,8 @@ int main(int argc, char **argv)
 	rc = cap_ports_setup(cx, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
-		status = rc == -ENODEV ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		status =
+			rc == -ENODEV || rc == -ENOTSUP ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
 		goto out_ports;
 	}
 	for (i = 0; i < cx->nports; i++) {
@@ -342,5 +371,6 @@ out_eal:
 	rte_eal_cleanup();
 out_ring:
 	ringshm_close(ring);
+	fcc_free(cfg);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "feedcap_config.h"
 #include "ringshm_format.h"
 #include "ringshm.h"
 
@@ -45,8 +46,16 @@ const char capture_usage[] =
 	"      --igmp-interval SECONDS  repeat unsolicited reports while no querier is heard\n"
 	"                             (default: 60; 0: only at start)\n"
 	"      --no-igmp              program the multicast filter but send no IGMP\n"
+	"      --timestamp auto|nic|tsc  where frame times come from: the NIC's RX timestamp\n"
+	"                             where the PMD gives one (auto), only that (nic), or the\n"
+	"                             calibrated TSC (tsc) (default: auto)\n"
+	"      --ptp-socket PATH      ask ptp4l at PATH whether the clock is synchronised\n"
+	"                             (default: do not ask: records are never synchronised)\n"
+	"      --mbufs N              packet buffers per port (default: sized from the queues)\n"
 	"      --strict               refuse to start on a host check warning\n"
 	"      --check-host           print the host checks and exit\n"
+	"      --check-config         check the config file (-c, default\n"
+	"                             /etc/feedcap/feedcap.conf) and exit\n"
 	"  -v, --verbose              more messages (repeatable)\n"
 	"  -h, --help                 print this help and exit\n"
 	"      --version              print the version and exit\n"
@@ -74,6 +83,10 @@ enum {
 	OPT_STRICT,
 	OPT_CHECK_HOST,
 	OPT_VERSION,
+	OPT_CHECK_CONFIG,
+	OPT_TIMESTAMP,
+	OPT_PTP_SOCKET,
+	OPT_MBUFS,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +113,10 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "timestamp", required_argument, NULL, OPT_TIMESTAMP },
+	{ "ptp-socket", required_argument, NULL, OPT_PTP_SOCKET },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,6 +146,9 @@ void capture_opts_init(struct capture_opts *o)
 	o->rxd = 1024;
 	o->igmp_version = 2;
 	o->igmp_interval = 60;
+	o->clock_threshold_ns = 1000;
+	o->clock_holdover_ns = 10ull * 1000000000u;
+	o->stats_interval_ns = 1000000000u;
 }
 
 int capture_parse_size(const char *s, uint64_t *out)
@@ -296,6 +316,9 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 	opterr = 0;
 	optind = 0; /* glibc: full reinitialisation, so a second parse works too */
 	while ((c = getopt_long(argc, argv, "+:c:vh", long_opts, NULL)) != -1) {
+		if (c >= OPT_RING) {
+			o->given |= UINT64_C(1) << (c - OPT_RING);
+		}
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -463,6 +486,32 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 		case OPT_VERSION:
 			o->version = true;
 			break;
+		case OPT_CHECK_CONFIG:
+			o->check_config = true;
+			break;
+		case OPT_TIMESTAMP:
+			if (!strcmp(optarg, "auto")) {
+				o->timestamp = CAPTURE_TS_AUTO;
+			} else if (!strcmp(optarg, "nic")) {
+				o->timestamp = CAPTURE_TS_NIC;
+			} else if (!strcmp(optarg, "tsc")) {
+				o->timestamp = CAPTURE_TS_TSC;
+			} else {
+				return fail(err, errlen,
+					    "--timestamp: \"%s\" is not auto, nic or tsc", optarg);
+			}
+			break;
+		case OPT_PTP_SOCKET:
+			o->ptp_socket = optarg;
+			break;
+		case OPT_MBUFS:
+			if (parse_u64(optarg, 1023, 4194303, &v) < 0) {
+				return fail(err, errlen,
+					    "--mbufs: \"%s\" is not a number from 1023 to 4194303",
+					    optarg);
+			}
+			o->mbufs = (uint32_t)v;
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
 		case '?':
@@ -505,6 +554,113 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 	}
 	if (o->filter && o->ngroups == 0) {
 		return fail(err, errlen, "--filter-groups needs at least one --group");
+	}
+	return 0;
+}
+
+#define GIVEN(o, opt) (((o)->given & (UINT64_C(1) << ((opt)-OPT_RING))) != 0)
+
+int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *cfg, char *err,
+			      size_t errlen)
+{
+	const struct fcc_capture *c = &cfg->capture;
+	const struct fcc_ring *r;
+	struct fcc_error fe;
+	char msg[FCC_ERROR_MAX], addr[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	memset(&fe, 0, sizeof(fe));
+	r = fcc_ring_find(cfg, c->ring, &fe);
+	if (!r) {
+		fcc_format_error(&fe, msg, sizeof(msg));
+		return fail(err, errlen, "%s", msg);
+	}
+	if (!GIVEN(o, OPT_RING)) {
+		o->ring = r->path;
+	}
+	if (!GIVEN(o, OPT_RING_SIZE)) {
+		o->ring_size = r->size;
+		o->chunk_size = r->chunk_size;
+	}
+	if (!GIVEN(o, OPT_RING_BACKING)) {
+		o->backing = (int)r->backing; /* the same values, by design */
+	}
+	if (r->group[0]) {
+		o->ring_group = r->group;
+	}
+
+	if (!GIVEN(o, OPT_VDEV)) {
+		for (i = 0; i < cfg->nports && i < CAPTURE_MAX_VDEVS; i++) {
+			const struct fcc_port *p = &cfg->ports[i];
+			/* The EAL takes char *: these strings live as long as cfg, unmodified. */
+			char *dev = (char *)(uintptr_t)p->device;
+
+			if (p->kind == FCC_DEVICE_VDEV) {
+				o->vdevs[o->nvdevs++] = dev;
+			} else {
+				o->pci[o->npci++] = dev;
+			}
+			if (!GIVEN(o, OPT_RXQ) && p->queues > o->rxq) {
+				o->rxq = p->queues;
+			}
+			if (!GIVEN(o, OPT_RXD) && i == 0) {
+				o->rxd = p->rx_descriptors;
+			}
+		}
+	}
+	if (!GIVEN(o, OPT_LCORES)) {
+		o->control_lcore = c->control_core;
+		o->poller_lcore = c->poller_core;
+	}
+	if (!GIVEN(o, OPT_GROUP)) {
+		for (i = 0; i < c->ngroups && i < CAPTURE_MAX_GROUPS; i++) {
+			const struct fcc_group *g = &c->groups[i];
+
+			if (g->family != AF_INET) {
+				inet_ntop(g->family, g->addr, addr, sizeof(addr));
+				return fail(
+					err, errlen,
+					"%s:%u: capture.groups: %s is an IPv6 group: feedcap-capture joins IPv4 groups only (IGMP; MLD is not implemented)",
+					cfg->path, c->groups_line, addr);
+			}
+			memset(&o->groups[o->ngroups], 0, sizeof(o->groups[0]));
+			memcpy(&o->groups[o->ngroups].addr, g->addr, 4);
+			if (g->has_source) {
+				memcpy(&o->groups[o->ngroups].source, g->source, 4);
+			}
+			o->groups[o->ngroups].port = g->port;
+			o->ngroups++;
+		}
+	}
+	if (!GIVEN(o, OPT_IGMP_VERSION)) {
+		o->igmp_version = (int)c->igmp_version;
+	}
+	if (!GIVEN(o, OPT_FILTER)) {
+		o->filter = c->filter == FCC_FILTER_GROUPS;
+	}
+	if (!GIVEN(o, OPT_SNAPLEN) && c->snaplen < RINGSHM_MAX_CAPLEN) {
+		o->snaplen = c->snaplen;
+	}
+	if (!GIVEN(o, OPT_TIMESTAMP)) {
+		o->timestamp = c->timestamp == FCC_TS_NIC   ? CAPTURE_TS_NIC
+			       : c->timestamp == FCC_TS_TSC ? CAPTURE_TS_TSC
+							    : CAPTURE_TS_AUTO;
+	}
+	if (!GIVEN(o, OPT_PTP_SOCKET)) {
+		o->ptp_socket = c->ptp_socket[0] ? c->ptp_socket : NULL;
+	}
+	if (!GIVEN(o, OPT_MBUFS)) {
+		o->mbufs = c->mbufs;
+	}
+	if (!GIVEN(o, OPT_STRICT)) {
+		o->strict = c->strict;
+	}
+	o->clock_threshold_ns = c->clock_max_offset_ns;
+	o->clock_holdover_ns = c->clock_max_holdover_ns;
+	o->stats_interval_ns = c->stats_interval_ns;
+	if (o->filter && o->ngroups == 0) {
+		return fail(err, errlen, "%s:%u: capture.filter: \"groups\" with no group to keep",
+			    cfg->path, c->line);
 	}
 	return 0;
 }

@@ -76,21 +76,27 @@ static inline void hand_over_query(struct cap_ctx *cx, const struct rte_mbuf *m,
 	}
 }
 
-/* Write the LOSS record the control thread asked for, if any. */
-static void write_loss_marker(struct cap_ctx *cx, uint64_t now_ns)
+/* Write the marker records the control thread asked for, if any. */
+static void write_markers(struct cap_ctx *cx, uint64_t now_ns)
 {
-	/* Pairs with the release store in the control thread after it filled the payload. */
-	uint64_t seq = atomic_load_explicit(&cx->loss.seq, memory_order_acquire);
+	int i;
 
-	if (seq == cx->loss.done) {
-		return;
+	for (i = 0; i < CAP_NBOX; i++) {
+		struct cap_marker_box *b = &cx->box[i];
+		/* Pairs with the control thread's release store after it filled the box. */
+		uint64_t seq = atomic_load_explicit(&b->seq, memory_order_acquire);
+
+		if (seq == atomic_load_explicit(&b->done, memory_order_relaxed)) {
+			continue;
+		}
+		if (ringshm_marker(cx->ring, (enum ringshm_rec_type)b->type, b->payload, b->len,
+				   now_ns) == 0) {
+			ringshm_commit(cx->ring);
+			atomic_fetch_add_explicit(&cx->markers_written, 1, memory_order_relaxed);
+		}
+		/* Pairs with the control thread's acquire load before it refills the box. */
+		atomic_store_explicit(&b->done, seq, memory_order_release);
 	}
-	if (ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cx->loss.payload, sizeof(cx->loss.payload),
-			   now_ns) == 0) {
-		ringshm_commit(cx->ring);
-		atomic_fetch_add_explicit(&cx->markers_written, 1, memory_order_relaxed);
-	}
-	cx->loss.done = seq;
 }
 
 int cap_poller_main(void *arg)
@@ -233,7 +239,7 @@ int cap_poller_main(void *arg)
 			atomic_store_explicit(&cx->poller_loops, loops, memory_order_relaxed);
 			if (timesync_model_valid(&model)) {
 				timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
-				write_loss_marker(cx, timesync_model_convert(&model, last));
+				write_markers(cx, timesync_model_convert(&model, last));
 			}
 		}
 	}

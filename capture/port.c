@@ -186,6 +186,9 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 	/* Enough mbufs to fill every RX ring, plus a burst in flight per queue and the
 	 * per-lcore caches; a jumbo frame in 2 KiB mbufs takes five. */
 	nb_mbufs = (unsigned)cx->nports * o->rxq * ((unsigned)o->rxd + CAP_BURST) * 2 + 4096;
+	if (o->mbufs) {
+		nb_mbufs = (unsigned)cx->nports * o->mbufs;
+	}
 	cx->rx_pool = rte_pktmbuf_pool_create("cap_rx", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					      rte_socket_id());
 	if (!cx->rx_pool) {
@@ -256,6 +259,19 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 				"port %s (%s): no RX timestamp field registered: using the TSC",
 				p->name, p->driver);
 			p->ts_mode = CAP_TS_TSC;
+		}
+	}
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+
+		if (o->timestamp == CAPTURE_TS_TSC) {
+			p->ts_mode = CAP_TS_TSC;
+		} else if (o->timestamp == CAPTURE_TS_NIC && p->ts_mode == CAP_TS_TSC) {
+			snprintf(
+				err, errlen,
+				"port %s (%s): --timestamp nic, but this port gives no RX timestamp feedcap can convert; use --timestamp auto or tsc",
+				p->name, p->driver);
+			return -ENOTSUP;
 		}
 	}
 	for (i = 0; i < cx->npollq; i++) {
