@@ -801,6 +801,39 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 	return reason;
 }
 
+/*
+ * After the poller stopped (rte_eal_wait_lcore() orders its last ring writes before ours), the
+ * control thread is the ring's only writer: requests the poller did not serve and losses seen
+ * by the final statistics go in-band here, so an archive ends with what the capture lost.
+ */
+static void flush_markers(struct cap_ctx *cx)
+{
+	uint64_t now = timesync_model_convert(&cs.tsc, rte_rdtsc());
+	bool wrote = false;
+	int i;
+
+	for (i = 0; i < CAP_NBOX; i++) {
+		struct cap_marker_box *b = &cx->box[i];
+
+		if (LOAD(b->seq) != LOAD(b->done) &&
+		    ringshm_marker(cx->ring, (enum ringshm_rec_type)b->type, b->payload, b->len,
+				   now) == 0) {
+			atomic_store_explicit(&b->done, LOAD(b->seq), memory_order_relaxed);
+			wrote = true;
+		}
+	}
+	if ((cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
+	     cs.pending_loss.nic_ierrors) &&
+	    ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss, sizeof(cs.pending_loss),
+			   now) == 0) {
+		memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
+		wrote = true;
+	}
+	if (wrote) {
+		ringshm_commit(cx->ring);
+	}
+}
+
 void cap_control_finish(struct cap_ctx *cx)
 {
 	struct rte_eth_stats st;
@@ -810,6 +843,7 @@ void cap_control_finish(struct cap_ctx *cx)
 	struct timespec drain = { 0, 20000000 };
 
 	stats_publish(cx, true);
+	flush_markers(cx);
 	ringshm_heartbeat(cx->ring);
 	igmp_leave_all(cx);
 	nanosleep(&drain, NULL); /* let the NIC send the leaves before the port stops */

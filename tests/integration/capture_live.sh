@@ -71,6 +71,9 @@ imissed=$(cap_counter "$ring2" nic_imissed)
 log "stopped capture: kernel delivered $delivered, ring $ring_frames, imissed $imissed"
 ((imissed > 0)) || fail "no drop reported although the capture was stopped for $M frames"
 expect_eq "$((ring_frames + imissed))" "$delivered" "captured + reported drops = delivered (with drops)"
+# The loss is also in-band: LOSS records in the ring add up to what the header says.
+"$CAPTOOL" markers "$ring2" | tee "$tmp/markers.txt"
+expect_eq "$(sed -n 's/^loss_imissed=//p' "$tmp/markers.txt")" "$imissed" "imissed reported by LOSS records"
 "$CAPTOOL" seqcheck "$ring2" 31337 >"$tmp/seq2.txt"
 expect_eq "$(sed -n 's/^dups=//p' "$tmp/seq2.txt")" 0 "duplicated frames (with drops)"
 pass "live: $first_run; stopped: $ring_frames captured + $imissed reported = $delivered delivered"

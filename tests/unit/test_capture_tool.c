@@ -12,6 +12,8 @@
  *   capture-testtool seqcheck RING UDPPORT
  *       count the FRAME records carrying UDP to UDPPORT whose payload starts with a 64-bit
  *       sequence number (from `send`): prints frames=, in_order=, dups=, ts_sorted=.
+ *   capture-testtool markers RING
+ *       count the marker records (EPOCH, LOSS, CLOCK) and sum what the LOSS records report.
  *   capture-testtool counters RING
  *       the ring header's counters and ports, as KEY=VALUE lines.
  *   capture-testtool send GROUP PORT COUNT SIZE
@@ -242,6 +244,41 @@ static int cmd_seqcheck(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+static int cmd_markers(int argc, char **argv)
+{
+	struct ringshm_reader *rd;
+	struct ringshm_record rec;
+	struct ringshm_loss_payload lp;
+	uint64_t n[8] = { 0 }, imissed = 0, nombuf = 0, ierrors = 0;
+	int rc;
+
+	if (argc < 3) {
+		return 2;
+	}
+	rd = open_ring(argv[2]);
+	while ((rc = ringshm_reader_next(rd, &rec)) > 0) {
+		if (rec.type == RINGSHM_REC_LOSS && rec.cap_len >= sizeof(lp)) {
+			memcpy(&lp, rec.data, sizeof(lp));
+		}
+		if (!ringshm_reader_done(rd)) {
+			continue;
+		}
+		n[rec.type & 7]++;
+		if (rec.type == RINGSHM_REC_LOSS) {
+			imissed += lp.nic_imissed;
+			nombuf += lp.nic_rx_nombuf;
+			ierrors += lp.nic_ierrors;
+		}
+	}
+	ringshm_reader_close(rd);
+	printf("frame_records=%" PRIu64 "\nepoch_records=%" PRIu64 "\nloss_records=%" PRIu64
+	       "\nclock_records=%" PRIu64 "\nloss_imissed=%" PRIu64 "\nloss_rx_nombuf=%" PRIu64
+	       "\nloss_ierrors=%" PRIu64 "\n",
+	       n[RINGSHM_REC_FRAME], n[RINGSHM_REC_EPOCH], n[RINGSHM_REC_LOSS],
+	       n[RINGSHM_REC_CLOCK], imissed, nombuf, ierrors);
+	return rc < 0 ? 1 : 0;
+}
+
 static int cmd_counters(int argc, char **argv)
 {
 	struct ringshm_reader *rd;
@@ -396,6 +433,8 @@ int main(int argc, char **argv)
 			rc = cmd_topcap(argc, argv);
 		} else if (!strcmp(argv[1], "seqcheck")) {
 			rc = cmd_seqcheck(argc, argv);
+		} else if (!strcmp(argv[1], "markers")) {
+			rc = cmd_markers(argc, argv);
 		} else if (!strcmp(argv[1], "counters")) {
 			rc = cmd_counters(argc, argv);
 		} else if (!strcmp(argv[1], "send")) {
@@ -406,7 +445,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == 2) {
 		fprintf(stderr,
-			"usage: capture-testtool cmp|topcap|seqcheck|counters|send|query ...\n"
+			"usage: capture-testtool cmp|topcap|seqcheck|markers|counters|send|query ...\n"
 			"(see the comment at the top of tests/unit/test_capture_tool.c)\n");
 	}
 	return rc;
