@@ -84,4 +84,42 @@ if ! grep -q "^isolcpus .* ok" "$tmp/check"; then
 	expect_eq "$rc" 1 "--strict start on a host without isolated CPUs"
 	grep -q "refusing to start" "$tmp/d.log" || fail "--strict message: $(cat "$tmp/d.log")"
 fi
-pass "usage errors, second producer refused, telemetry, SIGTERM, restart epoch, host checks"
+# The config file: --check-config, a run from it, command-line overrides, and a bad file.
+cap_ring cring conf
+cat >"$tmp/feedcap.conf" <<CONF
+[ring t]
+path = $cring
+backing = file
+size = 16M
+chunk_size = 1M
+
+[port a]
+device = net_null0,size=128
+
+[capture]
+ring = t
+control_core = 0
+poller_core = 1
+groups = 239.1.1.1:30001, 10.0.0.5@232.1.1.1
+igmp_version = 3
+ptp_socket =
+CONF
+"$FEEDCAP_CAPTURE" --check-config -c "$tmp/feedcap.conf" >"$tmp/cc.out" ||
+	fail "--check-config of a good file: $(cat "$tmp/cc.out")"
+grep -q "OK" "$tmp/cc.out" || fail "--check-config output: $(cat "$tmp/cc.out")"
+"$FEEDCAP_CAPTURE" -c "$tmp/feedcap.conf" --count 5000 -- $(cap_eal e) >"$tmp/e.log" 2>&1 ||
+	fail "run from the config file: $(cat "$tmp/e.log")"
+expect_eq "$(cap_counter "$cring" frames)" 5000 "frames of a run from the config file"
+expect_eq "$(cap_counter "$cring" port0_name)" net_null0 "port from the config file"
+"$FEEDCAP_CAPTURE" -c "$tmp/feedcap.conf" --count 100 --vdev net_null7 -- $(cap_eal f) >"$tmp/f.log" 2>&1 ||
+	fail "run with --vdev overriding the file: $(cat "$tmp/f.log")"
+expect_eq "$(cap_counter "$cring" port0_name)" net_null7 "--vdev overrides the file's ports"
+printf '[capture]\nbogus_key = 1\n' >"$tmp/bad.conf"
+rc=0
+"$FEEDCAP_CAPTURE" --check-config -c "$tmp/bad.conf" >/dev/null 2>"$tmp/bad.err" || rc=$?
+expect_eq "$rc" 2 "--check-config of a bad file"
+grep -q "bad.conf:2" "$tmp/bad.err" || fail "bad config message lacks file:line: $(cat "$tmp/bad.err")"
+rc=0
+"$FEEDCAP_CAPTURE" -c "$tmp/missing.conf" >/dev/null 2>"$tmp/miss.err" || rc=$?
+expect_eq "$rc" 2 "-c of a missing file"
+pass "usage errors, second producer refused, telemetry, SIGTERM, restart epoch, host checks, config file"
