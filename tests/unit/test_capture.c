@@ -483,3 +483,115 @@ Test(capture_host, cpulists)
 	cr_expect_not(capture_cpulist_has("(null)", 0));
 	cr_expect(capture_cpulist_has("0", 0));
 }
+
+/* ------------------------------------------------------------------ config file */
+
+#include "feedcap_config.h"
+
+static const char conf_text[] = "[ring md]\n"
+				"path = /dev/hugepages/md-test\n"
+				"size = 256M\n"
+				"backing = file\n"
+				"\n"
+				"[port a]\n"
+				"device = net_pcap0,rx_pcap=/srv/in.pcap\n"
+				"queues = 2\n"
+				"rx_descriptors = 2048\n"
+				"\n"
+				"[port b]\n"
+				"device = 0000:3b:00.0\n"
+				"\n"
+				"[capture]\n"
+				"ring = md\n"
+				"control_core = 2\n"
+				"poller_core = 3\n"
+				"groups = 239.1.1.1:30001, 10.0.0.5@232.1.1.1\n"
+				"igmp_version = 3\n"
+				"filter = groups\n"
+				"snaplen = 128\n"
+				"timestamp = tsc\n"
+				"ptp_socket = /var/run/ptp4l-test\n"
+				"strict = yes\n";
+
+static struct fcc_config *load_conf(const char *text)
+{
+	struct fcc_error fe;
+	struct fcc_config *cfg;
+
+	memset(&fe, 0, sizeof(fe));
+	cfg = fcc_load_string(text, "test.conf", &fe);
+	cr_assert_not_null(cfg, "%s", fe.msg);
+	cr_assert_eq(fcc_validate(cfg, FCC_VALIDATE_CAPTURE, &fe), 0, "%s", fe.msg);
+	return cfg;
+}
+
+Test(capture_config, file_fills_what_the_command_line_leaves)
+{
+	struct fcc_config *cfg = load_conf(conf_text);
+	struct capture_opts o;
+	char err[256] = "";
+
+	cr_assert_eq(PARSE(&o, err, "-c", "test.conf"), 0, "%s", err);
+	cr_assert_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(o.ring, "/dev/hugepages/md-test");
+	cr_expect_eq(o.ring_size, 256ull << 20);
+	cr_expect_eq(o.backing, RINGSHM_BACKING_FILE);
+	cr_expect_eq(o.nvdevs, 1);
+	cr_expect_str_eq(o.vdevs[0], "net_pcap0,rx_pcap=/srv/in.pcap");
+	cr_expect_eq(o.npci, 1);
+	cr_expect_str_eq(o.pci[0], "0000:3b:00.0");
+	cr_expect_eq(o.rxq, 2);
+	cr_expect_eq(o.rxd, 2048);
+	cr_expect_eq(o.control_lcore, 2);
+	cr_expect_eq(o.poller_lcore, 3);
+	cr_assert_eq(o.ngroups, 2);
+	cr_expect_eq(o.groups[0].addr, inet_addr("239.1.1.1"));
+	cr_expect_eq(o.groups[0].port, 30001);
+	cr_expect_eq(o.groups[1].source, inet_addr("10.0.0.5"));
+	cr_expect_eq(o.igmp_version, 3);
+	cr_expect(o.filter);
+	cr_expect_eq(o.snaplen, 128);
+	cr_expect_eq(o.timestamp, CAPTURE_TS_TSC);
+	cr_expect_str_eq(o.ptp_socket, "/var/run/ptp4l-test");
+	cr_expect(o.strict);
+	fcc_free(cfg);
+}
+
+Test(capture_config, command_line_overrides_the_file)
+{
+	struct fcc_config *cfg = load_conf(conf_text);
+	struct capture_opts o;
+	char err[256] = "";
+
+	cr_assert_eq(PARSE(&o, err, "-c", "test.conf", "--ring", "other", "--vdev", "net_null0",
+			   "--group", "239.9.9.9", "--igmp-version", "2", "--lcores", "0,1",
+			   "--timestamp", "auto", "--ptp-socket", ""),
+		     0, "%s", err);
+	cr_assert_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(o.ring, "other");
+	cr_expect_eq(o.ring_size, 256ull << 20, "not overridden: from the file");
+	cr_expect_eq(o.nvdevs, 1);
+	cr_expect_str_eq(o.vdevs[0], "net_null0");
+	cr_expect_eq(o.npci, 0, "--vdev replaces the file's ports");
+	cr_expect_eq(o.ngroups, 1);
+	cr_expect_eq(o.groups[0].addr, inet_addr("239.9.9.9"));
+	cr_expect_eq(o.igmp_version, 2);
+	cr_expect_eq(o.poller_lcore, 1);
+	cr_expect_eq(o.timestamp, CAPTURE_TS_AUTO);
+	cr_expect_str_eq(o.ptp_socket, "");
+	fcc_free(cfg);
+}
+
+Test(capture_config, ipv6_group_is_refused_with_file_and_line)
+{
+	struct fcc_config *cfg = load_conf("[ring md]\nsize = 64M\n[port a]\ndevice = net_null0\n"
+					   "[capture]\ngroups = ff15::1\n");
+	struct capture_opts o;
+	char err[256] = "";
+
+	cr_assert_eq(PARSE(&o, err, "--count", "1"), 0, "%s", err);
+	cr_expect_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "test.conf:6: capture.groups") != NULL, "%s", err);
+	cr_expect(strstr(err, "IPv6") != NULL, "%s", err);
+	fcc_free(cfg);
+}
