@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,11 +300,21 @@ static int parse_num(const char *opt, const char *s, double min, double max, dou
 	return 0;
 }
 
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+/* Sleep, unless a signal asked us to stop: then return at once (the loop ends cleanly and
+ * the management socket we bound is removed). */
 static void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	while (!quit && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
 	}
 }
 
@@ -532,6 +543,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	{
+		struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (op.ring == NULL) {
 		cal = calib_start();
 	}
@@ -563,6 +581,10 @@ int main(int argc, char **argv)
 			}
 		}
 		polls++;
+		if (quit) {
+			ret = op.watch ? 0 : 1;
+			break;
+		}
 		if (op.watch) {
 			print_watch(&b, op.json);
 			if (op.count != 0 && polls >= op.count) {
@@ -575,6 +597,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		sleep_s(op.interval_s);
+		if (quit && op.watch) {
+			break;
+		}
 	}
 	timesync_calib_destroy(cal);
 	if (ptp != NULL) {

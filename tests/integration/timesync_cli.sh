@@ -58,4 +58,34 @@ set +e
 expect_eq $? 1 "--wait-locked timeout exit"
 set -e
 grep -q "not locked after" "$DIR/err" || fail "timeout message: $(cat "$DIR/err")"
+# SIGTERM ends --watch cleanly (exit 0) and removes the management socket it bound.
+"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
+wpid=$!
+for _ in $(seq 1 50); do
+	compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && break
+	sleep 0.1
+done
+compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null || fail "no client socket /var/run/feedcap-pmc.$wpid.*"
+kill -TERM "$wpid"
+set +e
+wait "$wpid"
+expect_eq $? 0 "--watch exit on SIGTERM"
+set -e
+if compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; then
+	fail "client socket left behind after SIGTERM"
+fi
+# A client killed outright leaves its socket; the next client removes it.
+"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
+wpid=$!
+for _ in $(seq 1 50); do
+	compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && break
+	sleep 0.1
+done
+kill -KILL "$wpid"
+wait "$wpid" 2>/dev/null || true
+compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null || fail "SIGKILL should have left the socket"
+"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" >/dev/null
+if compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; then
+	fail "a dead client's socket was not reclaimed"
+fi
 pass "feedcap-timesync command line"
