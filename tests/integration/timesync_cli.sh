@@ -58,34 +58,32 @@ set +e
 expect_eq $? 1 "--wait-locked timeout exit"
 set -e
 grep -q "not locked after" "$DIR/err" || fail "timeout message: $(cat "$DIR/err")"
+# start_watch: a --watch client in the background, its PID in wpid once its management
+# socket (/var/run/feedcap-pmc.PID.N) exists.
+start_watch() {
+	"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
+	wpid=$!
+	for _ in $(seq 1 50); do
+		compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no client socket /var/run/feedcap-pmc.$wpid.*"
+}
+sock_left() { compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; }
+
 # SIGTERM ends --watch cleanly (exit 0) and removes the management socket it bound.
-"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
-wpid=$!
-for _ in $(seq 1 50); do
-	compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && break
-	sleep 0.1
-done
-compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null || fail "no client socket /var/run/feedcap-pmc.$wpid.*"
+start_watch
 kill -TERM "$wpid"
 set +e
 wait "$wpid"
 expect_eq $? 0 "--watch exit on SIGTERM"
 set -e
-if compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; then
-	fail "client socket left behind after SIGTERM"
-fi
+! sock_left || fail "client socket left behind after SIGTERM"
 # A client killed outright leaves its socket; the next client removes it.
-"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
-wpid=$!
-for _ in $(seq 1 50); do
-	compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && break
-	sleep 0.1
-done
+start_watch
 kill -KILL "$wpid"
 wait "$wpid" 2>/dev/null || true
-compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null || fail "SIGKILL should have left the socket"
+sock_left || fail "SIGKILL should have left the socket"
 "$TS" --ptp4l-socket "$DIR/no-ptp4l-here" >/dev/null
-if compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; then
-	fail "a dead client's socket was not reclaimed"
-fi
+! sock_left || fail "a dead client's socket was not reclaimed"
 pass "feedcap-timesync command line"
