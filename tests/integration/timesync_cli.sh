@@ -44,6 +44,12 @@ if [[ -n $khz ]]; then
 	awk -v a="$hz" -v b="$khz" 'BEGIN { d = a / (b * 1e6) - 1; exit !(d < 0.01 && d > -0.01) }' ||
 		fail "fitted TSC $hz Hz is not within 1% of cpu MHz $khz"
 fi
+# On a terminal: a table with a header and a meaning per field (script(1) gives it a pty).
+if command -v script >/dev/null; then
+	tty_out=$(script -qec "$TS --no-ptp" /dev/null | tr -d '\r')
+	grep -q '^FIELD  *VALUE  *MEANING$' <<<"$tty_out" || fail "no table header on a tty: $tty_out"
+	grep -q '^state  *free-running  *clock state$' <<<"$tty_out" || fail "table row: $tty_out"
+fi
 "$TS" --no-ptp --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["state"]=="free-running" and d["timescale"]=="UTC", d'
 n=$("$TS" --no-ptp --watch --count 3 --interval 0.1 | grep -c 'state=free-running flags=\|state=free-running ')
 expect_eq "$n" 3 "--watch --count 3 lines"
