@@ -117,6 +117,14 @@ if command -v pmc >/dev/null; then
 	expect_eq "$(awk '$1 == "utc_offset_s" { print $2 }' "$DIR/ours.txt")" "$pmc_utc" \
 		"currentUtcOffset (pmc's)"
 fi
+# Negative control: the same slave with a 1 ns threshold is not locked (unless its offset
+# happens to be within 1 ns), so `locked` above really depended on the offset.
+"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold 1 > "$DIR/tight.txt"
+toff=$(awk '$1 == "offset_ns" { print $2 }' "$DIR/tight.txt")
+if [[ ${toff#-} -gt 1 ]]; then
+	grep -qx "state unlocked" "$DIR/tight.txt" ||
+		fail "offset $toff ns with a 1 ns threshold: $(grep '^state' "$DIR/tight.txt")"
+fi
 # JSON output parses and says the same.
 "$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR --json > "$DIR/state.json" ||
 	fail "--json failed"
