@@ -32,6 +32,9 @@ expect_eq $? 2 "--ring with a live option"
 expect_eq $? 2 "--watch with --wait-locked"
 "$TS" extra-arg >/dev/null 2>&1
 expect_eq $? 2 "stray argument"
+"$TS" --ptp4l-socket "$DIR/x" --phc "$DIR/ptp-none" >/dev/null 2>"$DIR/err"
+expect_eq $? 1 "--phc on a missing device"
+grep -q "$DIR/ptp-none" "$DIR/err" || fail "the message does not name the device: $(cat "$DIR/err")"
 set -e
 
 out=$("$TS" --no-ptp)
