@@ -1,0 +1,1117 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * keys.c - the one table of every key in feedcap.conf, the value types, and the checks that
+ * span sections (fcc_validate).
+ *
+ * The table is an X-macro so that the public view (struct fcc_key: what docs, the example
+ * file and its test see) and the private view (where each value is stored) cannot drift
+ * apart.  Defaults are text and go through the same parsers as the file: a default that does
+ * not parse fails the unit tests, not a production start.
+ */
+#include "config_internal.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define KiB  (INT64_C(1) << 10)
+#define MiB  (INT64_C(1) << 20)
+#define GiB  (INT64_C(1) << 30)
+#define TiB  (INT64_C(1) << 40)
+#define NS   INT64_C(1)
+#define US   INT64_C(1000)
+#define MS   INT64_C(1000000)
+#define SEC  INT64_C(1000000000)
+#define MIN  (60 * SEC)
+#define HOUR (60 * MIN)
+
+/* Private key flags */
+#define F_POW2	   (1u << 0) /* a power of two */
+#define F_ZERO_OFF (1u << 1) /* 0 (off) is accepted besides min..max */
+#define F_DEFNAME  (1u << 2) /* empty: a default built from the section's name */
+#define F_NONEMPTY (1u << 3) /* empty is an error */
+#define F_NOSLASH  (1u << 4) /* no '/' (a file name, not a path) */
+#define F_REQUIRED (1u << 5) /* must be given in the file (checked by fcc_validate) */
+
+#define NONE		 SIZE_MAX
+#define AT(type, member) offsetof(type, member)
+#define SZ(type, member) sizeof(((type *)0)->member)
+
+static const char *const backing_values[] = { "auto", "hugetlbfs", "shm", "file", NULL };
+static const char *const filter_values[] = { "off", "groups", NULL };
+static const char *const timestamp_values[] = { "auto", "nic", "tsc", NULL };
+static const char *const format_values[] = { "pcap", "pcapng", NULL };
+static const char *const compression_values[] = { "none", "zstd", NULL };
+static const char *const from_values[] = { "newest", "oldest", NULL };
+static const char *const on_error_values[] = { "exit", "wait", NULL };
+
+/*
+ * K(section, struct, member, "key", TYPE, "default", min, max, enum values, flags,
+ *   aux offset, line offset, "help")
+ * aux: ngroups for GROUPS, has_cpus for CPUS, kind for DEVICE.  line: where the key was set,
+ * for fields other modules check later (a ring reference, a filter expression).
+ */
+#define FCC_KEY_LIST(K)                                                                             \
+	K(SEC_RING, struct fcc_ring, size, "size", SIZE, "1G", MiB, TiB, NULL, F_POW2, NONE, NONE,  \
+	  "Bytes of records the ring holds, a power of two. 8G holds about 7 s of 10 Gb/s line "    \
+	  "rate and minutes of typical market data; on hugetlbfs it needs size / 2M free 2 MiB "    \
+	  "hugepages.")                                                                             \
+	K(SEC_RING, struct fcc_ring, chunk_size, "chunk_size", SIZE, "2M", 64 * KiB, GiB, NULL,     \
+	  F_POW2, NONE, NONE,                                                                       \
+	  "Records never cross a chunk and readers resynchronise at chunk starts after an "         \
+	  "overrun. Keep the hugepage size unless testing.")                                        \
+	K(SEC_RING, struct fcc_ring, backing, "backing", ENUM, "auto", 0, 0, backing_values, 0,     \
+	  NONE, NONE,                                                                               \
+	  "Where the ring's memory lives: auto (hugetlbfs if a mount has room, else /dev/shm "      \
+	  "with a warning), hugetlbfs (or refuse to start), shm (/dev/shm, 4 KiB pages), file "     \
+	  "(exactly path, any file system).")                                                       \
+	K(SEC_RING, struct fcc_ring, path, "path", PATH, "", 0, 0, NULL, F_DEFNAME, NONE, NONE,     \
+	  "The ring file readers open. Empty: /run/feedcap/NAME (a symlink to the hugetlbfs file "  \
+	  "when the ring is on hugepages).")                                                        \
+	K(SEC_RING, struct fcc_ring, group, "group", NAME, "feedcap", 0, 0, NULL, F_NONEMPTY,       \
+	  NONE, NONE,                                                                               \
+	  "Group owning the ring file (mode 0640): members may read the ring, nobody but the "      \
+	  "capture may write it.")                                                                  \
+	K(SEC_PORT, struct fcc_port, device, "device", DEVICE, "", 0, 0, NULL, F_REQUIRED,          \
+	  AT(struct fcc_port, kind), NONE,                                                          \
+	  "Required. A PCI address (0000:3b:00.0, the NIC bound to vfio-pci) or a DPDK virtual "    \
+	  "device's arguments (net_pcap0,rx_pcap=/srv/in.pcap or net_af_packet0,iface=eth1).")      \
+	K(SEC_PORT, struct fcc_port, queues, "queues", INT, "1", 1, 64, NULL, 0, NONE, NONE,        \
+	  "RX queues of the port (RSS spreads flows over them); the one poller core polls them "    \
+	  "all.")                                                                                   \
+	K(SEC_PORT, struct fcc_port, rx_descriptors, "rx_descriptors", INT, "4096", 64, 32768,      \
+	  NULL, 0, NONE, NONE,                                                                      \
+	  "RX descriptors per queue: how many frames the NIC can hold while the poller is "         \
+	  "late. Too few shows up as imissed.")                                                     \
+	K(SEC_CAPTURE, struct fcc_capture, ring, "ring", NAME, "", 0, 0, NULL, 0, NONE,             \
+	  AT(struct fcc_capture, ring_line),                                                        \
+	  "The [ring NAME] the capture writes. Empty: the only ring in the file.")                  \
+	K(SEC_CAPTURE, struct fcc_capture, poller_core, "poller_core", INT, "1", 0,                 \
+	  FCC_MAX_CPUS - 1, NULL, 0, NONE, NONE,                                                    \
+	  "The CPU running the hot loop. Isolate it: isolcpus, nohz_full and rcu_nocbs on the "     \
+	  "kernel command line, no IRQs.")                                                          \
+	K(SEC_CAPTURE, struct fcc_capture, control_core, "control_core", INT, "0", 0,               \
+	  FCC_MAX_CPUS - 1, NULL, 0, NONE, NONE,                                                    \
+	  "A housekeeping CPU for the control thread (statistics, IGMP, clock calibration, "        \
+	  "watchdog). Must differ from poller_core.")                                               \
+	K(SEC_CAPTURE, struct fcc_capture, groups, "groups", GROUPS, "", 0, 0, NULL, 0,             \
+	  AT(struct fcc_capture, ngroups), AT(struct fcc_capture, groups_line),                     \
+	  "Multicast groups to join, separated by commas or spaces: [SOURCE@]GROUP[:PORT], IPv6 "   \
+	  "with a port as [GROUP]:PORT. A port narrows the filter; a source makes the join "        \
+	  "source-specific (needs igmp_version = 3).")                                              \
+	K(SEC_CAPTURE, struct fcc_capture, igmp_version, "igmp_version", INT, "2", 2, 3, NULL, 0,   \
+	  NONE, NONE,                                                                               \
+	  "IGMP version of the membership reports feedcap sends for the groups (MLDv1/v2 for "      \
+	  "IPv6).")                                                                                 \
+	K(SEC_CAPTURE, struct fcc_capture, filter, "filter", ENUM, "off", 0, 0, filter_values, 0,   \
+	  NONE, NONE,                                                                               \
+	  "groups: keep only frames sent to the groups (and ports) above, with rte_flow where the " \
+	  "NIC takes the rule, else in software; the rest is counted as filtered. off: keep "       \
+	  "every frame.")                                                                           \
+	K(SEC_CAPTURE, struct fcc_capture, snaplen, "snaplen", INT, "65535", 64, 65535, NULL, 0,    \
+	  NONE, NONE,                                                                               \
+	  "Bytes kept of each frame; a longer frame keeps its wire length in the record.")          \
+	K(SEC_CAPTURE, struct fcc_capture, timestamp, "timestamp", ENUM, "auto", 0, 0,              \
+	  timestamp_values, 0, NONE, NONE,                                                          \
+	  "auto: the NIC's RX timestamp where the driver gives one, else the TSC; nic: NIC "        \
+	  "timestamps or refuse to start; tsc: the calibrated TSC, read once per burst.")           \
+	K(SEC_CAPTURE, struct fcc_capture, clock_max_offset_ns, "clock_max_offset", DURATION,       \
+	  "1us", NS, SEC, NULL, 0, NONE, NONE,                                                      \
+	  "Records are flagged unsynchronised while ptp4l's offset from its master exceeds "        \
+	  "this.")                                                                                  \
+	K(SEC_CAPTURE, struct fcc_capture, clock_max_holdover_ns, "clock_holdover", DURATION,       \
+	  "10s", 0, HOUR, NULL, 0, NONE, NONE,                                                      \
+	  "How long records stay flagged synchronised after ptp4l loses its lock or stops "         \
+	  "answering.")                                                                             \
+	K(SEC_CAPTURE, struct fcc_capture, ptp_socket, "ptp_socket", PATH, "/var/run/ptp4l", 0, 0,  \
+	  NULL, 0, NONE, NONE,                                                                      \
+	  "ptp4l's management socket, asked for the offset, port state and UTC offset. Empty: "     \
+	  "do not ask ptp4l (every record is flagged unsynchronised).")                             \
+	K(SEC_CAPTURE, struct fcc_capture, mbufs, "mbufs", INT, "65535", 1023, 4194303, NULL, 0,    \
+	  NONE, NONE,                                                                               \
+	  "Packet buffers per port (2^n - 1 is the most efficient). Too few shows up as "           \
+	  "rx_nombuf.")                                                                             \
+	K(SEC_CAPTURE, struct fcc_capture, stats_interval_ns, "stats_interval", DURATION, "1s",     \
+	  10 * MS, HOUR, NULL, 0, NONE, NONE,                                                       \
+	  "How often the control thread publishes counters (ring header, telemetry).")              \
+	K(SEC_CAPTURE, struct fcc_capture, strict, "strict", BOOL, "no", 0, 0, NULL, 0, NONE,       \
+	  NONE,                                                                                     \
+	  "Refuse to start when a host check fails (poller core not isolated, NIC on another "      \
+	  "NUMA node, ...) instead of warning.")                                                    \
+	K(SEC_JOB, struct fcc_job, ring, "ring", NAME, "", 0, 0, NULL, 0, NONE,                     \
+	  AT(struct fcc_job, ring_line),                                                            \
+	  "The [ring NAME] the job reads. Empty: the only ring in the file.")                       \
+	K(SEC_JOB, struct fcc_job, filter, "filter", STRING, "", 0, 0, NULL, 0, NONE,               \
+	  AT(struct fcc_job, filter_line),                                                          \
+	  "A tcpdump (libpcap) filter expression, unquoted; empty keeps every frame.")              \
+	K(SEC_JOB, struct fcc_job, format, "format", ENUM, "pcap", 0, 0, format_values, 0, NONE,    \
+	  NONE,                                                                                     \
+	  "Archive format: pcap with nanosecond timestamps, or pcapng with drop statistics.")       \
+	K(SEC_JOB, struct fcc_job, compression, "compression", ENUM, "none", 0, 0,                  \
+	  compression_values, 0, NONE, NONE,                                                        \
+	  "zstd: compressed archives (.zst) that zstdcat and Wireshark open; none: plain files.")   \
+	K(SEC_JOB, struct fcc_job, compression_level, "compression_level", INT, "1", -7, 19, NULL,  \
+	  0, NONE, NONE,                                                                            \
+	  "zstd level; 1 keeps up with about 0.9 Mpps a core, higher levels compress more and "     \
+	  "slower.")                                                                                \
+	K(SEC_JOB, struct fcc_job, zstd_threads, "zstd_threads", INT, "0", 0, 64, NULL, 0, NONE,    \
+	  NONE, "zstd worker threads; 0 compresses in the reader's own thread.")                    \
+	K(SEC_JOB, struct fcc_job, directory, "directory", PATH, "", 0, 0, NULL, F_DEFNAME, NONE,   \
+	  NONE,                                                                                     \
+	  "Archive directory. Empty: /var/lib/feedcap/NAME. The dump unit may only write under "    \
+	  "/var/lib/feedcap unless a drop-in adds ReadWritePaths=.")                                \
+	K(SEC_JOB, struct fcc_job, file_name, "file_name", STRING, "%Y%m%dT%H%M%S", 0, 0, NULL,     \
+	  F_NONEMPTY | F_NOSLASH, NONE, NONE,                                                       \
+	  "strftime(3) pattern of archive names (UTC), without extension: feedcap-dump adds "       \
+	  ".pcap or .pcapng, then .zst.")                                                           \
+	K(SEC_JOB, struct fcc_job, rotate_size, "rotate_size", SIZE, "0", MiB, TiB, NULL,           \
+	  F_ZERO_OFF, NONE, NONE, "Start a new file after this many bytes; 0: never by size.")      \
+	K(SEC_JOB, struct fcc_job, rotate_interval_ns, "rotate_interval", DURATION, "1h", SEC,      \
+	  168 * HOUR, NULL, F_ZERO_OFF, NONE, NONE,                                                 \
+	  "Start a new file at every multiple of this interval (clock-aligned); 0: never by "       \
+	  "time.")                                                                                  \
+	K(SEC_JOB, struct fcc_job, retention_files, "retention_files", INT, "0", 0, 1000000, NULL,  \
+	  0, NONE, NONE,                                                                            \
+	  "Keep at most this many archive files, deleting the oldest; 0: keep all.")                \
+	K(SEC_JOB, struct fcc_job, retention_age_ns, "retention_age", DURATION, "0", MIN,           \
+	  87600 * HOUR, NULL, F_ZERO_OFF, NONE, NONE,                                               \
+	  "Delete archive files older than this; 0: never by age.")                                 \
+	K(SEC_JOB, struct fcc_job, from, "from", ENUM, "newest", 0, 0, from_values, 0, NONE, NONE,  \
+	  "Where a job starts in the ring: newest (live only) or oldest (everything the ring "      \
+	  "still holds).")                                                                          \
+	K(SEC_JOB, struct fcc_job, on_error, "on_error", ENUM, "wait", 0, 0, on_error_values, 0,    \
+	  NONE, NONE,                                                                               \
+	  "On a write error (disk full): wait (close the file, retry, resume where it stopped if "  \
+	  "the ring still holds it) or exit (non-zero; systemd restarts the job).")                 \
+	K(SEC_JOB, struct fcc_job, cpus, "cpus", CPUS, "", 0, 0, NULL, 0,                           \
+	  AT(struct fcc_job, has_cpus), NONE,                                                       \
+	  "CPUs the job may run on (0,2-3). Empty: no affinity. Never the poller core.")
+
+#define PUBLIC_KEY(sec, type, member, name, typ, def, min, max, values, flags, aux, lineoff, help) \
+	{ fcc_section_name_static(sec), name, FCC_TYPE_##typ, def, min, max, values, help,         \
+	  ((flags)&F_REQUIRED) != 0 },
+
+#define PRIVATE_KEY(sec, type, member, name, typ, def, min, max, values, flags, aux, lineoff,      \
+		    help)                                                                          \
+	{ sec, AT(type, member), SZ(type, member), aux, lineoff, flags },
+
+#define fcc_section_name_static(sec)                                                               \
+	((sec) == SEC_RING	? "ring"                                                           \
+	 : (sec) == SEC_PORT	? "port"                                                           \
+	 : (sec) == SEC_CAPTURE ? "capture"                                                        \
+				: "job")
+
+static const struct fcc_key keys[] = { FCC_KEY_LIST(PUBLIC_KEY) };
+
+struct key_impl {
+	enum fcc_section sec;
+	size_t off, size, aux, line;
+	unsigned flags;
+};
+
+static const struct key_impl impl[] = { FCC_KEY_LIST(PRIVATE_KEY) };
+
+static_assert(sizeof(keys) / sizeof(keys[0]) == sizeof(impl) / sizeof(impl[0]), "key tables");
+static_assert(sizeof(keys) / sizeof(keys[0]) <= FCC_MAX_KEYS, "raise FCC_MAX_KEYS");
+
+const struct fcc_key *fcc_keys(size_t *count)
+{
+	*count = sizeof(keys) / sizeof(keys[0]);
+	return keys;
+}
+
+enum fcc_section fcc_key_section(size_t k)
+{
+	return impl[k].sec;
+}
+
+const char *fcc_type_name(enum fcc_type type)
+{
+	static const char *const names[] = {
+		[FCC_TYPE_STRING] = "string", [FCC_TYPE_NAME] = "name",
+		[FCC_TYPE_PATH] = "path",     [FCC_TYPE_DEVICE] = "device",
+		[FCC_TYPE_SIZE] = "size",     [FCC_TYPE_DURATION] = "duration",
+		[FCC_TYPE_BOOL] = "boolean",  [FCC_TYPE_ENUM] = "enum",
+		[FCC_TYPE_INT] = "integer",   [FCC_TYPE_GROUPS] = "group list",
+		[FCC_TYPE_CPUS] = "CPU list",
+	};
+
+	if ((unsigned)type >= sizeof(names) / sizeof(names[0])) {
+		return "?";
+	}
+	return names[type];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Value types */
+
+static int parse_u64(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s)) {
+		return -EINVAL;
+	}
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10) {
+			return -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	*end = s;
+	*out = v;
+	return 0;
+}
+
+int fcc_parse_size(const char *s, uint64_t *out)
+{
+	const char *p;
+	uint64_t v;
+	unsigned shift = 0;
+	int rc = parse_u64(s, &p, &v);
+
+	if (rc < 0) {
+		return rc;
+	}
+	switch (toupper((unsigned char)*p)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+	case 'B':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		p++;
+		if (!strcmp(p, "iB") || !strcmp(p, "B")) {
+			p += strlen(p);
+		}
+	} else if (*p == 'B' || *p == 'b') {
+		p++;
+	}
+	if (*p) {
+		return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift)) {
+		return -ERANGE;
+	}
+	*out = v << shift;
+	return 0;
+}
+
+int fcc_parse_duration(const char *s, uint64_t *out_ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "ms", 1000000 },
+		{ "s", 1000000000ull },
+		{ "m", 60000000000ull },
+		{ "h", 3600000000000ull },
+		{ "", 1000000000ull },
+	};
+	const char *p;
+	uint64_t v;
+	size_t i;
+	int rc = parse_u64(s, &p, &v);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(p, units[i].unit)) {
+			if (v > UINT64_MAX / units[i].ns) {
+				return -ERANGE;
+			}
+			*out_ns = v * units[i].ns;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int fcc_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int fcc_parse_int(const char *s, int64_t *out)
+{
+	const char *p = s;
+	uint64_t v;
+	bool neg = false;
+	int rc;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	rc = parse_u64(p, &p, &v);
+	if (rc < 0) {
+		return rc;
+	}
+	if (*p) {
+		return -EINVAL;
+	}
+	if (v > (uint64_t)INT64_MAX + neg) {
+		return -ERANGE;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+static bool is_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t';
+}
+
+int fcc_parse_cpus(const char *s, struct fcc_cpuset *set, char *why, size_t whylen)
+{
+	memset(set, 0, sizeof(*set));
+	while (*s) {
+		const char *p;
+		uint64_t lo, hi, c;
+
+		if (is_sep(*s)) {
+			s++;
+			continue;
+		}
+		if (parse_u64(s, &p, &lo) < 0) {
+			snprintf(why, whylen, "\"%s\" is not a CPU list (use 2 or 2-5 or 0,2-3)",
+				 s);
+			return -EINVAL;
+		}
+		hi = lo;
+		if (*p == '-') {
+			if (parse_u64(p + 1, &p, &hi) < 0) {
+				snprintf(why, whylen, "\"%s\" is not a CPU range (use 2-5)", s);
+				return -EINVAL;
+			}
+		}
+		if (*p && !is_sep(*p)) {
+			snprintf(why, whylen, "\"%s\" is not a CPU list (use 2 or 2-5 or 0,2-3)",
+				 s);
+			return -EINVAL;
+		}
+		if (hi < lo) {
+			snprintf(why, whylen, "CPU range %" PRIu64 "-%" PRIu64 " runs backwards",
+				 lo, hi);
+			return -EINVAL;
+		}
+		if (hi >= FCC_MAX_CPUS) {
+			snprintf(why, whylen, "CPU %" PRIu64 " is above the maximum %d", hi,
+				 FCC_MAX_CPUS - 1);
+			return -EINVAL;
+		}
+		for (c = lo; c <= hi; c++) {
+			set->bits[c / 64] |= UINT64_C(1) << (c % 64);
+		}
+		s = p;
+	}
+	return 0;
+}
+
+bool fcc_cpuset_has(const struct fcc_cpuset *set, int cpu)
+{
+	if (cpu < 0 || cpu >= FCC_MAX_CPUS) {
+		return false;
+	}
+	return (set->bits[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+unsigned fcc_cpuset_count(const struct fcc_cpuset *set)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < FCC_MAX_CPUS / 64; i++) {
+		n += (unsigned)__builtin_popcountll(set->bits[i]);
+	}
+	return n;
+}
+
+static bool addr_is_multicast(int family, const uint8_t *a)
+{
+	return family == AF_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff;
+}
+
+/* [SOURCE@]GROUP[:PORT] (the syntax of feedcap-capture --group), GROUP an IPv4 address or an
+ * IPv6 one, in brackets when a port follows. */
+int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen)
+{
+	char buf[128], addr[128];
+	char *at, *port = NULL, *colon, *grp = buf;
+	const char *a, *src = NULL;
+
+	memset(g, 0, sizeof(*g));
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(why, whylen, "\"%.40s...\" is too long for a group", s);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	at = strchr(buf, '@');
+	if (at) {
+		*at = '\0';
+		src = buf;
+		grp = at + 1;
+	}
+	if (grp[0] == '[') {
+		char *close = strchr(grp, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			snprintf(why, whylen,
+				 "\"%s\": write an IPv6 group with a port as [ff3e::1]:30001", s);
+			return -EINVAL;
+		}
+		*close = '\0';
+		a = grp + 1;
+		if (close[1] == ':') {
+			port = close + 2;
+		}
+		g->family = AF_INET6;
+	} else {
+		colon = strchr(grp, ':');
+		if (colon && strchr(colon + 1, ':')) {
+			g->family = AF_INET6; /* bare IPv6, no port */
+		} else {
+			g->family = AF_INET;
+			if (colon) {
+				*colon = '\0';
+				port = colon + 1;
+			}
+		}
+		a = grp;
+	}
+	snprintf(addr, sizeof(addr), "%s", a);
+	if (inet_pton(g->family, addr, g->addr) != 1) {
+		snprintf(why, whylen, "\"%s\" is not an %s address", addr,
+			 g->family == AF_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
+	}
+	if (!addr_is_multicast(g->family, g->addr)) {
+		snprintf(why, whylen,
+			 "%s is not a multicast group (IPv4 224.0.0.0/4, IPv6 ff00::/8)", addr);
+		return -EINVAL;
+	}
+	if (port) {
+		const char *end;
+		uint64_t v;
+
+		if (parse_u64(port, &end, &v) < 0 || *end || v < 1 || v > 65535) {
+			snprintf(why, whylen, "\"%s\" in \"%s\" is not a UDP port (1 to 65535)",
+				 port, s);
+			return -EINVAL;
+		}
+		g->port = (uint16_t)v;
+	}
+	if (src) {
+		char sbuf[128];
+		size_t n = strlen(src);
+
+		if (g->family == AF_INET6 && n > 1 && src[0] == '[' && src[n - 1] == ']') {
+			snprintf(sbuf, sizeof(sbuf), "%.*s", (int)(n - 2), src + 1);
+		} else {
+			snprintf(sbuf, sizeof(sbuf), "%s", src);
+		}
+		if (inet_pton(g->family, sbuf, g->source) != 1) {
+			snprintf(why, whylen, "source \"%s\" in \"%s\" is not an %s address", src,
+				 s, g->family == AF_INET ? "IPv4" : "IPv6");
+			return -EINVAL;
+		}
+		if (addr_is_multicast(g->family, g->source)) {
+			snprintf(
+				why, whylen,
+				"source %s in \"%s\" is a multicast address; a source is the sender's unicast address",
+				sbuf, s);
+			return -EINVAL;
+		}
+		g->has_source = true;
+	}
+	return 0;
+}
+
+static bool same_group(const struct fcc_group *a, const struct fcc_group *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, 16) && a->port == b->port &&
+	       a->has_source == b->has_source && !memcmp(a->source, b->source, 16);
+}
+
+/* A PCI address: [DDDD:]BB:DD.F, hexadecimal, function 0-7. */
+static bool is_pci(const char *s)
+{
+	static const char pat_short[] = "xx:xx.f";
+	static const char pat_long[] = "xxxx:xx:xx.f";
+	const char *pat = strlen(s) == sizeof(pat_long) - 1 ? pat_long : pat_short;
+	size_t i;
+
+	if (strlen(s) != strlen(pat)) {
+		return false;
+	}
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == 'x' && !isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+		if (pat[i] == 'f' && (s[i] < '0' || s[i] > '7')) {
+			return false;
+		}
+		if ((pat[i] == ':' || pat[i] == '.') && s[i] != pat[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* DPDK vdev arguments: a driver name net_xxx (or its old alias eth_xxx), then ,key=value... */
+static bool is_vdev(const char *s)
+{
+	const char *p;
+
+	if (strncmp(s, "net_", 4) && strncmp(s, "eth_", 4)) {
+		return false;
+	}
+	for (p = s + 4; *p && *p != ','; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			return false;
+		}
+	}
+	if (p == s + 4) {
+		return false;
+	}
+	for (; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "1G", "512M", "64K", "12345" for messages: the largest unit that divides exactly. */
+static void fmt_size(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && (v & 1023) == 0) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0) {
+		snprintf(buf, len, "%" PRIu64, v);
+	} else {
+		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
+	}
+}
+
+static void fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {
+		{ "h", 3600000000000ull }, { "m", 60000000000ull }, { "s", 1000000000ull },
+		{ "ms", 1000000 },	   { "us", 1000 },	    { "ns", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ns && ns % units[i].ns == 0) {
+			snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "0");
+}
+
+static void store_uint(void *field, size_t size, uint64_t v)
+{
+	if (size == 8) {
+		uint64_t x = v;
+
+		memcpy(field, &x, 8);
+	} else if (size == 4) {
+		uint32_t x = (uint32_t)v;
+
+		memcpy(field, &x, 4);
+	} else if (size == 2) {
+		uint16_t x = (uint16_t)v;
+
+		memcpy(field, &x, 2);
+	} else {
+		uint8_t x = (uint8_t)v;
+
+		memcpy(field, &x, 1);
+	}
+}
+
+static void store_int(void *field, size_t size, int64_t v)
+{
+	if (size == 4) {
+		int32_t x = (int32_t)v;
+
+		memcpy(field, &x, 4);
+	} else {
+		store_uint(field, size, (uint64_t)v);
+	}
+}
+
+/* The default of an F_DEFNAME key. */
+static void name_default(enum fcc_section sec, const char *name, char *field, size_t size)
+{
+	if (sec == SEC_RING) {
+		snprintf(field, size, "/run/feedcap/%s", name);
+	} else {
+		snprintf(field, size, "/var/lib/feedcap/%s", name);
+	}
+}
+
+static const char *section_entry_name(struct fcc_config *cfg, enum fcc_section sec, unsigned idx)
+{
+	switch (sec) {
+	case SEC_RING:
+		return cfg->rings[idx].name;
+	case SEC_PORT:
+		return cfg->ports[idx].name;
+	case SEC_JOB:
+		return cfg->jobs[idx].name;
+	case SEC_CAPTURE:
+		break;
+	}
+	return "";
+}
+
+/* The range check shared by INT, SIZE and DURATION. */
+static bool in_range(const struct fcc_key *key, const struct key_impl *ki, int64_t v)
+{
+	if ((ki->flags & F_ZERO_OFF) && v == 0) {
+		return true;
+	}
+	return v >= key->min && (key->max == 0 || v <= key->max);
+}
+
+int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, size_t k,
+		  const char *value, const char *file, unsigned line, struct fcc_error *err)
+{
+	const struct fcc_key *key = &keys[k];
+	const struct key_impl *ki = &impl[k];
+	char *base = fcc_section_base(cfg, sec, idx);
+	void *field = base + ki->off;
+	char kname[64], why[FCC_TEXT_MAX], lo[32], hi[32];
+	size_t len = strlen(value);
+	uint64_t u;
+	int64_t i;
+	bool b;
+	int rc;
+
+	snprintf(kname, sizeof(kname), "%s.%s", key->section, key->name);
+	why[0] = '\0';
+	if (ki->line != NONE) {
+		memcpy(base + ki->line, &line, sizeof(line));
+	}
+
+	switch (key->type) {
+	case FCC_TYPE_SIZE:
+		rc = fcc_parse_size(value, &u);
+		if (rc == -ERANGE || (rc == 0 && u > INT64_MAX)) {
+			fcc_err_set(err, file, line, kname, "\"%s\" is too large", value);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			fcc_err_set(err, file, line, kname,
+				    "\"%s\" is not a size (use 8G, 512M, 64K, or bytes)", value);
+			return -EINVAL;
+		}
+		if (!in_range(key, ki, (int64_t)u)) {
+			fmt_size((uint64_t)key->min, lo, sizeof(lo));
+			fmt_size((uint64_t)key->max, hi, sizeof(hi));
+			fcc_err_set(err, file, line, kname, "\"%s\" is out of range (%s%s to %s)",
+				    value, ki->flags & F_ZERO_OFF ? "0, or " : "", lo, hi);
+			return -EINVAL;
+		}
+		if ((ki->flags & F_POW2) && (u & (u - 1))) {
+			uint64_t down = UINT64_C(1) << (63 - __builtin_clzll(u));
+
+			fmt_size(down, lo, sizeof(lo));
+			fmt_size(down << 1, hi, sizeof(hi));
+			fcc_err_set(err, file, line, kname,
+				    "\"%s\" is not a power of two (use %s or %s)", value, lo, hi);
+			return -EINVAL;
+		}
+		store_uint(field, ki->size, u);
+		return 0;
+
+	case FCC_TYPE_DURATION:
+		rc = fcc_parse_duration(value, &u);
+		if (rc == -ERANGE || (rc == 0 && u > INT64_MAX)) {
+			fcc_err_set(err, file, line, kname, "\"%s\" is too long", value);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			fcc_err_set(
+				err, file, line, kname,
+				"\"%s\" is not a duration (use 500ms, 10s, 5m, 1h; also ns, us)",
+				value);
+			return -EINVAL;
+		}
+		if (!in_range(key, ki, (int64_t)u)) {
+			fmt_duration((uint64_t)key->min, lo, sizeof(lo));
+			fmt_duration((uint64_t)key->max, hi, sizeof(hi));
+			fcc_err_set(err, file, line, kname, "\"%s\" is out of range (%s%s to %s)",
+				    value, ki->flags & F_ZERO_OFF ? "0, or " : "", lo, hi);
+			return -EINVAL;
+		}
+		store_uint(field, ki->size, u);
+		return 0;
+
+	case FCC_TYPE_INT:
+		rc = fcc_parse_int(value, &i);
+		if (rc < 0) {
+			fcc_err_set(err, file, line, kname, "\"%s\" is not an integer", value);
+			return -EINVAL;
+		}
+		if (!in_range(key, ki, i)) {
+			fcc_err_set(err, file, line, kname,
+				    "\"%s\" is out of range (%" PRId64 " to %" PRId64 ")", value,
+				    key->min, key->max);
+			return -EINVAL;
+		}
+		store_int(field, ki->size, i);
+		return 0;
+
+	case FCC_TYPE_BOOL:
+		if (fcc_parse_bool(value, &b) < 0) {
+			fcc_err_set(err, file, line, kname,
+				    "\"%s\" is not a boolean (use yes or no)", value);
+			return -EINVAL;
+		}
+		memcpy(field, &b, sizeof(b));
+		return 0;
+
+	case FCC_TYPE_ENUM: {
+		size_t n, off = 0;
+
+		for (n = 0; key->values[n]; n++) {
+			if (!strcmp(value, key->values[n])) {
+				store_int(field, ki->size, (int64_t)n);
+				return 0;
+			}
+		}
+		for (n = 0; key->values[n]; n++) {
+			off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", n ? ", " : "",
+						key->values[n]);
+		}
+		fcc_err_set(err, file, line, kname, "\"%s\" is not one of: %s", value, why);
+		return -EINVAL;
+	}
+
+	case FCC_TYPE_NAME:
+	case FCC_TYPE_PATH:
+	case FCC_TYPE_STRING:
+	case FCC_TYPE_DEVICE:
+		if (len == 0 && (ki->flags & F_NONEMPTY)) {
+			fcc_err_set(err, file, line, kname, "must not be empty");
+			return -EINVAL;
+		}
+		if (len >= ki->size) {
+			fcc_err_set(err, file, line, kname, "is %zu characters long; at most %zu",
+				    len, ki->size - 1);
+			return -EINVAL;
+		}
+		if (len && key->type == FCC_TYPE_NAME) {
+			const char *p;
+
+			for (p = value; *p; p++) {
+				if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) {
+					fcc_err_set(
+						err, file, line, kname,
+						"\"%s\" is not a valid name (letters, digits, '_', '.', '-')",
+						value);
+					return -EINVAL;
+				}
+			}
+		}
+		if (len && key->type == FCC_TYPE_PATH && value[0] != '/') {
+			fcc_err_set(err, file, line, kname,
+				    "\"%s\" is not an absolute path (start it with /)", value);
+			return -EINVAL;
+		}
+		if ((ki->flags & F_NOSLASH) && strchr(value, '/')) {
+			fcc_err_set(
+				err, file, line, kname,
+				"\"%s\" contains '/': it is a file name; set the directory with directory =",
+				value);
+			return -EINVAL;
+		}
+		if (key->type == FCC_TYPE_DEVICE && len) {
+			enum fcc_device_kind kind;
+
+			if (is_pci(value)) {
+				kind = FCC_DEVICE_PCI;
+			} else if (is_vdev(value)) {
+				kind = FCC_DEVICE_VDEV;
+			} else {
+				fcc_err_set(
+					err, file, line, kname,
+					"\"%s\" is neither a PCI address (0000:3b:00.0) nor DPDK virtual device arguments (net_pcap0,rx_pcap=FILE)",
+					value);
+				return -EINVAL;
+			}
+			memcpy(base + ki->aux, &kind, sizeof(kind));
+			if (kind == FCC_DEVICE_PCI && len == 7) {
+				/* write it as DPDK prints it, domain included */
+				snprintf(field, ki->size, "0000:%s", value);
+				return 0;
+			}
+		}
+		if (len == 0 && (ki->flags & F_DEFNAME)) {
+			name_default(sec, section_entry_name(cfg, sec, idx), field, ki->size);
+			return 0;
+		}
+		memcpy(field, value, len + 1);
+		return 0;
+
+	case FCC_TYPE_GROUPS: {
+		struct fcc_group *groups = field;
+		unsigned n = 0, j;
+		const char *p = value;
+
+		while (*p) {
+			char tok[160];
+			size_t tl = 0;
+
+			if (is_sep(*p)) {
+				p++;
+				continue;
+			}
+			while (p[tl] && !is_sep(p[tl])) {
+				tl++;
+			}
+			snprintf(tok, sizeof(tok), "%.*s", (int)tl, p);
+			p += tl;
+			if (n >= FCC_MAX_GROUPS) {
+				fcc_err_set(err, file, line, kname, "more than %d groups",
+					    FCC_MAX_GROUPS);
+				return -EINVAL;
+			}
+			if (fcc_parse_group(tok, &groups[n], why, sizeof(why)) < 0) {
+				fcc_err_set(err, file, line, kname, "%s", why);
+				return -EINVAL;
+			}
+			for (j = 0; j < n; j++) {
+				if (same_group(&groups[j], &groups[n])) {
+					fcc_err_set(err, file, line, kname, "%s is listed twice",
+						    tok);
+					return -EINVAL;
+				}
+			}
+			n++;
+		}
+		memcpy(base + ki->aux, &n, sizeof(n));
+		return 0;
+	}
+
+	case FCC_TYPE_CPUS: {
+		bool has = false;
+
+		if (fcc_parse_cpus(value, field, why, sizeof(why)) < 0) {
+			fcc_err_set(err, file, line, kname, "%s", why);
+			return -EINVAL;
+		}
+		has = fcc_cpuset_count(field) > 0;
+		memcpy(base + ki->aux, &has, sizeof(has));
+		return 0;
+	}
+	}
+	fcc_err_set(err, file, line, kname, "internal error: unknown type");
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Checks across keys and sections */
+
+static const char *where(const struct fcc_config *cfg)
+{
+	return cfg->path[0] ? cfg->path : "command line";
+}
+
+/* Resolve a ring reference: "" means the only ring. */
+static int resolve_ring(struct fcc_config *cfg, char *ring, unsigned line, unsigned sline,
+			const char *key, bool need, struct fcc_error *err)
+{
+	unsigned i;
+
+	if (!ring[0]) {
+		if (cfg->nrings != 1 && !need) {
+			return 0; /* nothing refers to a ring here */
+		}
+		if (cfg->nrings == 1) {
+			snprintf(ring, FCC_NAME_MAX, "%s", cfg->rings[0].name);
+			return 0;
+		}
+		if (cfg->nrings == 0) {
+			if (!need) {
+				return 0;
+			}
+			fcc_err_set(
+				err, where(cfg), sline, key,
+				"no [ring NAME] section: add one (e.g. [ring md] with size = 1G)");
+			return -EINVAL;
+		}
+		fcc_err_set(err, where(cfg), sline, key,
+			    "%u rings are defined: say which one with ring = NAME", cfg->nrings);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nrings; i++) {
+		if (!strcmp(cfg->rings[i].name, ring)) {
+			return 0;
+		}
+	}
+	fcc_not_found(cfg, SEC_RING, ring, where(cfg), line, key, err);
+	return -EINVAL;
+}
+
+int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
+{
+	struct fcc_error local;
+	unsigned i, j;
+	bool capture = flags & FCC_VALIDATE_CAPTURE;
+	char a[32], b[32];
+
+	if (!err) {
+		err = &local;
+	}
+	memset(err, 0, sizeof(*err));
+
+	for (i = 0; i < cfg->nrings; i++) {
+		const struct fcc_ring *r = &cfg->rings[i];
+
+		if (r->size < r->chunk_size) {
+			fmt_size(r->size, a, sizeof(a));
+			fmt_size(r->chunk_size, b, sizeof(b));
+			fcc_err_set(err, where(cfg), r->line, "ring.size",
+				    "[ring %s]: size %s is smaller than chunk_size %s", r->name, a,
+				    b);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(r->path, cfg->rings[j].path)) {
+				fcc_err_set(err, where(cfg), r->line, "ring.path",
+					    "[ring %s] and [ring %s] use the same file %s", r->name,
+					    cfg->rings[j].name, r->path);
+				return -EINVAL;
+			}
+		}
+	}
+	for (i = 0; i < cfg->nports; i++) {
+		const struct fcc_port *p = &cfg->ports[i];
+
+		if (!p->device[0]) {
+			fcc_err_set(
+				err, where(cfg), p->line, "port.device",
+				"[port %s] has no device: give a PCI address (0000:3b:00.0) or DPDK virtual device arguments (net_pcap0,rx_pcap=FILE)",
+				p->name);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(p->device, cfg->ports[j].device)) {
+				fcc_err_set(err, where(cfg), p->line, "port.device",
+					    "[port %s] and [port %s] are the same device %s",
+					    p->name, cfg->ports[j].name, p->device);
+				return -EINVAL;
+			}
+		}
+	}
+
+	/* The capture section: only checked in full when the capture is what is being run. */
+	if (resolve_ring(cfg, cfg->capture.ring, cfg->capture.ring_line, cfg->capture.line,
+			 "capture.ring", capture || cfg->capture.line, err) < 0) {
+		return -EINVAL;
+	}
+	if (cfg->capture.poller_core == cfg->capture.control_core) {
+		fcc_err_set(
+			err, where(cfg), cfg->capture.line, "capture.poller_core",
+			"poller_core and control_core are both %d: the poller needs a core of its own",
+			cfg->capture.poller_core);
+		return -EINVAL;
+	}
+	if (cfg->capture.igmp_version < 3) {
+		for (i = 0; i < cfg->capture.ngroups; i++) {
+			if (cfg->capture.groups[i].has_source) {
+				fcc_err_set(
+					err, where(cfg), cfg->capture.groups_line, "capture.groups",
+					"source-specific groups (SOURCE@GROUP) need igmp_version = 3");
+				return -EINVAL;
+			}
+		}
+	}
+	if (capture && cfg->nports == 0) {
+		fcc_err_set(
+			err, where(cfg), cfg->capture.line, "capture",
+			"no [port NAME] section: the capture has nothing to poll (add [port a] with device = 0000:3b:00.0)");
+		return -EINVAL;
+	}
+
+	for (i = 0; i < cfg->njobs; i++) {
+		struct fcc_job *jb = &cfg->jobs[i];
+
+		if (resolve_ring(cfg, jb->ring, jb->ring_line, jb->line, "job.ring", true, err) <
+		    0) {
+			return -EINVAL;
+		}
+		if (jb->has_cpus && fcc_cpuset_has(&jb->cpus, cfg->capture.poller_core)) {
+			fcc_err_set(
+				err, where(cfg), jb->line, "job.cpus",
+				"[job %s] may run on CPU %d, the capture's poller core: a reader there starves the poller",
+				jb->name, cfg->capture.poller_core);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(jb->directory, cfg->jobs[j].directory) &&
+			    !strcmp(jb->file_name, cfg->jobs[j].file_name)) {
+				fcc_err_set(
+					err, where(cfg), jb->line, "job.directory",
+					"[job %s] and [job %s] would write the same files in %s: give each its own directory or file_name",
+					jb->name, cfg->jobs[j].name, jb->directory);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
