@@ -1187,3 +1187,43 @@ Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
 	cr_assert_null(ringshm_create(name_buf, &p, &err));
 	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
 }
+
+/* ringshm_put (streaming stores) writes exactly what alloc + memcpy would, for every length. */
+Test(ringshm, put_writes_every_length)
+{
+	struct ringshm *r = mk_ring(tmp_ring("put"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_record rec;
+	uint8_t src[2048];
+	uint64_t n = 0, got = 0;
+
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_NEWEST, 0), 0);
+	for (uint32_t len = 0; len <= 1600; len++, n++) {
+		fill(src, len, n);
+		if (n % 2) {
+			ringshm_put(r, src, len, len + 4, 1000 * n, 3, RINGSHM_F_TS_SRC_NIC);
+		} else {
+			memcpy(ringshm_alloc(r, len, len + 4, 1000 * n, 3, RINGSHM_F_TS_SRC_NIC),
+			       src, len);
+		}
+		if (n % 7 == 6) {
+			ringshm_commit(r);
+			while (ringshm_reader_next(rd, &rec) == 1) {
+				cr_assert_eq(rec.cap_len, got);
+				cr_assert_eq(rec.wire_len, got + 4);
+				cr_assert_eq(rec.ts_ns, 1000 * got);
+				cr_assert_eq(rec.port, 3);
+				cr_assert_eq(rec.flags, RINGSHM_F_TS_SRC_NIC | RINGSHM_F_TRUNCATED);
+				cr_assert(check(rec.data, rec.cap_len, got), "length %llu",
+					  (unsigned long long)got);
+				cr_assert(ringshm_reader_done(rd));
+				got++;
+			}
+		}
+	}
+	cr_assert_eq(got, 1596);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1596);
+	cr_assert_eq(ringshm_ctl(r)->counters.truncated, 1596);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
