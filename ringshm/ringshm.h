@@ -139,8 +139,9 @@ void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint
  * ringshm_put - copy one contiguous frame into the ring (header and cap_len bytes from frame)
  * in the current burst, with streaming (non-temporal) stores on x86-64: faster than
  * ringshm_alloc() + memcpy for every frame size (bench-ringshm), and it keeps the ring out of
- * the poller's cache.  Same rules and counters as ringshm_alloc(); never reads past
- * frame + cap_len.  Visible to readers after ringshm_commit().
+ * the poller's cache.  Same rules and counters as ringshm_alloc(), except that a cap_len over
+ * ringshm_max_caplen() is cut to it (and flagged truncated); never reads past frame + cap_len.
+ * Visible to readers after ringshm_commit().
  */
 void ringshm_put(struct ringshm *r, const void *frame, uint32_t cap_len, uint32_t wire_len,
 		 uint64_t ts_ns, uint8_t port, uint16_t flags);

@@ -172,6 +172,11 @@ void ringshm_put(struct ringshm *r, const void *frame, uint32_t cap_len, uint32_
 	uint64_t pos = r->pos, meta;
 	__m128i *dst, tail[2];
 
+	if (unlikely(cap_len > r->max_caplen)) {
+		/* Here (unlike alloc) the copy is ours: cut it rather than cross the chunk. */
+		cap_len = r->max_caplen;
+		size = ringshm_rec_size(cap_len);
+	}
 	flags = frame_flags(r, cap_len, &wire_len, flags);
 	if (unlikely(pos + size > r->claim)) {
 		pos = next_chunk(r, ts_ns);

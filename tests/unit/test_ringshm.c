@@ -1227,3 +1227,25 @@ Test(ringshm, put_writes_every_length)
 	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
+
+Test(ringshm, put_cuts_oversized_frames)
+{
+	struct ringshm *r = mk_ring(tmp_ring("putbig"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	static uint8_t big[CHUNK + 100];
+	struct ringshm_record rec;
+
+	fill(big, sizeof(big), 9);
+	ringshm_put(r, big, sizeof(big), sizeof(big), 1, 0, 0);
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.cap_len, ringshm_max_caplen(r));
+	cr_assert_eq(rec.wire_len, 65535);
+	cr_assert_eq(rec.flags, RINGSHM_F_TRUNCATED | RINGSHM_F_WIRE_CLAMPED);
+	cr_assert(check(rec.data, rec.cap_len, 9));
+	cr_assert_eq((rec.pos & (CHUNK - 1)) + ringshm_rec_size(rec.cap_len), CHUNK,
+		     "the largest record fills a chunk exactly");
+	cr_assert(ringshm_reader_done(rd));
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
