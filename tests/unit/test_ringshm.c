@@ -1249,3 +1249,120 @@ Test(ringshm, put_cuts_oversized_frames)
 	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
+
+/* ------------------------------------------------------------------ the format, independently */
+
+static uint32_t crc32_of(const uint8_t *p, uint32_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (uint32_t i = 0; i < len; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++) {
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+		}
+	}
+	return ~c;
+}
+
+/* The library's view, in the Python reader's output format. */
+static void lib_lines(const char *path, enum ringshm_from from, uint64_t ts, char *out,
+		      size_t outlen)
+{
+	struct ringshm_reader *rd = mk_reader(path);
+	struct ringshm_reader_stats st;
+	struct ringshm_record rec;
+	size_t n = 0;
+
+	cr_assert_eq(ringshm_reader_seek(rd, from, ts), 0);
+	while (ringshm_reader_next(rd, &rec) == 1) {
+		n += (size_t)snprintf(out + n, outlen - n, "%u %llu %llu %llu %u %u %u %u %u\n",
+				      rec.type, (unsigned long long)rec.seq,
+				      (unsigned long long)rec.pos, (unsigned long long)rec.ts_ns,
+				      rec.cap_len, rec.wire_len, rec.port, rec.flags,
+				      crc32_of(rec.data, rec.cap_len));
+		cr_assert_lt(n, outlen);
+		cr_assert(ringshm_reader_done(rd));
+	}
+	ringshm_reader_stats(rd, &st);
+	snprintf(out + n, outlen - n, "lost %llu\n", (unsigned long long)st.lost_records);
+	ringshm_reader_close(rd);
+}
+
+static void py_lines(const char *path, const char *ts, char *out, size_t outlen)
+{
+	char cmd[PATH_MAX * 2];
+	size_t n = 0, k;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "bash %s/tests/integration/ringshm_pyreader.sh %s %s",
+		 FEEDCAP_SOURCE_DIR, path, ts ? ts : "");
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while ((k = fread(out + n, 1, outlen - 1 - n, f)) > 0) {
+		n += k;
+	}
+	out[n] = '\0';
+	cr_assert_eq(pclose(f), 0, "the Python reader failed: %s", cmd);
+}
+
+/*
+ * A reader written from docs/ring-format.md alone, in another language, sees exactly what the
+ * library sees: every record from the oldest held, and from a time, across laps, padding,
+ * markers and a producer restart.
+ */
+Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
+{
+	static char lib[4 << 20], py[4 << 20];
+	struct ringshm_loss_payload lp = { .nic_imissed = 3 };
+	uint64_t base = rs_now_ns() - 10000000000ull, n, mid = 0;
+	struct ringshm *r = mk_ring(tmp_ring("pyfmt"), 8 * CHUNK);
+	char ts[32];
+
+	for (n = 0; n < 3000; n++) {
+		put_frame(r, (uint32_t)(1 + (n * 37) % 1400), n);
+		if (n % 16 == 15) {
+			ringshm_commit(r);
+		}
+		if (n == 2500) {
+			ringshm_marker(r, RINGSHM_REC_LOSS, &lp, sizeof(lp), base + 1000 * n);
+		}
+	}
+	ringshm_commit(r);
+	ringshm_close(r);
+	r = mk_ring(ring_path, 8 * CHUNK); /* epoch 2: PADs, an EPOCH record */
+	for (n = 3000; n < 3400; n++) {
+		ringshm_put(r, (uint8_t[1024]){ (uint8_t)n }, (uint32_t)(n % 1000), 1500,
+			    rs_now_ns(), 1, RINGSHM_F_TS_SRC_SYS);
+		if (n == 3200) {
+			mid = rs_now_ns();
+			ringshm_commit(r);
+		}
+	}
+	ringshm_commit(r);
+	ringshm_close(r);
+
+	lib_lines(ring_path, RINGSHM_FROM_OLDEST, 0, lib, sizeof(lib));
+	py_lines(ring_path, NULL, py, sizeof(py));
+	cr_assert_gt(strlen(lib), 10000, "enough records held to compare");
+	cr_assert_str_eq(py, lib, "oldest: Python and the library disagree");
+	cr_assert(strstr(lib, "\n5 "), "the EPOCH record is among them");
+
+	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)mid);
+	lib_lines(ring_path, RINGSHM_FROM_TIME, mid, lib, sizeof(lib));
+	py_lines(ring_path, ts, py, sizeof(py));
+	cr_assert_str_eq(py, lib, "from a time: Python and the library disagree");
+	cr_assert_lt(strlen(lib), 30000, "the time search skipped the older records");
+
+	/* And it refuses what the library refuses. */
+	char cmd[PATH_MAX * 2];
+	int status;
+
+	poke(0, "GARBAGE!", 8);
+	refused(EPROTO, "not a feedcap ring", NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "bash %s/tests/integration/ringshm_pyreader.sh %s 2>/dev/null >/dev/null",
+		 FEEDCAP_SOURCE_DIR, ring_path);
+	status = system(cmd);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x", status);
+}
