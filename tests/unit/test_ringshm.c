@@ -1026,30 +1026,46 @@ static int unprivileged_reader(gid_t grp, char *msg, size_t msglen)
 	return WEXITSTATUS(status);
 }
 
-Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+static void unprivileged_case(uint64_t capacity)
 {
 	struct ringshm_params p = {
-		.capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true, .group = "54322"
+		.capacity = capacity, .chunk_size = CHUNK, .no_lock = true, .group = "54322"
 	};
 	struct ringshm_error err = { 0 };
-	struct ringshm *r = ringshm_create(tmp_ring("priv"), &p, &err);
+	struct ringshm *r = ringshm_create(ring_path, &p, &err);
 	struct ringshm_reader_info info[4];
+	uint64_t head;
 	char msg[512];
 
 	cr_assert_not_null(r, "%s", err.msg);
 	put_frame(r, 100, 1);
 	ringshm_commit(r);
+	head = ringshm_ctl(r)->head;
 	cr_assert_eq(unprivileged_reader(54322, msg, sizeof(msg)), 0,
 		     "a member of the ring's group reads and registers: %s", msg);
 	cr_assert_eq(unprivileged_reader(54323, msg, sizeof(msg)), 3, "an outsider: %s", msg);
 	cr_assert(strstr(msg, "permission denied") && strstr(msg, ring_path) &&
 			  strstr(msg, "mode 0640") && strstr(msg, "gid 54322"),
 		  "a clear message: %s", msg);
-	/* Neither changed the ring. */
-	cr_assert_eq(ringshm_ctl(r)->head, ringshm_ctl(r)->head);
+	/* Neither changed the ring; the member's registry slot went with it. */
+	cr_assert_eq(ringshm_ctl(r)->head, head);
 	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
 	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0);
 	ringshm_close(r);
+}
+
+Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+{
+	tmp_ring("priv");
+	unprivileged_case(1 << 20);
+}
+
+/* The same on hugetlbfs, the production backing: no capability needed to map it. */
+Test(ringshm, unprivileged_reader_on_hugetlbfs, .fini = cleanup_files)
+{
+	snprintf(ring_path, sizeof(ring_path), "/dev/hugepages/rstest-priv-%d", (int)getpid());
+	cleanup_files();
+	unprivileged_case(2u << 20);
 }
 
 /* A reader SIGKILLed in the middle of using a record changes nothing for anyone else. */
