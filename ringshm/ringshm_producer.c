@@ -678,7 +678,7 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 	char link[PATH_MAX], target[PATH_MAX], hdir[PATH_MAX / 2];
 	const char *name = name_or_path;
 	struct ringshm *r;
-	bool is_name;
+	bool is_name, existed = false;
 	long gid, page = RINGSHM_CTL_ALIGN;
 	struct stat st;
 	int rc;
@@ -820,14 +820,26 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 			}
 		}
 	}
-	rc = create_new(r, target, &p, gid, (uint64_t)page, err);
-	if (rc) {
-		goto out_fail;
+	if (is_name && strcmp(target, link) != 0 && lstat(target, &st) == 0) {
+		/* The ring file is there but its link in DIR is not (removed, or DIR is new). */
+		snprintf(r->path, sizeof(r->path), "%s", target);
+		rc = open_existing(r, &p, err);
+		if (rc) {
+			goto out_fail;
+		}
+		existed = true;
+	} else {
+		rc = create_new(r, target, &p, gid, (uint64_t)page, err);
+		if (rc) {
+			goto out_fail;
+		}
 	}
 	if (is_name && strcmp(target, link) != 0 && symlink(target, link) != 0) {
 		rc = rs_error(err, -errno, "%s: cannot link to %s: %s", link, target,
 			      strerror(errno));
-		unlink(target);
+		if (!existed) {
+			unlink(target);
+		}
 		goto out_fail;
 	}
 	rs_registry_create(r->path, gid);

@@ -1382,3 +1382,33 @@ Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
 	status = system(cmd);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x", status);
 }
+
+/* The link in DIR lost (DIR on a tmpfs that was cleared): the ring file is found again. */
+Test(ringshm, relinks_an_existing_ring_file, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK,
+				    .chunk_size = CHUNK,
+				    .backing = RINGSHM_BACKING_SHM,
+				    .no_lock = true };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+	char link[512];
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	snprintf(link, sizeof(link), "%s/%s", name_dir, name_buf);
+	p.dir = name_dir;
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	put_frame(r, 100, 1);
+	ringshm_commit(r);
+	ringshm_close(r);
+	cr_assert_eq(unlink(link), 0);
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	cr_assert_str_eq(ringshm_path(r), name_target);
+	cr_assert_eq(ringshm_ctl(r)->epoch, 2, "the same file, a new epoch");
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
+	ringshm_close(r);
+}
