@@ -36,9 +36,23 @@
  * Libraries never print: every function that can fail for a reason a person must fix fills
  * a struct ringshm_error (may be NULL) with a message naming the file and the problem.
  *
- * Threads: a producer handle is used by one poller thread for alloc/commit/marker; the
+ * Threads: a producer handle is used by one poller thread for alloc/put/commit/marker; the
  * control-plane calls (counters, ports, clock, heartbeat) may come from one other thread.  A
  * reader handle belongs to one thread.
+ *
+ * Caveats (for operators):
+ * - Memory: the default 8 GiB ring needs 4097 free 2 MiB hugepages; with AUTO and too few, it
+ *   lands in /dev/shm (4 KiB pages, counted against its size) with a warning in err->msg.
+ *   Pick the capacity from the hugepages you reserve.  2 MiB pages are preferred: 1 GiB pages
+ *   would make the control area a whole 1 GiB page.
+ * - The file outlives the producer and keeps its size: a restart with another capacity is
+ *   refused (EEXIST) until the file is removed.  Readers map the file they opened: a ring
+ *   removed and created anew is a different file they do not see.
+ * - A reader started at the newest record takes next_seq as its first expected sequence
+ *   number; if it is lapped before it reads its first record, the loss it counts can be short
+ *   by the records of one burst.  From then on the count is exact.
+ * - The registry recognises dead readers by pid: a registered reader that died and whose
+ *   pid was reused keeps its slot until that process exits.
  */
 #ifndef RINGSHM_H
 #define RINGSHM_H
