@@ -238,10 +238,9 @@ static double run_reader_full(uint64_t *count)
 static double run_memcpy_out(const uint8_t *data, uint64_t n, uint32_t len)
 {
 	static uint8_t buf[65536];
-	uint64_t rs = ringshm_rec_size(len), off = 0, per_chunk = (64u << 10) / rs;
+	uint64_t rs = ringshm_rec_size(len), off = 0;
 	double t0 = now_s();
 
-	(void)per_chunk;
 	for (uint64_t i = 0; i < n; i++) {
 		memcpy(buf, data + off + 32, len);
 		__asm__ volatile("" ::: "memory");
