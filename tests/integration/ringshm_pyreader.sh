@@ -1,5 +1,5 @@
 #!/bin/bash
-# ringshm_pyreader.sh RING [T]: an independent reader of the ring format, written from
+# ringshm_pyreader.sh RING [T | --registry]: an independent reader of the ring format, written from
 # docs/ring-format.md alone (Python, no feedcap code), used by test_ringshm's conformance test.
 #
 # Prints one line per record from the oldest held (or, with T, from the first record with
@@ -11,6 +11,24 @@ exec python3 - "$@" <<'PY'
 import mmap, os, struct, sys, zlib
 
 path = sys.argv[1]
+if len(sys.argv) > 2 and sys.argv[2] == "--registry":
+    # Section 7: the live slots of FILE.readers, "name pid pos delivered lost_records".
+    with open(os.path.realpath(path) + ".readers", "rb") as f:
+        reg = f.read()
+    magic, version, nslots, slot_size = struct.unpack_from("<QIII", reg, 0)
+    if reg[0:8] != b"FCREGS01" or version != 1 or slot_size != 128:
+        print(f"{path}.readers: not a registry", file=sys.stderr); sys.exit(3)
+    for i in range(nslots):
+        off = 64 + 128 * i
+        pid, pos, delivered, lost = struct.unpack_from("<QQQQ", reg, off)
+        name = reg[off + 64:off + 96].split(b"\0")[0].decode()
+        if pid:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            print(name, pid, pos, delivered, lost)
+    sys.exit(0)
 fd = os.open(path, os.O_RDONLY)
 size = os.fstat(fd).st_size
 if size < 3904:

@@ -1370,6 +1370,35 @@ Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
 	cr_assert_str_eq(py, lib, "from a time: Python and the library disagree");
 	cr_assert_lt(strlen(lib), 30000, "the time search skipped the older records");
 
+	/* The registry, too. */
+	struct ringshm_reader *a = mk_reader(ring_path), *b = mk_reader(ring_path);
+	struct ringshm_reader_info info[4];
+	struct ringshm_record rec;
+	size_t off = 0;
+	int nr;
+
+	cr_assert_eq(ringshm_reader_register(a, "pyfmt-a", NULL), 0);
+	cr_assert_eq(ringshm_reader_register(b, "pyfmt-b", NULL), 0);
+	cr_assert_eq(ringshm_reader_seek(a, RINGSHM_FROM_OLDEST, 0), 0);
+	while (ringshm_reader_next(a, &rec) == 1) {
+		ringshm_reader_done(a);
+	}
+	cr_assert_eq(ringshm_reader_wait(a, 1000), -ETIMEDOUT); /* publishes */
+	nr = ringshm_registry_list(ring_path, info, 4);
+	cr_assert_eq(nr, 2);
+	for (int i = 0; i < nr; i++) {
+		off += (size_t)snprintf(lib + off, sizeof(lib) - off, "%s %llu %llu %llu %llu\n",
+					info[i].name, (unsigned long long)info[i].pid,
+					(unsigned long long)info[i].pos,
+					(unsigned long long)info[i].delivered,
+					(unsigned long long)info[i].lost_records);
+	}
+	py_lines(ring_path, "--registry", py, sizeof(py));
+	cr_assert_str_eq(py, lib, "registry: Python and the library disagree");
+	cr_assert(strstr(lib, "pyfmt-a") && strstr(lib, "pyfmt-b"));
+	ringshm_reader_close(a);
+	ringshm_reader_close(b);
+
 	/* And it refuses what the library refuses. */
 	char cmd[PATH_MAX * 2];
 	int status;
