@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1439,5 +1440,28 @@ Test(ringshm, relinks_an_existing_ring_file, .fini = name_cleanup)
 	cr_assert_str_eq(ringshm_path(r), name_target);
 	cr_assert_eq(ringshm_ctl(r)->epoch, 2, "the same file, a new epoch");
 	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
+	ringshm_close(r);
+}
+
+/* A reader waiting on a quiet ring sleeps: it must not burn the core it waits on. */
+Test(ringshm, idle_wait_does_not_spin)
+{
+	struct ringshm *r = mk_ring(tmp_ring("idle"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct rusage a, b;
+	double cpu;
+
+	getrusage(RUSAGE_SELF, &a);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(ringshm_reader_wait(rd, 100000000), -ETIMEDOUT);
+	}
+	getrusage(RUSAGE_SELF, &b);
+	cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec -
+		       a.ru_stime.tv_sec) +
+	      (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec -
+		       a.ru_stime.tv_usec) *
+		      1e-6;
+	cr_assert_lt(cpu, 0.1, "0.5 s of waiting used %.3f s of CPU", cpu);
+	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
