@@ -1139,18 +1139,20 @@ int main(int argc, char **argv)
 	}
 	rc = parse_args(argc, argv, &d->o);
 	if (rc) {
-		return rc;
+		goto out;
 	}
 	d->flt = fcr_filter_compile(d->o.filter, &err);
 	if (!d->flt) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	d->to_stdout = strcmp(d->o.wpat, "-") == 0;
 	if (d->to_stdout && isatty(STDOUT_FILENO)) {
 		fprintf(stderr,
 			"feedcap-dump: refusing to write an archive to a terminal (-w -)\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (!d->to_stdout) {
 		struct stat sb;
@@ -1159,17 +1161,20 @@ int main(int argc, char **argv)
 		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
 				d->o.wpat, d->dir);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				       errno == EACCES
-			       ? 2
-			       : 1;
+		/* A ring that is not there or not a ring is a usage error; the rest is runtime. */
+		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
+				     errno == EACCES || errno == ENOTDIR
+			     ? 2
+			     : 1;
+		goto out;
 	}
 	ringshm_reader_stats(d->rd, &rs);
 	d->lost_seen = rs.lost_records;
@@ -1192,6 +1197,7 @@ int main(int argc, char **argv)
 	if (!d->o.quiet) {
 		print_stats(d, stderr);
 	}
+out:
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);
