@@ -356,6 +356,49 @@ uint64_t fcr_archive_records(const struct fcr_archive *a); /* returned so far */
 /* Close the archive and free everything.  NULL is a no-op. */
 void fcr_archive_close(struct fcr_archive *a);
 
+/* ------------------------------------------------------------------ archive sets */
+/*
+ * (Added by stat/replay.)  Several archives read as one stream in timestamp order, through a
+ * heap over the archives (ties keep the order the files were given in), restricted to
+ * [from_ns, to_ns).  Every archive must have the same link type.  A damaged archive ends early
+ * without stopping the others: after the set is done, ask each archive
+ * (fcr_archive_set_get()) for fcr_archive_error() / fcr_archive_damage_offset().
+ *
+ * Time ranges: each archive is entered with fcr_archive_seek_time(from_ns) and left once one
+ * of its records is more than FCR_ARCHIVE_TO_SLACK_NS past to_ns: archives are in time
+ * order, give or take a little between capture ports.
+ */
+#define FCR_ARCHIVE_TO_SLACK_NS UINT64_C(1000000000)
+#define FCR_TIME_MAX		UINT64_MAX
+
+struct fcr_archive_set;
+
+/*
+ * fcr_archive_set_open - open every path (fcr_archive_open()).
+ * @return the set, or NULL with errno and err set: as fcr_archive_open() for the first archive
+ *         that cannot be opened at all, or EINVAL for link types that differ (names both files).
+ */
+struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
+					     uint64_t from_ns, uint64_t to_ns, struct fcr_error *err);
+
+/*
+ * fcr_archive_set_next - the next record of the merged stream; *src (may be NULL) is the index
+ * of its archive.  pkt->data stays valid until the next call.
+ * @return 1 with *pkt filled, 0 when every archive is done (cleanly or at damage).
+ */
+int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigned int *src);
+
+unsigned int fcr_archive_set_count(const struct fcr_archive_set *s);
+struct fcr_archive *fcr_archive_set_get(const struct fcr_archive_set *s, unsigned int i);
+int fcr_archive_set_linktype(const struct fcr_archive_set *s); /* DLT_* */
+uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s);	/* largest of the files */
+
+/* Close every archive and free the set.  NULL is a no-op. */
+void fcr_archive_set_close(struct fcr_archive_set *s);
+
+/* The archive's snap length (pcap header, or the pcapng IDB as libpcap reports it). */
+uint32_t fcr_archive_snaplen(const struct fcr_archive *a);
+
 /* ------------------------------------------------------------------ directory index */
 
 /*
