@@ -27,9 +27,11 @@
 
 #include "archive_write_internal.h"
 
-#define STAGE_SIZE    (1u << 20)  /* container bytes handed to the sink at a time */
-#define RESERVE_STEP  (8u << 20)  /* fallocate() this much at a time */
-#define RESERVE_SLACK (64u << 10) /* always keep this much reserved past what is written */
+#define STAGE_SIZE     (1u << 20)  /* container bytes handed to the sink at a time */
+#define RESERVE_STEP   (8u << 20)  /* fallocate() this much at a time */
+#define RESERVE_SLACK  (64u << 10) /* always keep this much reserved past what is written */
+#define FLUSH_BYTES    (1u << 20)  /* zstd: flush after this much input, one thread */
+#define FLUSH_BYTES_MT (16u << 20) /* zstd: flush after this much input, with workers */
 
 static uint64_t mono_ns(void)
 {
@@ -133,6 +135,7 @@ static int push(struct fcr_writer *w, enum fcr_push_mode mode)
 	}
 	if (mode != FCR_PUSH_CONTINUE || w->sink->durable_on_push) {
 		w->durable_off = w->file_off;
+		w->durable_in = w->st.bytes_in;
 		if (w->have_pending) {
 			w->have_durable = true;
 			w->durable_tag = w->pending_tag;
@@ -142,6 +145,7 @@ static int push(struct fcr_writer *w, enum fcr_push_mode mode)
 	}
 	if (mode != FCR_PUSH_CONTINUE) {
 		w->last_flush_ns = mono_ns();
+		w->in_at_flush = w->st.bytes_in;
 	}
 	return 0;
 }
@@ -237,6 +241,10 @@ struct fcr_writer *fcr_writer_open(int fd, const char *name, const struct fcr_wr
 		w->reserve_end = w->file_off;
 	}
 	w->last_flush_ns = mono_ns();
+	if (opts->zstd_level) {
+		/* Workers compress jobs of a few MiB in parallel: flushing stalls them. */
+		w->flush_bytes = opts->zstd_threads > 0 ? FLUSH_BYTES_MT : FLUSH_BYTES;
+	}
 
 	rc = w->sink->open(w);
 	if (rc == 0) {
@@ -320,8 +328,13 @@ int fcr_writer_write(struct fcr_writer *w, const struct fcr_pkt *pkt, uint64_t t
 	if (pkt->port < FCR_MAX_IFACES) {
 		w->iface_frames[pkt->port]++;
 	}
-	/* Cheap enough per frame: a vDSO read of the coarse clock, no system call. */
-	if (mono_ns() - w->last_flush_ns >= w->o.flush_interval_ns) {
+	/*
+	 * Cheap enough per frame: a vDSO read of the coarse clock, no system call.  zstd also
+	 * flushes by volume, which bounds what a write error or a kill can cost (the compressor
+	 * holds everything since the last flush) at the price of one block end per flush.
+	 */
+	if (mono_ns() - w->last_flush_ns >= w->o.flush_interval_ns ||
+	    (w->flush_bytes && w->st.bytes_in - w->in_at_flush >= w->flush_bytes)) {
 		return fcr_writer_flush(w, err);
 	}
 	return 0;
@@ -370,6 +383,8 @@ void fcr_writer_stats(const struct fcr_writer *w, struct fcr_writer_stats *st)
 	if (w->broken) {
 		st->frames = w->durable_frames; /* what the file keeps once sealed */
 	}
+	st->durable = w->have_durable;
+	st->durable_tag = w->durable_tag;
 }
 
 /*
@@ -388,6 +403,7 @@ static void seal_broken(struct fcr_writer *w)
 	w->st.bytes_out -= w->file_off - w->durable_off;
 	w->file_off = w->durable_off;
 	w->st.frames = w->durable_frames;
+	w->st.bytes_in = w->durable_in;
 	w->len = 0;
 	if (w->sink->durable_on_push && w->fmt->trailer) {
 		/* Plain file: the closing statistics still fit in the slack. */

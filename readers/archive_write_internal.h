@@ -85,7 +85,10 @@ struct fcr_writer {
 	bool have_durable;
 	uint64_t durable_tag;
 	uint64_t durable_frames;
+	uint64_t durable_in;	/* st.bytes_in at the last durable point */
 	uint64_t last_flush_ns; /* CLOCK_MONOTONIC */
+	uint64_t in_at_flush;	/* st.bytes_in at the last flush */
+	uint64_t flush_bytes;	/* flush after this much container input (zstd) */
 
 	/* pcapng */
 	uint32_t nifaces; /* IDBs written: interface ids 0..nifaces-1 */

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "fcreader.h"
+#include "timesync.h"
 
 #define NS_PER_S	 UINT64_C(1000000000)
 #define DEFAULT_ZSTD_LVL 1
@@ -498,6 +499,52 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 	}
 }
 
+/*
+ * The clock state in words, from timesync's clock block (a CLOCK record's payload, or the
+ * ring's current block).  Returns false if the block is not one timesync can vouch for.
+ */
+static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
+{
+	struct timesync_block b;
+	char gm[24] = "none";
+
+	if (len < sizeof(b) || timesync_block_check(blk, len, NULL) != 0) {
+		return false;
+	}
+	memcpy(&b, blk, sizeof(b));
+	if (b.ptp.gm_present) {
+		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
+			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
+			 b.ptp.gm_identity[4], b.ptp.gm_identity[5], b.ptp.gm_identity[6],
+			 b.ptp.gm_identity[7]);
+	}
+	snprintf(out, outlen,
+		 "PTP %s (port %s, grandmaster %s), master offset %" PRId64
+		 " ns, TSC model error %" PRIu32 " ns, TAI-UTC %d s (%s); timestamps are UTC",
+		 timesync_state_name((enum timesync_state)b.ptp.state),
+		 timesync_port_state_name(b.ptp.port_state), gm, b.ptp.offset_ns, b.tsc.err_ns,
+		 b.hdr.tai_utc_s,
+		 b.hdr.tai_source == TIMESYNC_TAI_PTP	   ? "from PTP"
+		 : b.hdr.tai_source == TIMESYNC_TAI_KERNEL ? "from the kernel"
+							   : "unknown, not to be trusted");
+	return true;
+}
+
+static void clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, char *out, size_t outlen)
+{
+	char t[48], words[320];
+
+	fcr_format_time(ts, t, sizeof(t));
+	if (clock_words(pl, len, words, sizeof(words))) {
+		snprintf(out, outlen, "feedcap: clock state changed at %s: %.300s", t, words);
+	} else {
+		snprintf(
+			out, outlen,
+			"feedcap: clock state changed at %s (a %u-byte clock block this version cannot read)",
+			t, len);
+	}
+}
+
 static void set_ports(struct dump *d)
 {
 	const struct ringshm_ctl *ctl = ringshm_reader_ctl(d->rd);
@@ -518,7 +565,7 @@ static void set_ports(struct dump *d)
 static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
-	char comment[512], t[48];
+	char comment[1024], t[48];
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -527,10 +574,20 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		f->period = ts - ts % d->o.rot_ns;
 	}
 	set_ports(d);
-	snprintf(comment, sizeof(comment),
-		 "feedcap-dump %s from ring %s; filter '%s'; timestamps UTC ns; started %s",
-		 FEEDCAP_VERSION, d->o.ring, fcr_filter_expr(d->flt),
-		 fcr_format_time(now_ns(CLOCK_REALTIME), t, sizeof(t)));
+	{
+		uint8_t blk[RINGSHM_CLOCK_BLOCK_SIZE];
+		char words[320] = "not published";
+		int n = ringshm_reader_clock(d->rd, blk, sizeof(blk));
+
+		if (n > 0 && !clock_words(blk, (uint32_t)n, words, sizeof(words))) {
+			snprintf(words, sizeof(words), "unreadable (%d bytes)", n);
+		}
+		snprintf(
+			comment, sizeof(comment),
+			"feedcap-dump %s from ring %.200s; filter '%.200s'; file started %s; clock: %s",
+			FEEDCAP_VERSION, d->o.ring, fcr_filter_expr(d->flt),
+			fcr_format_time(now_ns(CLOCK_REALTIME), t, sizeof(t)), words);
+	}
 	d->o.wo.shb_comment = comment;
 	if (d->to_stdout) {
 		f->fd = STDOUT_FILENO;
@@ -607,7 +664,6 @@ static int close_file(struct dump *d, struct fcr_error *err)
 	struct fcr_writer_stats st;
 	struct fcr_index_ent ent;
 	struct fcr_error cerr = { 0 };
-	uint64_t tag;
 	uint32_t i;
 	int rc, ret = 0;
 
@@ -629,11 +685,11 @@ static int close_file(struct dump *d, struct fcr_error *err)
 		}
 		fcr_writer_set_isb(f->w, i, &isb);
 	}
-	if (fcr_writer_durable_tag(f->w, &tag)) {
-		d->have_durable = true;
-		d->durable_seq = tag;
-	}
 	rc = fcr_writer_finish(f->w, &st, &cerr);
+	if (st.durable) {
+		d->have_durable = true;
+		d->durable_seq = st.durable_tag;
+	}
 	f->w = NULL;
 	f->open = false;
 	if (rc < 0) {
@@ -646,10 +702,18 @@ static int close_file(struct dump *d, struct fcr_error *err)
 	d->written += st.frames;
 	d->cbytes_closed += st.bytes_in;
 	d->bytes_out += st.bytes_out;
-	d->files++;
 	if (d->to_stdout) {
+		d->files++;
 		return ret;
 	}
+	if (rc < 0 && st.frames == 0) {
+		/* A write error before any frame: no archive worth keeping (nor listing). */
+		close(f->fd);
+		f->fd = -1;
+		unlink(f->part);
+		return ret;
+	}
+	d->files++;
 	if (fsync(f->fd) != 0 && ret == 0) {
 		ret = -errno;
 		err->code = ret;
@@ -707,47 +771,10 @@ static void add_note(struct dump *d, const char *msg)
 	snprintf(d->pending_note + n, sizeof(d->pending_note) - n, "%s%s", n ? "\n" : "", msg);
 }
 
-/*
- * The clock state in words.  The block is timesync's (timesync_format.h); only its header and
- * PTP part are read here, after checking the magic and major version.
- */
-static void clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, char *out, size_t outlen)
-{
-	static const char *const states[] = { "free-running", "unlocked", "locked", "holdover" };
-	static const char *const syncs[] = { "unknown", "is the PTP clock", "in step with the PHC",
-					     "OFF STEP with the PHC" };
-	char t[48];
-	uint32_t magic = 0;
-	uint16_t major = 0;
-
-	fcr_format_time(ts, t, sizeof(t));
-	if (len >= 192) {
-		memcpy(&magic, pl, 4);
-		memcpy(&major, pl + 4, 2);
-	}
-	if (magic != UINT32_C(0x53544346) || major != 1) {
-		snprintf(out, outlen, "feedcap: clock state changed at %s (%u-byte clock block)", t,
-			 len);
-		return;
-	}
-	{
-		int32_t tai;
-		uint8_t st = pl[64], sys = pl[14];
-		int64_t off;
-
-		memcpy(&tai, pl + 48, 4);
-		memcpy(&off, pl + 64 + 16, 8);
-		snprintf(out, outlen,
-			 "feedcap: clock state changed at %s: PTP %s, master offset %" PRId64
-			 " ns, system clock %s, TAI-UTC %d s; timestamps are UTC",
-			 t, st < 4 ? states[st] : "?", off, sys < 4 ? syncs[sys] : "?", tai);
-	}
-}
-
 /* Comments for markers the producer wrote into the ring (pcapng only). */
 static void marker_comment(struct dump *d, const struct ringshm_record *rec, const uint8_t *pl)
 {
-	char msg[400], t[48];
+	char msg[512], t[48];
 
 	fcr_format_time(rec->ts_ns, t, sizeof(t));
 	switch (rec->type) {
@@ -1132,18 +1159,20 @@ int main(int argc, char **argv)
 	}
 	rc = parse_args(argc, argv, &d->o);
 	if (rc) {
-		return rc;
+		goto out;
 	}
 	d->flt = fcr_filter_compile(d->o.filter, &err);
 	if (!d->flt) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	d->to_stdout = strcmp(d->o.wpat, "-") == 0;
 	if (d->to_stdout && isatty(STDOUT_FILENO)) {
 		fprintf(stderr,
 			"feedcap-dump: refusing to write an archive to a terminal (-w -)\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (!d->to_stdout) {
 		struct stat sb;
@@ -1152,17 +1181,20 @@ int main(int argc, char **argv)
 		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
 				d->o.wpat, d->dir);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				       errno == EACCES
-			       ? 2
-			       : 1;
+		/* A ring that is not there or not a ring is a usage error; the rest is runtime. */
+		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
+				     errno == EACCES || errno == ENOTDIR
+			     ? 2
+			     : 1;
+		goto out;
 	}
 	ringshm_reader_stats(d->rd, &rs);
 	d->lost_seen = rs.lost_records;
@@ -1185,6 +1217,7 @@ int main(int argc, char **argv)
 	if (!d->o.quiet) {
 		print_stats(d, stderr);
 	}
+out:
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);

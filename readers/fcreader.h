@@ -218,6 +218,8 @@ struct fcr_writer_stats {
 	uint64_t first_ts_ns; /* first and last frame timestamps (0 if none) */
 	uint64_t last_ts_ns;
 	uint64_t zstd_frames; /* zstd frames ended (0 while the single frame is open) */
+	bool durable;	      /* a frame has reached the file: durable_tag is valid */
+	uint64_t durable_tag; /* the tag of the last frame that reached the file */
 };
 
 struct fcr_writer;
