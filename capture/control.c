@@ -225,13 +225,15 @@ static void igmp_unsolicited(struct cap_ctx *cx, uint64_t now)
 }
 
 /*
- * A random delay within a query's Max Resp Time.  The query may have waited up to a tick in
- * the hand-over ring: keep that much of the window in hand.
+ * A random delay within a query's Max Resp Time.  RFC 2236/3376 let a host pick it anywhere
+ * in [0, Max Resp Time]; we pick in the first half, so the time the query waited in the
+ * hand-over ring and the control thread's own scheduling on a busy host never push the answer
+ * past the deadline.  (Spreading answers matters for report suppression among many hosts; a
+ * capture appliance is one host among few on its link.)
  */
 static uint64_t answer_delay(uint64_t window)
 {
-	return (uint64_t)rand_r(&cs.seed) %
-	       (window > 2 * TICK_NS ? window - TICK_NS : window / 2 + 1);
+	return (uint64_t)rand_r(&cs.seed) % (window / 2 + 1);
 }
 
 /* A query the poller saw: schedule answers at a random time within its Max Resp Time. */
