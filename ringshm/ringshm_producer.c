@@ -6,6 +6,7 @@
  * system call, no lock, no wait.  Once per chunk it publishes `claim` (before overwriting the
  * chunk) and the chunk index entry; once per burst it publishes `head`.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -297,6 +298,13 @@ static int pick_hugetlbfs(uint64_t capacity, uint32_t nchunks, char *dir, size_t
 			if ((pass == 0) != (sz == (long)RINGSHM_CTL_ALIGN)) {
 				continue;
 			}
+			if (capacity % (uint64_t)sz) {
+				best = rs_error(
+					err, -EINVAL,
+					"a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
+					(unsigned long long)capacity, sz >> 10);
+				continue;
+			}
 			mnt = hugetlbfs_find_path_for_size(sz);
 			if (!mnt) {
 				continue;
@@ -317,8 +325,9 @@ static int pick_hugetlbfs(uint64_t capacity, uint32_t nchunks, char *dir, size_t
 		}
 	}
 	if (best == -ENOENT) {
-		rs_error(err, -ENOENT,
-			 "no hugetlbfs mount found (mount -t hugetlbfs nodev /dev/hugepages)");
+		best = rs_error(
+			err, -ENOENT,
+			"no hugetlbfs mount found (mount -t hugetlbfs nodev /dev/hugepages)");
 	}
 	return best;
 }
@@ -552,9 +561,12 @@ static int create_new(struct ringshm *r, const char *target, const struct ringsh
 	c->next_seq = 1; /* seq 0 means "none" (PAD) */
 	/* Identity complete: pairs with the reader's load-acquire of version_major. */
 	RS_STORE_RELEASE(&c->version_major, RINGSHM_VERSION_MAJOR);
-	if (rename(tmp, target) != 0) {
-		rc = rs_error(err, -errno, "%s: cannot rename to %s: %s", tmp, target,
-			      strerror(errno));
+	/* Never replace a ring another producer created meanwhile. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE) != 0 &&
+	    (errno != EINVAL || link(tmp, target) != 0 || unlink(tmp) != 0)) {
+		rc = rs_error(err, errno == EEXIST ? -EBUSY : -errno,
+			      "%s: cannot put the new ring in place: %s%s", target, strerror(errno),
+			      errno == EEXIST ? " (another producer created it meanwhile)" : "");
 		goto out_unlink;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", target);
@@ -716,6 +728,13 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 		if (statfs(d, &sfs) == 0 &&
 		    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
 			page = sfs.f_bsize;
+			if (p.capacity % (uint64_t)page) {
+				rc = rs_error(
+					err, -EINVAL,
+					"%s: a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
+					target, (unsigned long long)p.capacity, page >> 10);
+				goto out_fail;
+			}
 		}
 	}
 	rc = create_new(r, target, &p, gid, (uint64_t)page, err);

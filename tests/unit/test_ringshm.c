@@ -3,6 +3,7 @@
  * test_ringshm.c - unit tests of the shared ring: real files in /dev/shm and /dev/hugepages,
  * real processes (Criterion runs each test in its own process).
  */
+#define _GNU_SOURCE /* setresuid, setresgid */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -498,4 +499,691 @@ Test(ringshm, clock_seqlock_consistent)
 	cr_assert_gt(ok, 10);
 	ringshm_reader_close(rd);
 	ringshm_close(r);
+}
+
+/* ------------------------------------------------------------------ bad files */
+
+/* Make a closed ring, then let the test damage it; returns the data file size. */
+static uint64_t closed_ring(const char *tag)
+{
+	struct ringshm *r = mk_ring(tmp_ring(tag), 1 << 20);
+	uint64_t size = ringshm_ctl(r)->file_size;
+
+	put_frame(r, 100, 1);
+	ringshm_commit(r);
+	ringshm_close(r);
+	return size;
+}
+
+static void poke(off_t off, const void *p, size_t len)
+{
+	int fd = open(ring_path, O_WRONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, p, len, off), (ssize_t)len);
+	close(fd);
+}
+
+/* Open must fail with code and a message containing each of the given strings. */
+static void refused(int code, const char *s1, const char *s2)
+{
+	struct ringshm_error err = { 0 };
+	struct ringshm_reader *rd = ringshm_reader_open(ring_path, &err);
+	int e = errno;
+
+	cr_assert_null(rd, "a damaged ring was accepted");
+	cr_assert_eq(e, code, "errno %d, expected %d (%s)", e, code, err.msg);
+	cr_assert_eq(err.code, -code);
+	cr_assert(strstr(err.msg, ring_path), "message names the file: %s", err.msg);
+	cr_assert(strstr(err.msg, s1), "message says \"%s\": %s", s1, err.msg);
+	cr_assert(!s2 || strstr(err.msg, s2), "message says \"%s\": %s", s2, err.msg);
+}
+
+Test(ringshm, refuses_missing)
+{
+	tmp_ring("missing");
+	refused(ENOENT, "no such ring", NULL);
+}
+
+Test(ringshm, refuses_bad_magic)
+{
+	closed_ring("magic");
+	poke(0, "GARBAGE!", 8);
+	refused(EPROTO, "not a feedcap ring", "\"GARBAGE!\"");
+}
+
+Test(ringshm, refuses_other_major_version)
+{
+	uint32_t v = 2;
+
+	closed_ring("version");
+	poke(offsetof(struct ringshm_ctl, version_major), &v, sizeof(v));
+	refused(EPROTONOSUPPORT, "version 2.0", "reads only version 1.x");
+	/* A producer refuses to start a new epoch in it too. */
+	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_error err = { 0 };
+	cr_assert_null(ringshm_create(ring_path, &p, &err));
+	cr_assert_eq(err.code, -EPROTONOSUPPORT, "%s", err.msg);
+}
+
+Test(ringshm, refuses_truncated_header)
+{
+	closed_ring("trunc");
+	cr_assert_eq(truncate(ring_path, 100), 0);
+	refused(EPROTO, "truncated ring header", "has 100 bytes");
+	cr_assert_eq(truncate(ring_path, 0), 0);
+	refused(EPROTO, "truncated ring header", "has 0 bytes");
+}
+
+Test(ringshm, refuses_truncated_data)
+{
+	uint64_t size = closed_ring("truncd");
+
+	cr_assert_eq(truncate(ring_path, (off_t)(size - 4096)), 0);
+	refused(EPROTO, "truncated ring: the file has", "its header says");
+}
+
+Test(ringshm, refuses_corrupt_header)
+{
+	uint32_t v = 5;
+	uint64_t big = 3;
+
+	closed_ring("corrupt");
+	poke(offsetof(struct ringshm_ctl, nchunks), &v, sizeof(v));
+	refused(EPROTO, "corrupt ring header: nchunks = 5", NULL);
+	cleanup_files();
+	closed_ring("corrupt2");
+	poke(offsetof(struct ringshm_ctl, capacity), &big, sizeof(big));
+	refused(EPROTO, "corrupt ring header: capacity = 3", NULL);
+}
+
+Test(ringshm, waits_for_version_then_times_out)
+{
+	uint32_t v = 0;
+	uint64_t t0;
+
+	closed_ring("nover");
+	poke(offsetof(struct ringshm_ctl, version_major), &v, sizeof(v));
+	t0 = rs_mono_ns();
+	refused(ETIMEDOUT, "never published", NULL);
+	cr_assert_geq(rs_mono_ns() - t0, 900000000ull, "the reader waits about 1 s");
+}
+
+/* A hostile record header never makes the reader read out of bounds: it says EPROTO. */
+Test(ringshm, corrupt_record_is_eproto)
+{
+	struct ringshm *r = mk_ring(tmp_ring("badrec"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_record rec;
+	struct ringshm_rec_hdr *h;
+
+	h = (struct ringshm_rec_hdr *)ringshm_alloc(r, 100, 100, 1, 0, 0) - 1;
+	ringshm_commit(r);
+	h->type = 9;
+	cr_assert_eq(ringshm_reader_next(rd, &rec), -EPROTO);
+	h->type = RINGSHM_REC_FRAME;
+	h->cap_len = 60000; /* beyond head and chunk */
+	cr_assert_eq(ringshm_reader_next(rd, &rec), -EPROTO);
+	h->cap_len = 100;
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert(ringshm_reader_done(rd));
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* ------------------------------------------------------------------ producers */
+
+Test(ringshm, refuses_second_live_producer)
+{
+	struct ringshm *r = mk_ring(tmp_ring("busy"), 1 << 20);
+	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_error err = { 0 };
+	char pid[32];
+
+	cr_assert_null(ringshm_create(ring_path, &p, &err));
+	cr_assert_eq(errno, EBUSY);
+	snprintf(pid, sizeof(pid), "pid %d", (int)getpid());
+	cr_assert(strstr(err.msg, "live producer") && strstr(err.msg, pid), "%s", err.msg);
+	/* The refused attempt changed nothing. */
+	cr_assert_eq(ringshm_ctl(r)->epoch, 1);
+	ringshm_close(r);
+	/* A stopped ring of another size is not silently resized. */
+	p.capacity = 2 << 20;
+	cr_assert_null(ringshm_create(ring_path, &p, &err));
+	cr_assert_eq(err.code, -EEXIST, "%s", err.msg);
+	cr_assert(strstr(err.msg, "remove the file"), "%s", err.msg);
+}
+
+/* A producer that dies mid-burst: the next one continues, readers see the epoch, lose nothing. */
+Test(ringshm, epoch_restart_after_crash)
+{
+	struct ringshm_params p = { .capacity = 8 * CHUNK, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_reader_stats st;
+	const struct ringshm_epoch_payload *ep;
+	struct ringshm_reader *rd;
+	struct ringshm_record rec;
+	struct ringshm *r;
+	uint64_t n = 0, old_head, old_claim, frames = 0;
+	int status;
+	pid_t pid;
+
+	r = mk_ring(tmp_ring("epoch"), 8 * CHUNK);
+	rd = mk_reader(ring_path);
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0), 0);
+	ringshm_close(r); /* the test's producers run in children */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ringshm *c = ringshm_create(ring_path, &p, NULL);
+
+		if (!c) {
+			_exit(1);
+		}
+		for (n = 0; n < 1000; n++) {
+			put_frame(c, 200, n);
+		}
+		ringshm_commit(c);
+		/* Die in the middle of a burst that spans a chunk boundary. */
+		for (; n < 1600; n++) {
+			put_frame(c, 200, n);
+		}
+		kill(getpid(), SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status), "the first producer must crash");
+	const struct ringshm_ctl *c = ringshm_reader_ctl(rd);
+	cr_assert_eq(c->state, RINGSHM_STATE_RUNNING, "a crashed producer leaves RUNNING");
+	cr_assert_not(ringshm_reader_producer_alive(rd, 0));
+	old_head = c->head;
+	old_claim = c->claim;
+	cr_assert_gt(old_claim - old_head, CHUNK, "uncommitted bytes span a chunk boundary");
+
+	/* Read everything the dead producer committed. */
+	while (ringshm_reader_next(rd, &rec) == 1) {
+		if (rec.type == RINGSHM_REC_FRAME) {
+			cr_assert(check(rec.data, rec.cap_len, frames));
+			frames++;
+		}
+		cr_assert(ringshm_reader_done(rd));
+	}
+	cr_assert_eq(frames, 1000);
+	cr_assert_eq(ringshm_reader_pos(rd), old_head);
+
+	/* The restart. */
+	r = mk_ring(ring_path, 8 * CHUNK);
+	cr_assert_eq(ringshm_ctl(r)->epoch, 3);
+	for (n = 5000; n < 5100; n++) {
+		put_frame(r, 200, n);
+	}
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.type, RINGSHM_REC_EPOCH, "the uncommitted frames must never appear");
+	cr_assert_eq(rec.pos, old_claim, "the new epoch starts at the chunk after the old claim");
+	ep = rec.data;
+	cr_assert_eq(ep->epoch, 3);
+	cr_assert_eq(ep->pid, (uint64_t)getpid());
+	cr_assert_eq(ep->resumed_from, old_head);
+	cr_assert(ringshm_reader_done(rd));
+	for (n = 5000; n < 5100; n++) {
+		cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+		cr_assert(check(rec.data, rec.cap_len, n));
+		cr_assert(ringshm_reader_done(rd));
+	}
+	ringshm_reader_stats(rd, &st);
+	cr_assert_eq(st.epochs_seen, 2, "epoch 1 -> 2 (crashed) -> 3");
+	cr_assert_eq(st.lost_records, 0);
+	cr_assert_eq(st.delivered, 1 + 1 + 1000 + 1 + 100);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1000 + 100,
+		     "counters are totals over the life of the file, as committed");
+	ringshm_reader_close(rd);
+
+	/* A reader opened now finds every epoch's records from the oldest, seq without a gap. */
+	rd = mk_reader(ring_path);
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0), 0);
+	uint64_t seq = 0;
+	while (ringshm_reader_next(rd, &rec) == 1) {
+		cr_assert(seq == 0 || rec.seq == seq + 1);
+		seq = rec.seq;
+		cr_assert(ringshm_reader_done(rd));
+	}
+	cr_assert_eq(seq, ringshm_ctl(r)->next_seq - 1);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* ------------------------------------------------------------------ names and backings */
+
+static char name_dir[256], name_target[PATH_MAX];
+static char name_buf[64];
+
+static void name_cleanup(void)
+{
+	char p[PATH_MAX + 96];
+
+	if (name_target[0]) {
+		unlink(name_target);
+		snprintf(p, sizeof(p), "%s.readers", name_target);
+		unlink(p);
+	}
+	if (name_dir[0]) {
+		snprintf(p, sizeof(p), "%s/%s", name_dir, name_buf);
+		unlink(p);
+		rmdir(name_dir);
+	}
+}
+
+static void by_name(enum ringshm_backing b, const char *expect_prefix, uint32_t expect_backing)
+{
+	struct ringshm_params p = { .capacity = 4u << 20, .chunk_size = CHUNK, .backing = b };
+	struct ringshm_error err = { 0 };
+	struct ringshm_reader *rd;
+	struct ringshm_record rec;
+	struct ringshm *r;
+	char link[512], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	snprintf(link, sizeof(link), "%s/%s", name_dir, name_buf);
+	p.dir = name_dir;
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	cr_assert(strncmp(ringshm_path(r), expect_prefix, strlen(expect_prefix)) == 0, "%s",
+		  ringshm_path(r));
+	if (b == RINGSHM_BACKING_FILE) {
+		cr_assert_str_eq(link, ringshm_path(r), "FILE: DIR/NAME is the ring itself");
+	} else {
+		n = readlink(link, buf, sizeof(buf) - 1);
+		cr_assert_gt(n, 0, "DIR/NAME is a symlink to the ring");
+		buf[n] = '\0';
+		cr_assert_str_eq(buf, ringshm_path(r));
+	}
+	cr_assert_eq(ringshm_ctl(r)->backing, expect_backing);
+	put_frame(r, 500, 3);
+	ringshm_commit(r);
+	setenv("FEEDCAP_RING_DIR", name_dir, 1);
+	rd = ringshm_reader_open(name_buf, &err);
+	cr_assert_not_null(rd, "%s", err.msg);
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0), 0);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.type, RINGSHM_REC_EPOCH);
+	cr_assert(ringshm_reader_done(rd));
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert(check(rec.data, 500, 3));
+	cr_assert(ringshm_reader_done(rd));
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+	/* Restart by name: the same file, a new epoch. */
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	cr_assert_str_eq(ringshm_path(r), name_target);
+	cr_assert_eq(ringshm_ctl(r)->epoch, 2);
+	ringshm_close(r);
+}
+
+Test(ringshm, backing_hugetlbfs_by_name, .fini = name_cleanup)
+{
+	by_name(RINGSHM_BACKING_HUGETLBFS, "/dev/hugepages/feedcap-", RINGSHM_BACKING_HUGETLBFS);
+	struct ringshm_reader *rd = mk_reader(name_target);
+	cr_assert_eq(ringshm_reader_ctl(rd)->page_size, 2u << 20);
+	ringshm_reader_close(rd);
+}
+
+Test(ringshm, backing_auto_prefers_hugetlbfs, .fini = name_cleanup)
+{
+	by_name(RINGSHM_BACKING_AUTO, "/dev/hugepages/feedcap-", RINGSHM_BACKING_HUGETLBFS);
+}
+
+Test(ringshm, backing_shm_by_name, .fini = name_cleanup)
+{
+	by_name(RINGSHM_BACKING_SHM, "/dev/shm/feedcap-", RINGSHM_BACKING_SHM);
+}
+
+Test(ringshm, backing_file_by_name, .fini = name_cleanup)
+{
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	by_name(RINGSHM_BACKING_FILE, name_dir, RINGSHM_BACKING_FILE);
+}
+
+Test(ringshm, hugetlbfs_too_big_says_how_many_pages)
+{
+	struct ringshm_params p = { .capacity = UINT64_C(64) << 30,
+				    .backing = RINGSHM_BACKING_HUGETLBFS,
+				    .dir = "/tmp" };
+	struct ringshm_error err = { 0 };
+
+	cr_assert_null(ringshm_create("rstest-toobig", &p, &err));
+	cr_assert_eq(err.code, -ENOMEM, "%s", err.msg);
+	cr_assert(strstr(err.msg, "free 2048 KiB hugepages, 32769 needed"), "%s", err.msg);
+}
+
+Test(ringshm, numeric_and_unknown_group)
+{
+	struct ringshm_params p = {
+		.capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true, .group = "54321"
+	};
+	struct ringshm_error err = { 0 };
+	struct ringshm *r = ringshm_create(tmp_ring("grp"), &p, &err);
+	char reg[PATH_MAX + 16];
+	struct stat st;
+
+	cr_assert_not_null(r, "%s", err.msg);
+	cr_assert_eq(stat(ring_path, &st), 0);
+	cr_assert_eq(st.st_gid, 54321);
+	cr_assert_eq(st.st_mode & 0777, 0640);
+	snprintf(reg, sizeof(reg), "%s.readers", ring_path);
+	cr_assert_eq(stat(reg, &st), 0);
+	cr_assert_eq(st.st_gid, 54321);
+	cr_assert_eq(st.st_mode & 0777, 0660);
+	ringshm_close(r);
+	cleanup_files();
+	p.group = "no-such-group-rstest";
+	cr_assert_null(ringshm_create(tmp_ring("grp2"), &p, &err));
+	cr_assert_eq(err.code, -EINVAL);
+	cr_assert(strstr(err.msg, "no-such-group-rstest\" does not exist"), "%s", err.msg);
+}
+
+/* ------------------------------------------------------------------ registry */
+
+Test(ringshm, registry_lists_live_readers)
+{
+	struct ringshm *r = mk_ring(tmp_ring("reg"), 1 << 20);
+	struct ringshm_reader *a = mk_reader(ring_path), *b = mk_reader(ring_path);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	struct ringshm_error err = { 0 };
+	struct ringshm_record rec;
+	int status, pfd[2];
+	pid_t pid;
+	char ch;
+
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0);
+	cr_assert_eq(ringshm_reader_register(a, "dump", &err), 0, "%s", err.msg);
+	cr_assert_eq(ringshm_reader_register(b, "stat", &err), 0, "%s", err.msg);
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ringshm_reader *c = ringshm_reader_open(ring_path, NULL);
+
+		if (!c || ringshm_reader_register(c, "doomed", NULL) != 0) {
+			_exit(1);
+		}
+		if (write(pfd[1], "x", 1) != 1) {
+			_exit(1);
+		}
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(read(pfd[0], &ch, 1), 1);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 3);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* The dead reader's entry is left out, and its slot is taken by the next register. */
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	put_frame(r, 100, 1);
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(a, &rec), 1);
+	cr_assert(ringshm_reader_done(a));
+	cr_assert_eq(ringshm_reader_wait(a, 1000000), -ETIMEDOUT); /* publishes when idle */
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	cr_assert_str_eq(info[0].name, "dump");
+	cr_assert_eq(info[0].pid, (uint64_t)getpid());
+	cr_assert_eq(info[0].delivered, 1);
+	cr_assert_eq(info[0].pos, ringshm_reader_pos(a));
+	cr_assert_gt(info[0].updated_ns, 0);
+	cr_assert_str_eq(info[1].name, "stat");
+	ringshm_reader_close(b);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+	ringshm_reader_close(a);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0);
+	ringshm_close(r);
+}
+
+/* ------------------------------------------------------------------ privileges */
+
+/* A reader's mapping is read-only: a write kills it with SIGSEGV. */
+Test(ringshm, reader_write_faults)
+{
+	struct ringshm *r = mk_ring(tmp_ring("segv"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		volatile uint64_t *head =
+			(volatile uint64_t *)(uintptr_t)&ringshm_reader_ctl(rd)->head;
+
+		signal(SIGSEGV, SIG_DFL); /* no sanitizer's handler: the kernel's verdict */
+		*head = 0;		  /* must fault */
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+		  "a reader that writes to the ring must die of SIGSEGV (status %#x)", status);
+	cr_assert_eq(ringshm_ctl(r)->head, ringshm_reader_head(rd));
+	cr_assert_neq(ringshm_reader_head(rd), 0);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* ... and cannot make it writable either: the descriptor is O_RDONLY. */
+Test(ringshm, reader_cannot_mprotect_writable)
+{
+	struct ringshm *r = mk_ring(tmp_ring("mprot"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	void *base = (void *)(uintptr_t)ringshm_reader_ctl(rd);
+
+	cr_assert_eq(mprotect(base, 4096, PROT_READ | PROT_WRITE), -1);
+	cr_assert_eq(errno, EACCES);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* Become uid/gid 65534 with supplementary groups {grp}, open the ring, report by exit code. */
+static int unprivileged_reader(gid_t grp, char *msg, size_t msglen)
+{
+	int pfd[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ringshm_error err = { 0 };
+		struct ringshm_reader *rd;
+		struct ringshm_record rec;
+
+		close(pfd[0]);
+		if (setgroups(1, &grp) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534)) {
+			_exit(10);
+		}
+		rd = ringshm_reader_open(ring_path, &err);
+		if (!rd) {
+			if (write(pfd[1], err.msg, strlen(err.msg)) < 0) {
+				_exit(11);
+			}
+			_exit(errno == EACCES ? 3 : 4);
+		}
+		if (ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0) ||
+		    ringshm_reader_next(rd, &rec) != 1 || !ringshm_reader_done(rd)) {
+			_exit(5);
+		}
+		if (ringshm_reader_register(rd, "nobody", &err) != 0) {
+			_exit(6);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, msglen - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+{
+	struct ringshm_params p = {
+		.capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true, .group = "54322"
+	};
+	struct ringshm_error err = { 0 };
+	struct ringshm *r = ringshm_create(tmp_ring("priv"), &p, &err);
+	struct ringshm_reader_info info[4];
+	char msg[512];
+
+	cr_assert_not_null(r, "%s", err.msg);
+	put_frame(r, 100, 1);
+	ringshm_commit(r);
+	cr_assert_eq(unprivileged_reader(54322, msg, sizeof(msg)), 0,
+		     "a member of the ring's group reads and registers: %s", msg);
+	cr_assert_eq(unprivileged_reader(54323, msg, sizeof(msg)), 3, "an outsider: %s", msg);
+	cr_assert(strstr(msg, "permission denied") && strstr(msg, ring_path) &&
+			  strstr(msg, "mode 0640") && strstr(msg, "gid 54322"),
+		  "a clear message: %s", msg);
+	/* Neither changed the ring. */
+	cr_assert_eq(ringshm_ctl(r)->head, ringshm_ctl(r)->head);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0);
+	ringshm_close(r);
+}
+
+/* A reader SIGKILLed in the middle of using a record changes nothing for anyone else. */
+Test(ringshm, killed_reader_harms_nobody)
+{
+	struct ringshm *r = mk_ring(tmp_ring("kill"), 64u << 20);
+	struct ringshm_reader_info info[4];
+	const uint64_t total = 200000; /* 200000 * 160 bytes: fits, so nobody may lose anything */
+	int apipe[2], bpipe[2], status, killed = 0;
+	pid_t a, b;
+	char ch;
+
+	cr_assert_eq(pipe(apipe), 0);
+	cr_assert_eq(pipe(bpipe), 0);
+	a = fork();
+	cr_assert_geq(a, 0);
+	if (a == 0) {
+		struct ringshm_reader *rd = ringshm_reader_open(ring_path, NULL);
+		struct ringshm_reader_stats st;
+		struct ringshm_record rec;
+		uint64_t frames = 0;
+
+		if (!rd || ringshm_reader_register(rd, "survivor", NULL) ||
+		    ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0) ||
+		    write(apipe[1], "r", 1) != 1) {
+			_exit(10);
+		}
+		while (frames < total) {
+			int rc = ringshm_reader_next(rd, &rec);
+
+			if (rc == 0) {
+				ringshm_reader_wait(rd, 100000000);
+				continue;
+			}
+			if (rc < 0 || (rec.type == RINGSHM_REC_FRAME &&
+				       !check(rec.data, rec.cap_len, rec.seq - 2))) {
+				_exit(11);
+			}
+			if (!ringshm_reader_done(rd)) {
+				_exit(12);
+			}
+			frames += rec.type == RINGSHM_REC_FRAME;
+		}
+		ringshm_reader_stats(rd, &st);
+		_exit(st.lost_records == 0 && st.delivered == total + 1 ? 0 : 13);
+	}
+	b = fork();
+	cr_assert_geq(b, 0);
+	if (b == 0) {
+		struct ringshm_reader *rd = ringshm_reader_open(ring_path, NULL);
+		struct ringshm_record rec;
+		uint64_t n = 0;
+
+		if (!rd || ringshm_reader_register(rd, "victim", NULL) ||
+		    write(bpipe[1], "r", 1) != 1) {
+			_exit(10);
+		}
+		for (;;) {
+			if (ringshm_reader_next(rd, &rec) != 1) {
+				ringshm_reader_wait(rd, 100000000);
+				continue;
+			}
+			if (++n == 5000) {
+				/* Mid-read: tell the parent, and hold the record until killed. */
+				if (write(bpipe[1], "k", 1) != 1) {
+					_exit(11);
+				}
+				for (;;) {
+					check(rec.data, rec.cap_len, rec.seq - 2);
+				}
+			}
+			ringshm_reader_done(rd);
+		}
+	}
+	cr_assert_eq(read(apipe[0], &ch, 1), 1);
+	cr_assert_eq(read(bpipe[0], &ch, 1), 1);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 2);
+	for (uint64_t n = 0; n < total; n++) {
+		put_frame(r, 128, n);
+		if (n % 32 == 31) {
+			ringshm_commit(r);
+		}
+		/* Half way, kill the victim while it holds a record (it has 5000 by now). */
+		if (n == total / 2) {
+			ringshm_commit(r);
+			cr_assert_eq(read(bpipe[0], &ch, 1), 1);
+			kill(b, SIGKILL);
+			killed = 1;
+		}
+	}
+	ringshm_commit(r);
+	waitpid(b, &status, 0);
+	cr_assert(killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the victim must be killed mid-read");
+	waitpid(a, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the surviving reader got every record intact (status %#x)", status);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, total);
+	cr_assert_eq(ringshm_ctl(r)->next_seq, total + 2);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0, "both readers are gone");
+	ringshm_close(r);
+}
+
+Test(ringshm, refuses_fifo_without_hanging)
+{
+	tmp_ring("fifo");
+	cr_assert_eq(mkfifo(ring_path, 0600), 0);
+	refused(EPROTO, "not a regular file", NULL);
+}
+
+/* AUTO falls back to /dev/shm when no hugetlbfs mount fits, and says so without failing. */
+Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK, .chunk_size = CHUNK };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	p.dir = name_dir;
+	/* 256 KiB cannot live on 2 MiB pages. */
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	cr_assert_eq(err.code, 0);
+	cr_assert(strstr(err.msg, "warning: ring") && strstr(err.msg, "/dev/shm") &&
+			  strstr(err.msg, "multiple of the page size"),
+		  "%s", err.msg);
+	cr_assert_eq(ringshm_ctl(r)->backing, RINGSHM_BACKING_SHM);
+	ringshm_close(r);
+	name_cleanup();
+	name_target[0] = '\0';
+	/* Forced hugetlbfs: an error, not a fallback. */
+	p.backing = RINGSHM_BACKING_HUGETLBFS;
+	cr_assert_null(ringshm_create(name_buf, &p, &err));
+	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
 }
