@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1103,4 +1105,40 @@ Test(phc, not_a_ptp_device_and_bad_sample_counts)
 	cr_assert_eq(timesync_phc_read(fd, 26, &b), -EINVAL);
 	close(fd);
 	cr_assert_eq(timesync_phc_read(-1, 5, &b), -EBADF);
+}
+
+/* A socket that exists but never answers (ptp4l hung): the poll gives up after the timeout. */
+Test(ptp, silent_ptp4l_times_out)
+{
+	char path[108];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timesync_ptp_params p = { .local_dir = "/tmp", .timeout_ms = 100 };
+	struct timesync_ptp_obs o;
+	struct timesync_ptp *t;
+	struct timespec a, b;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	double secs;
+	char buf[256];
+
+	snprintf(path, sizeof(path), "/tmp/tstest-silent-%d", (int)getpid());
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	p.ptp4l_socket = path;
+	t = timesync_ptp_open(&p, NULL);
+	cr_assert_not_null(t);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(timesync_ptp_query(t, &o), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	cr_assert_not(o.reachable);
+	cr_assert_geq(secs, 0.09, "gave up after %.3f s, before its timeout", secs);
+	cr_assert_lt(secs, 1.5, "took %.3f s for a 100 ms timeout", secs);
+	/* What it sent is a management GET for TIME_STATUS_NP, as the codec test expects. */
+	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 104);
+	cr_assert_eq(buf[0] & 0x0f, 0x0d);
+	cr_assert_eq(((uint8_t)buf[52] << 8) | (uint8_t)buf[53], PMC_MID_TIME_STATUS_NP);
+	timesync_ptp_close(t);
+	close(fd);
+	unlink(path);
 }
