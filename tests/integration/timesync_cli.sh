@@ -70,8 +70,10 @@ grep -q "not locked after" "$DIR/err" || fail "timeout message: $(cat "$DIR/err"
 # start_watch: a --watch client in the background, its PID in wpid once its management
 # socket (/var/run/feedcap-pmc.PID.N) exists.
 start_watch() {
-	"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 >/dev/null &
+	# bounded (--count: 2 minutes at most) and killed at exit if a check fails first
+	"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 --count 600 >/dev/null &
 	wpid=$!
+	at_exit kill "$wpid"
 	for _ in $(seq 1 50); do
 		compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && return 0
 		sleep 0.1

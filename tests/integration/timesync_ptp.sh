@@ -133,8 +133,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]==
 
 # 2. Holdover then unlocked: a watcher with a 6 s holdover across the master's death.
 HOLD=6
-netns_spawn WATCH "" "$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR \
-	--holdover $HOLD --watch --interval 0.5 > "$DIR/watch.txt" 2>&1
+# Started directly (so $! is the watcher itself, not a shell around it), bounded by --count
+# (at most 2 minutes) and killed at exit whatever happens.
+"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR --holdover $HOLD --watch \
+	--interval 0.5 --count 240 > "$DIR/watch.txt" 2>&1 &
+WATCH=$!
+at_exit kill "$WATCH"
 for _ in $(seq 1 40); do
 	grep -q "state=locked" "$DIR/watch.txt" && break
 	sleep 0.25
@@ -152,7 +156,8 @@ for _ in $(seq 1 120); do
 done
 sleep 1
 kill "$WATCH"
-wait "$WATCH" 2>/dev/null
+wait "$WATCH"
+expect_eq $? 0 "watcher exit on SIGTERM"
 cat "$DIR/watch.txt"
 # The sequence of distinct states must be exactly locked, holdover, unlocked.
 seq_states=$(sed -n 's/.* state=\([a-z-]*\) .*/\1/p' "$DIR/watch.txt" | uniq | tr '\n' ' ')
