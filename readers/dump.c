@@ -127,7 +127,7 @@ struct dump {
 
 	char pending_note[2048]; /* comments made while no file was open */
 
-	uint8_t frame[RINGSHM_MAX_CAPLEN];
+	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -756,10 +756,14 @@ static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
 	struct timesync_block b;
 	char gm[24] = "none";
 
-	if (len < sizeof(b) || timesync_block_check(blk, len, NULL) != 0) {
+	if (len < sizeof(b)) {
 		return false;
 	}
+	/* Check an aligned copy: the caller's buffer may not be aligned for the struct. */
 	memcpy(&b, blk, sizeof(b));
+	if (timesync_block_check(&b, sizeof(b), NULL) != 0) {
+		return false;
+	}
 	if (b.ptp.gm_present) {
 		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
 			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
