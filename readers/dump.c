@@ -1364,6 +1364,13 @@ static int run(struct dump *d)
 		continue;
 
 write_error:
+		if (d->to_stdout && err.code == -EPIPE) {
+			/* The reading end went away (| head, | tcpdump -c): a normal end. */
+			struct fcr_error cerr = { 0 };
+
+			(void)close_file(d, &cerr);
+			break;
+		}
 		d->write_errors++;
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
@@ -1378,9 +1385,6 @@ write_error:
 					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
 					name);
 			}
-		}
-		if (d->to_stdout && err.code == -EPIPE) {
-			break; /* the reading end went away: a normal end for a pipe */
 		}
 		if (!d->o.on_error_wait) {
 			status = 1;
