@@ -705,7 +705,7 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
 					    ".zst" };
 	time_t t = (time_t)(ts / NS_PER_S);
-	char base[PATH_MAX];
+	char base[PATH_MAX], part[PATH_MAX + 8];
 	struct stat sb;
 	struct tm tm;
 	size_t i, n;
@@ -737,10 +737,14 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 		}
 		/*
 		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
-		 * file after a write error) never replace an archive that exists.
+		 * file after a write error) never replace an archive that exists.  And never
+		 * touch an existing NAME.part: another dump may be writing it, or it is what a
+		 * killed one left, readable up to its last flush.
 		 */
-		if (stat(out, &sb) != 0 ||
-		    (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered)) {
+		snprintf(part, sizeof(part), "%s.part", out);
+		if (stat(part, &sb) != 0 &&
+		    (stat(out, &sb) != 0 ||
+		     (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered))) {
 			return 0;
 		}
 		numbered = true;
@@ -854,7 +858,7 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
 			return -ENAMETOOLONG;
 		}
-		f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (f->fd < 0) {
 			rc = -errno;
 			err->code = rc;
