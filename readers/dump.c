@@ -127,7 +127,7 @@ struct dump {
 
 	char pending_note[2048]; /* comments made while no file was open */
 
-	uint8_t frame[RINGSHM_MAX_CAPLEN];
+	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -705,7 +705,7 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
 					    ".zst" };
 	time_t t = (time_t)(ts / NS_PER_S);
-	char base[PATH_MAX];
+	char base[PATH_MAX], part[PATH_MAX + 8];
 	struct stat sb;
 	struct tm tm;
 	size_t i, n;
@@ -737,10 +737,14 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 		}
 		/*
 		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
-		 * file after a write error) never replace an archive that exists.
+		 * file after a write error) never replace an archive that exists.  And never
+		 * touch an existing NAME.part: another dump may be writing it, or it is what a
+		 * killed one left, readable up to its last flush.
 		 */
-		if (stat(out, &sb) != 0 ||
-		    (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered)) {
+		snprintf(part, sizeof(part), "%s.part", out);
+		if (stat(part, &sb) != 0 &&
+		    (stat(out, &sb) != 0 ||
+		     (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered))) {
 			return 0;
 		}
 		numbered = true;
@@ -756,10 +760,14 @@ static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
 	struct timesync_block b;
 	char gm[24] = "none";
 
-	if (len < sizeof(b) || timesync_block_check(blk, len, NULL) != 0) {
+	if (len < sizeof(b)) {
 		return false;
 	}
+	/* Check an aligned copy: the caller's buffer may not be aligned for the struct. */
 	memcpy(&b, blk, sizeof(b));
+	if (timesync_block_check(&b, sizeof(b), NULL) != 0) {
+		return false;
+	}
 	if (b.ptp.gm_present) {
 		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
 			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
@@ -850,7 +858,7 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
 			return -ENAMETOOLONG;
 		}
-		f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (f->fd < 0) {
 			rc = -errno;
 			err->code = rc;
@@ -1360,6 +1368,13 @@ static int run(struct dump *d)
 		continue;
 
 write_error:
+		if (d->to_stdout && err.code == -EPIPE) {
+			/* The reading end went away (| head, | tcpdump -c): a normal end. */
+			struct fcr_error cerr = { 0 };
+
+			(void)close_file(d, &cerr);
+			break;
+		}
 		d->write_errors++;
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
@@ -1374,9 +1389,6 @@ write_error:
 					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
 					name);
 			}
-		}
-		if (d->to_stdout && err.code == -EPIPE) {
-			break; /* the reading end went away: a normal end for a pipe */
 		}
 		if (!d->o.on_error_wait) {
 			status = 1;
