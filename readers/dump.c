@@ -127,7 +127,7 @@ struct dump {
 
 	char pending_note[2048]; /* comments made while no file was open */
 
-	uint8_t frame[RINGSHM_MAX_CAPLEN];
+	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -756,10 +756,14 @@ static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
 	struct timesync_block b;
 	char gm[24] = "none";
 
-	if (len < sizeof(b) || timesync_block_check(blk, len, NULL) != 0) {
+	if (len < sizeof(b)) {
 		return false;
 	}
+	/* Check an aligned copy: the caller's buffer may not be aligned for the struct. */
 	memcpy(&b, blk, sizeof(b));
+	if (timesync_block_check(&b, sizeof(b), NULL) != 0) {
+		return false;
+	}
 	if (b.ptp.gm_present) {
 		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
 			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
@@ -1360,6 +1364,13 @@ static int run(struct dump *d)
 		continue;
 
 write_error:
+		if (d->to_stdout && err.code == -EPIPE) {
+			/* The reading end went away (| head, | tcpdump -c): a normal end. */
+			struct fcr_error cerr = { 0 };
+
+			(void)close_file(d, &cerr);
+			break;
+		}
 		d->write_errors++;
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
@@ -1374,9 +1385,6 @@ write_error:
 					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
 					name);
 			}
-		}
-		if (d->to_stdout && err.code == -EPIPE) {
-			break; /* the reading end went away: a normal end for a pipe */
 		}
 		if (!d->o.on_error_wait) {
 			status = 1;
