@@ -79,6 +79,15 @@ for b in "$FEEDCAP_STAT" "$FEEDCAP_REPLAY"; do
 	fi
 done
 
+# SIGINT ends a live run cleanly: exit 0 and the summary as the last line.
+"$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --json >"$tmp/int.json" &
+st=$!
+sleep 1
+kill -INT "$st"
+wait "$st" || fail "feedcap-stat exited $? on SIGINT"
+expect_eq "$(tail -n 1 "$tmp/int.json" | jq -r .type)" summary "last line after SIGINT"
+expect_eq "$(tail -n 1 "$tmp/int.json" | jq .frames)" 6000 "frames in the SIGINT summary"
+
 # A ring that is not there: exit 1 with the path.
 set +e
 "$FEEDCAP_STAT" --ring "$tmp/nothing" --duration 1s 2>"$tmp/err"
