@@ -34,8 +34,9 @@ grep -q "^Usage: feedcap-capture" "$tmp/help" || fail "--help output"
 
 # A first capture, then a second producer on the same ring.
 cap_ring ring run
+# Two ports of two RX queues each, all drained by the one poller.
 cap_start cap "$tmp/a.log" --ring "$ring" --ring-size 16M --vdev net_null0,size=128 \
-	--duration 60 -- $(cap_eal a)
+	--vdev net_null1,size=256 --rx-queues 2 --duration 60 -- $(cap_eal a)
 rc=0
 "$FEEDCAP_CAPTURE" --ring "$ring" --ring-size 16M --vdev net_null0 -- $(cap_eal b) \
 	>"$tmp/b.log" 2>&1 || rc=$?
@@ -54,9 +55,13 @@ d = json.loads(text[text.index('{"/feedcap/stats"'):].splitlines()[0])["/feedcap
 assert d["frames"] > 0, d
 assert d["port0"]["name"] == "net_null0", d
 assert d["port0"]["driver"] == "net_null", d
-assert d["port0"]["q0_frames"] > 0, d
+assert d["port0"]["q0_frames"] > 0 and d["port0"]["q1_frames"] > 0, d
+assert d["port1"]["name"] == "net_null1", d
+assert d["port1"]["q0_frames"] > 0 and d["port1"]["q1_frames"] > 0, d
+assert d["frames"] >= d["port0"]["frames"] + d["port1"]["frames"] - 10**6, d
 assert d["ring_capacity"] == 16 << 20, d
-print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"])
+print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"],
+      "port1", d["port1"]["frames"], "(2 queues each)")
 PY
 
 cap_stop "$cap"
