@@ -60,3 +60,18 @@ function(feedcap_install_manifest)
 		"doc ${CMAKE_INSTALL_DOCDIR}/architecture.md\n")
 	file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/install-expected.txt CONTENT "${lines}")
 endfunction()
+
+# Writes ${PROJECT_BINARY_DIR}/feedcap-tools.txt: "NAME PATH" for every executable target of
+# the tree, so scripts (scripts/demo, bench/run, tests/data/regenerate) find a tool wherever
+# its folder builds it, and know when it is not built.
+function(feedcap_tools_list)
+	set(lines "")
+	_feedcap_collect_targets(${PROJECT_SOURCE_DIR} targets)
+	foreach(t ${targets})
+		get_target_property(type ${t} TYPE)
+		if(type STREQUAL "EXECUTABLE")
+			string(APPEND lines "${t} $<TARGET_FILE:${t}>\n")
+		endif()
+	endforeach()
+	file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/feedcap-tools.txt CONTENT "${lines}")
+endfunction()

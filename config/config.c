@@ -877,3 +877,26 @@ const struct fcc_port *fcc_port_find(const struct fcc_config *cfg, const char *n
 {
 	return find_api(cfg, SEC_PORT, name, err);
 }
+
+int fcc_check(const char *path, unsigned flags, const char *job, char *msg, size_t len)
+{
+	struct fcc_error err;
+	struct fcc_config *cfg = fcc_load(path, &err);
+	int rc = FCC_EXIT_CONFIG;
+
+	if (!cfg) {
+		fcc_format_error(&err, msg, len);
+		return rc;
+	}
+	if (fcc_validate(cfg, flags, &err) < 0 || (job && !fcc_job_find(cfg, job, &err))) {
+		fcc_format_error(&err, msg, len);
+		goto out_free;
+	}
+	snprintf(msg, len, "%s: OK (%u ring%s, %u port%s, %u job%s)", cfg->path, cfg->nrings,
+		 cfg->nrings == 1 ? "" : "s", cfg->nports, cfg->nports == 1 ? "" : "s", cfg->njobs,
+		 cfg->njobs == 1 ? "" : "s");
+	rc = 0;
+out_free:
+	fcc_free(cfg);
+	return rc;
+}

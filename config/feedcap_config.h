@@ -24,7 +24,14 @@
  * config/feedcap.conf.example and feedcap.conf(5) document the same table.  Unknown sections,
  * unknown keys, duplicate keys and duplicate section names are errors, never ignored.
  *
- * Usage (feedcap-capture --check-config, feedcap-dump --job NAME):
+ * --check-config in one call (prints nothing itself):
+ *
+ *	char msg[FCC_ERROR_MAX];
+ *	int rc = fcc_check(config_path, FCC_VALIDATE_CAPTURE, NULL, msg, sizeof(msg));
+ *	fprintf(rc ? stderr : stdout, "%s\n", msg);
+ *	return rc;                                              // 0, or 2 (FCC_EXIT_CONFIG)
+ *
+ * Running from the file (feedcap-capture -c FILE, feedcap-dump --job NAME):
  *
  *	struct fcc_error err;
  *	struct fcc_config *cfg = fcc_load(path, &err);
@@ -34,8 +41,10 @@
  *		fprintf(stderr, "feedcap-dump: %s\n", msg);
  *		return FCC_EXIT_CONFIG;                         // 2
  *	}
- *	// command-line options override the file, validated by the same table:
+ *	// command-line options override the file, validated by the same table, then the
+ *	// checks across sections run again:
  *	if (fcc_set(cfg, "capture", "snaplen", optarg, &err) < 0) ...
+ *	if (fcc_validate(cfg, FCC_VALIDATE_CAPTURE, &err) < 0) ...   // capture only
  *	const struct fcc_job *job = fcc_job_find(cfg, "archive", &err);
  *	const struct fcc_ring *ring = fcc_ring_find(cfg, job->ring, &err);
  *	...
@@ -116,7 +125,7 @@ struct fcc_port {
 	unsigned line;
 };
 
-/* One multicast group to join: GROUP[:PORT][@SOURCE] (IPv6 with a port: [GROUP]:PORT). */
+/* One multicast group to join: [SOURCE@]GROUP[:PORT] (IPv6 with a port: [GROUP]:PORT). */
 struct fcc_group {
 	int family;	    /* AF_INET or AF_INET6 */
 	uint8_t addr[16];   /* network byte order; IPv4 in the first 4 bytes */
@@ -272,6 +281,15 @@ const struct fcc_port *fcc_port_find(const struct fcc_config *cfg, const char *n
  */
 int fcc_format_error(const struct fcc_error *err, char *buf, size_t len);
 
+/**
+ * fcc_check - what --check-config does, in one call: load @path (NULL = FCC_DEFAULT_PATH),
+ * fcc_validate() it with @flags, and when @job is not NULL check that [job JOB] exists.
+ * @msg: set to what to print: the formatted first error (for stderr), or on success
+ *       "FILE: OK (R rings, P ports, J jobs)" (for stdout).
+ * @return 0 when valid, else FCC_EXIT_CONFIG (2) -- use it as the exit status.
+ */
+int fcc_check(const char *path, unsigned flags, const char *job, char *msg, size_t len);
+
 /** fcc_cpuset_has - whether cpu is in set (false when out of range). */
 bool fcc_cpuset_has(const struct fcc_cpuset *set, int cpu);
 /** fcc_cpuset_count - how many CPUs are in set. */
@@ -288,7 +306,7 @@ enum fcc_type {
 	FCC_TYPE_BOOL,	   /* yes/no, true/false, on/off, 1/0 */
 	FCC_TYPE_ENUM,	   /* one of the listed words */
 	FCC_TYPE_INT,	   /* a decimal integer */
-	FCC_TYPE_GROUPS,   /* multicast GROUP[:PORT][@SOURCE], comma or space separated */
+	FCC_TYPE_GROUPS,   /* multicast [SOURCE@]GROUP[:PORT], comma or space separated */
 	FCC_TYPE_CPUS,	   /* a CPU list: 0,2-5,8 */
 };
 

@@ -105,7 +105,7 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  "watchdog). Must differ from poller_core.")                                               \
 	K(SEC_CAPTURE, struct fcc_capture, groups, "groups", GROUPS, "", 0, 0, NULL, 0,             \
 	  AT(struct fcc_capture, ngroups), AT(struct fcc_capture, groups_line),                     \
-	  "Multicast groups to join, separated by commas or spaces: GROUP[:PORT][@SOURCE], IPv6 "   \
+	  "Multicast groups to join, separated by commas or spaces: [SOURCE@]GROUP[:PORT], IPv6 "   \
 	  "with a port as [GROUP]:PORT. A port narrows the filter; a source makes the join "        \
 	  "source-specific (needs igmp_version = 3).")                                              \
 	K(SEC_CAPTURE, struct fcc_capture, igmp_version, "igmp_version", INT, "2", 2, 3, NULL, 0,   \
@@ -473,12 +473,13 @@ static bool addr_is_multicast(int family, const uint8_t *a)
 	return family == AF_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff;
 }
 
-/* GROUP[:PORT][@SOURCE] with GROUP an IPv4 address or an IPv6 one, in brackets with a port. */
+/* [SOURCE@]GROUP[:PORT] (the syntax of feedcap-capture --group), GROUP an IPv4 address or an
+ * IPv6 one, in brackets when a port follows. */
 int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen)
 {
 	char buf[128], addr[128];
-	char *at, *port = NULL, *colon;
-	const char *a;
+	char *at, *port = NULL, *colon, *grp = buf;
+	const char *a, *src = NULL;
 
 	memset(g, 0, sizeof(*g));
 	if (strlen(s) >= sizeof(buf)) {
@@ -488,10 +489,12 @@ int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen
 	snprintf(buf, sizeof(buf), "%s", s);
 	at = strchr(buf, '@');
 	if (at) {
-		*at++ = '\0';
+		*at = '\0';
+		src = buf;
+		grp = at + 1;
 	}
-	if (buf[0] == '[') {
-		char *close = strchr(buf, ']');
+	if (grp[0] == '[') {
+		char *close = strchr(grp, ']');
 
 		if (!close || (close[1] && close[1] != ':')) {
 			snprintf(why, whylen,
@@ -499,13 +502,13 @@ int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen
 			return -EINVAL;
 		}
 		*close = '\0';
-		a = buf + 1;
+		a = grp + 1;
 		if (close[1] == ':') {
 			port = close + 2;
 		}
 		g->family = AF_INET6;
 	} else {
-		colon = strchr(buf, ':');
+		colon = strchr(grp, ':');
 		if (colon && strchr(colon + 1, ':')) {
 			g->family = AF_INET6; /* bare IPv6, no port */
 		} else {
@@ -515,7 +518,7 @@ int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen
 				port = colon + 1;
 			}
 		}
-		a = buf;
+		a = grp;
 	}
 	snprintf(addr, sizeof(addr), "%s", a);
 	if (inet_pton(g->family, addr, g->addr) != 1) {
@@ -539,8 +542,7 @@ int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen
 		}
 		g->port = (uint16_t)v;
 	}
-	if (at) {
-		const char *src = at;
+	if (src) {
 		char sbuf[128];
 		size_t n = strlen(src);
 
@@ -1074,7 +1076,7 @@ int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
 			if (cfg->capture.groups[i].has_source) {
 				fcc_err_set(
 					err, where(cfg), cfg->capture.groups_line, "capture.groups",
-					"source-specific groups (GROUP@SOURCE) need igmp_version = 3");
+					"source-specific groups (SOURCE@GROUP) need igmp_version = 3");
 				return -EINVAL;
 			}
 		}

@@ -106,9 +106,15 @@ struct ringshm;
  * Refuses (-EBUSY) when the file's producer is still alive; a different geometry is
  * -EEXIST (remove the file or use the same size).
  *
+ * params->group is a group name or a numeric gid.  On hugetlbfs the capacity must be a
+ * multiple of the huge page size (2 MiB pages: any power of two >= 2 MiB).
+ *
  * @return the handle, or NULL with errno set and err filled: EINVAL (bad params), ENOMEM
  *         (no room: message says how many hugepages are free and needed), EBUSY, EEXIST,
- *         EACCES, EPROTO (an existing file that is not a compatible ring).
+ *         EACCES, EPROTO (an existing file that is not a compatible ring), EPROTONOSUPPORT
+ *         (an existing ring of another major version).  On success err->code is 0 and
+ *         err->msg is empty or holds a warning for main() to print (AUTO fell back to
+ *         /dev/shm, and why).
  */
 struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_params *params,
 			       struct ringshm_error *err);
@@ -175,7 +181,10 @@ enum ringshm_from {
 	RINGSHM_FROM_TIME = 2,	 /* the first record with ts_ns >= the given time */
 };
 
-/* One record as a reader sees it; data points into the shared mapping. */
+/*
+ * One record as a reader sees it; data points into the shared mapping.  seq: every record but
+ * PAD takes the next number, from 1 for the first record of a file, continuing across epochs.
+ */
 struct ringshm_record {
 	const void *data; /* cap_len bytes, valid until ringshm_reader_done() */
 	uint64_t pos;
@@ -215,7 +224,8 @@ void ringshm_reader_close(struct ringshm_reader *rd);
 /*
  * ringshm_reader_seek - move the cursor.  For RINGSHM_FROM_TIME, a binary search of the chunk
  * index then a scan finds the first record at or after ts_ns (the newest position if none).
- * @return 0, or -EINVAL.
+ * Losses are counted from the record the cursor lands on.
+ * @return 0, -EINVAL (from), or -EPROTO (a corrupt record header on the way).
  */
 int ringshm_reader_seek(struct ringshm_reader *rd, enum ringshm_from from, uint64_t ts_ns);
 
@@ -276,8 +286,9 @@ bool ringshm_reader_producer_alive(const struct ringshm_reader *rd, uint64_t max
 
 /*
  * Readers that want to be seen (feedcap-stat's reader lag) register in a small separate file,
- * FILE.readers next to the ring (group-writable, never read by the poller).  Entries of dead
- * processes are reclaimed by the next register.
+ * FILE.readers next to the ring (FILE = the ring's real path, symlinks resolved; mode 0660 in
+ * the ring's group, created by the producer; never read by the poller).  Entries of dead
+ * processes are reclaimed by the next register.  Layout: docs/ring-format.md.
  */
 #define RINGSHM_MAX_READERS 64
 

@@ -39,6 +39,11 @@
  *
  * A reader's record at position p is valid only if, after using it, an acquire fence and a load
  * of `claim` give claim <= p + capacity.  Otherwise the producer may have overwritten it.
+ *
+ * Sequence numbers start at 1 in a new file.  A restarted producer (a new epoch) turns the
+ * never-published bytes [head, claim) into PAD records (one at head, one at every chunk start
+ * below claim), then continues at position `claim` with sequence `next_seq`, beginning with an
+ * EPOCH record: readers need no special case.  docs/ring-format.md is the full specification.
  */
 #ifndef RINGSHM_FORMAT_H
 #define RINGSHM_FORMAT_H

@@ -39,6 +39,8 @@ hugepages_mount() {
 
 # hugepages_reserve N: make at least N pages available.  Sets HUGEPAGES_PREV to the count
 # found before (what hugepages_restore takes) and HUGEPAGES_RAISED to 1 if it raised it.
+# Returns 0, 2 when the count cannot be written (not root, read-only sysfs in a container),
+# 1 when the kernel gave fewer pages than asked (memory too small or fragmented).
 hugepages_reserve() {
 	local want=$1 total avail target
 	total=$(hugepages_total)
@@ -52,7 +54,7 @@ hugepages_reserve() {
 	if ! echo "$target" >"$HUGEPAGES_SYSFS/nr_hugepages" 2>/dev/null; then
 		echo "hugepages: need $want free 2 MiB pages, $avail available, and cannot raise" \
 			"$HUGEPAGES_SYSFS/nr_hugepages to $target (are you root?)" >&2
-		return 1
+		return 2
 	fi
 	HUGEPAGES_RAISED=1
 	avail=$(hugepages_available)

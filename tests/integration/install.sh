@@ -65,8 +65,12 @@ int main(void)
 	return 0;
 }
 C
+	# A sanitized build installs a sanitized library: link the reader the same way.
+	san=$(sed -n 's/^FEEDCAP_SANITIZE:STRING=//p' "$FEEDCAP_BUILD/CMakeCache.txt")
+	sanflags=()
+	[[ -z $san ]] || sanflags=("-fsanitize=$san")
 	# shellcheck disable=SC2046
-	cc -Wall -Werror -o "$tmp/reader" "$tmp/reader.c" $(pkg-config --cflags ringshm) \
+	cc -Wall -Werror "${sanflags[@]}" -o "$tmp/reader" "$tmp/reader.c" $(pkg-config --cflags ringshm) \
 		$(pkg-config --static --libs ringshm) ||
 		fail "a reader does not build against the installed ringshm.pc"
 	expect_eq "$(LD_LIBRARY_PATH=$(dirname "$root/$(sed -n 's/^lib //p' "$expected")") \

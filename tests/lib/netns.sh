@@ -37,9 +37,25 @@ _netns_tag() {
 	printf '%s' "${tag:0:4}"
 }
 
+# netns_require: skip (77) unless this process may create network namespaces (root without
+# CAP_SYS_ADMIN, or a container that forbids it).  netns_new and netns_veth call it.
+_netns_checked=0
+netns_require() {
+	local probe err
+	((_netns_checked == 0)) || return 0
+	command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed (run scripts/install-deps)"
+	probe="fcprobe$$"
+	if ! err=$(ip netns add "$probe" 2>&1); then
+		skip "cannot create a network namespace here: $err"
+	fi
+	ip netns del "$probe"
+	_netns_checked=1
+}
+
 # netns_new VAR [TAG]: create a namespace, bring its loopback up, store its name in VAR.
 netns_new() {
 	local name
+	netns_require
 	_netns_arm
 	_netns_seq=$((_netns_seq + 1))
 	name="$(_netns_tag "${2:-}")$$n$_netns_seq"
@@ -64,6 +80,7 @@ netns_exec() {
 # NS_B ("" = this namespace), both up; the names go to VAR_A and VAR_B.
 netns_veth() {
 	local a b tag
+	netns_require
 	_netns_arm
 	tag=$(_netns_tag "${5:-}")
 	_netns_seq=$((_netns_seq + 1))

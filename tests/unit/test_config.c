@@ -215,7 +215,7 @@ Test(config_types, groups_good)
 	cr_assert_arr_eq(g.addr, want, 16);
 	cr_assert_eq(g.port, 0);
 
-	cr_assert_eq(fcc_parse_group("[ff3e::8000:1]:31000@[2001:db8::5]", &g, why, sizeof(why)), 0,
+	cr_assert_eq(fcc_parse_group("2001:db8::5@[ff3e::8000:1]:31000", &g, why, sizeof(why)), 0,
 		     "%s", why);
 	cr_assert_eq(g.family, AF_INET6);
 	cr_assert_eq(g.port, 31000);
@@ -223,7 +223,7 @@ Test(config_types, groups_good)
 	inet_pton(AF_INET6, "2001:db8::5", want);
 	cr_assert_arr_eq(g.source, want, 16);
 
-	cr_assert_eq(fcc_parse_group("232.1.1.1:31001@10.1.2.3", &g, why, sizeof(why)), 0, "%s",
+	cr_assert_eq(fcc_parse_group("10.1.2.3@232.1.1.1:31001", &g, why, sizeof(why)), 0, "%s",
 		     why);
 	cr_assert(g.has_source);
 	inet_pton(AF_INET, "10.1.2.3", want);
@@ -244,8 +244,8 @@ Test(config_types, groups_bad)
 		{ "[ff15::1]x", "[ff3e::1]:30001" },
 		{ "[ff15::1", "[ff3e::1]:30001" },
 		{ "ff15::zz", "not an IPv6 address" },
-		{ "239.1.1.1@239.2.2.2", "is a multicast address" },
-		{ "239.1.1.1@ff::1", "not an IPv4 address" },
+		{ "239.2.2.2@239.1.1.1", "is a multicast address" },
+		{ "ff::1@239.1.1.1", "not an IPv4 address" },
 		{ "host.example", "not an IPv4 address" },
 	};
 	struct fcc_group g;
@@ -852,10 +852,10 @@ Test(config_validate, capture_needs)
 
 	err = load_bad("[ring a]\n[capture]\npoller_core = 0\n");
 	cr_assert(strstr(err.msg, "both 0"), "%s", fmt(&err));
-	err = load_bad("[ring a]\n[capture]\ngroups = 232.1.1.1@10.0.0.1\n");
+	err = load_bad("[ring a]\n[capture]\ngroups = 10.0.0.1@232.1.1.1\n");
 	cr_assert_eq(err.line, 3);
 	cr_assert(strstr(err.msg, "igmp_version = 3"), "%s", fmt(&err));
-	fcc_free(load_ok("[ring a]\n[capture]\nigmp_version = 3\ngroups = 232.1.1.1@10.0.0.1\n"));
+	fcc_free(load_ok("[ring a]\n[capture]\nigmp_version = 3\ngroups = 10.0.0.1@232.1.1.1\n"));
 	err = load_bad("[ring a]\n[port x]\ndevice = net_null0\n[port y]\ndevice = net_null0\n");
 	cr_assert(strstr(err.msg, "same device"), "%s", fmt(&err));
 	err = load_bad("[ring a]\n[port x]\n");
@@ -1048,4 +1048,70 @@ Test(config_example, documents_defaults)
 		cr_assert(documented[i], "%s.%s is not documented in the example", k[i].section,
 			  k[i].name);
 	}
+}
+
+/* feedcap.conf(5) documents every key of the table in its section, and nothing else. */
+Test(config_example, man_page_lists_every_key)
+{
+	static char path[PATH_MAX];
+	const char *src = getenv("FEEDCAP_SRC");
+	char line[1024], section[32] = "";
+	size_t n, i;
+	const struct fcc_key *k = fcc_keys(&n);
+	bool listed[FCC_MAX_KEYS] = { false };
+	unsigned tags = 0;
+	FILE *f;
+
+	cr_assert_not_null(src);
+	snprintf(path, sizeof(path), "%s/docs/man/feedcap.conf.5", src);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (!strncmp(line, ".SH", 3)) {
+			section[0] = '\0';
+			sscanf(line, ".SH \"[%31[a-z]", section);
+			continue;
+		}
+		if (!section[0] || sscanf(line, "\\fB%63[a-z_]\\fR = ", name) != 1) {
+			continue;
+		}
+		tags++;
+		for (i = 0; i < n; i++) {
+			if (!strcmp(k[i].section, section) && !strcmp(k[i].name, name)) {
+				break;
+			}
+		}
+		cr_assert_lt(i, n, "feedcap.conf.5 documents %s.%s, which is not in the table",
+			     section, name);
+		cr_assert_not(listed[i], "%s.%s is documented twice", section, name);
+		listed[i] = true;
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		cr_assert(listed[i], "%s.%s is not documented in feedcap.conf.5", k[i].section,
+			  k[i].name);
+	}
+	cr_assert_eq(tags, n);
+}
+
+Test(config_api, check)
+{
+	char msg[FCC_ERROR_MAX], path[] = "/tmp/fcc_checkXXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "[ring md]\n[job a]\n[port p]\ndevice = net_null0\n";
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cr_assert_eq(fcc_check(path, FCC_VALIDATE_CAPTURE, "a", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert(strstr(msg, ": OK (1 ring, 1 port, 1 job)"), "%s", msg);
+	cr_assert_eq(fcc_check(path, 0, "b", msg, sizeof(msg)), FCC_EXIT_CONFIG);
+	cr_assert(strstr(msg, "no [job b] in the config (jobs defined: a)"), "%s", msg);
+	cr_assert_eq(fcc_check(example_path(), FCC_VALIDATE_CAPTURE, "archive", msg, sizeof(msg)),
+		     0, "%s", msg);
+	unlink(path);
+	cr_assert_eq(fcc_check(path, 0, NULL, msg, sizeof(msg)), FCC_EXIT_CONFIG);
+	cr_assert(strstr(msg, "cannot open: No such file or directory"), "%s", msg);
 }

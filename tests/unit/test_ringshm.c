@@ -955,7 +955,8 @@ Test(ringshm, reader_write_faults)
 		volatile uint64_t *head =
 			(volatile uint64_t *)(uintptr_t)&ringshm_reader_ctl(rd)->head;
 
-		*head = 0; /* must fault */
+		signal(SIGSEGV, SIG_DFL); /* no sanitizer's handler: the kernel's verdict */
+		*head = 0;		  /* must fault */
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
@@ -1049,4 +1050,140 @@ Test(ringshm, unprivileged_group_member_reads_outsider_refused)
 	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
 	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0);
 	ringshm_close(r);
+}
+
+/* A reader SIGKILLed in the middle of using a record changes nothing for anyone else. */
+Test(ringshm, killed_reader_harms_nobody)
+{
+	struct ringshm *r = mk_ring(tmp_ring("kill"), 64u << 20);
+	struct ringshm_reader_info info[4];
+	const uint64_t total = 200000; /* 200000 * 160 bytes: fits, so nobody may lose anything */
+	int apipe[2], bpipe[2], status, killed = 0;
+	pid_t a, b;
+	char ch;
+
+	cr_assert_eq(pipe(apipe), 0);
+	cr_assert_eq(pipe(bpipe), 0);
+	a = fork();
+	cr_assert_geq(a, 0);
+	if (a == 0) {
+		struct ringshm_reader *rd = ringshm_reader_open(ring_path, NULL);
+		struct ringshm_reader_stats st;
+		struct ringshm_record rec;
+		uint64_t frames = 0;
+
+		if (!rd || ringshm_reader_register(rd, "survivor", NULL) ||
+		    ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0) ||
+		    write(apipe[1], "r", 1) != 1) {
+			_exit(10);
+		}
+		while (frames < total) {
+			int rc = ringshm_reader_next(rd, &rec);
+
+			if (rc == 0) {
+				ringshm_reader_wait(rd, 100000000);
+				continue;
+			}
+			if (rc < 0 || (rec.type == RINGSHM_REC_FRAME &&
+				       !check(rec.data, rec.cap_len, rec.seq - 2))) {
+				_exit(11);
+			}
+			if (!ringshm_reader_done(rd)) {
+				_exit(12);
+			}
+			frames += rec.type == RINGSHM_REC_FRAME;
+		}
+		ringshm_reader_stats(rd, &st);
+		_exit(st.lost_records == 0 && st.delivered == total + 1 ? 0 : 13);
+	}
+	b = fork();
+	cr_assert_geq(b, 0);
+	if (b == 0) {
+		struct ringshm_reader *rd = ringshm_reader_open(ring_path, NULL);
+		struct ringshm_record rec;
+		uint64_t n = 0;
+
+		if (!rd || ringshm_reader_register(rd, "victim", NULL) ||
+		    write(bpipe[1], "r", 1) != 1) {
+			_exit(10);
+		}
+		for (;;) {
+			if (ringshm_reader_next(rd, &rec) != 1) {
+				ringshm_reader_wait(rd, 100000000);
+				continue;
+			}
+			if (++n == 5000) {
+				/* Mid-read: tell the parent, and hold the record until killed. */
+				if (write(bpipe[1], "k", 1) != 1) {
+					_exit(11);
+				}
+				for (;;) {
+					check(rec.data, rec.cap_len, rec.seq - 2);
+				}
+			}
+			ringshm_reader_done(rd);
+		}
+	}
+	cr_assert_eq(read(apipe[0], &ch, 1), 1);
+	cr_assert_eq(read(bpipe[0], &ch, 1), 1);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 2);
+	for (uint64_t n = 0; n < total; n++) {
+		put_frame(r, 128, n);
+		if (n % 32 == 31) {
+			ringshm_commit(r);
+		}
+		/* Half way, kill the victim while it holds a record (it has 5000 by now). */
+		if (n == total / 2) {
+			ringshm_commit(r);
+			cr_assert_eq(read(bpipe[0], &ch, 1), 1);
+			kill(b, SIGKILL);
+			killed = 1;
+		}
+	}
+	ringshm_commit(r);
+	waitpid(b, &status, 0);
+	cr_assert(killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the victim must be killed mid-read");
+	waitpid(a, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the surviving reader got every record intact (status %#x)", status);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, total);
+	cr_assert_eq(ringshm_ctl(r)->next_seq, total + 2);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0, "both readers are gone");
+	ringshm_close(r);
+}
+
+Test(ringshm, refuses_fifo_without_hanging)
+{
+	tmp_ring("fifo");
+	cr_assert_eq(mkfifo(ring_path, 0600), 0);
+	refused(EPROTO, "not a regular file", NULL);
+}
+
+/* AUTO falls back to /dev/shm when no hugetlbfs mount fits, and says so without failing. */
+Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK, .chunk_size = CHUNK };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	p.dir = name_dir;
+	/* 256 KiB cannot live on 2 MiB pages. */
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	cr_assert_eq(err.code, 0);
+	cr_assert(strstr(err.msg, "warning: ring") && strstr(err.msg, "/dev/shm") &&
+			  strstr(err.msg, "multiple of the page size"),
+		  "%s", err.msg);
+	cr_assert_eq(ringshm_ctl(r)->backing, RINGSHM_BACKING_SHM);
+	ringshm_close(r);
+	name_cleanup();
+	name_target[0] = '\0';
+	/* Forced hugetlbfs: an error, not a fallback. */
+	p.backing = RINGSHM_BACKING_HUGETLBFS;
+	cr_assert_null(ringshm_create(name_buf, &p, &err));
+	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
 }
