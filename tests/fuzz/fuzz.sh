@@ -42,7 +42,7 @@ cmake --build "$inner" -j2 --target "$FUZZ_TARGET" >"$inner.$name.build.log" 2>&
 	# fuzz_archive exists once readers/archive_read.c (the stat branch) is in the tree.
 	skip "$FUZZ_TARGET is not a target in this tree yet (its module has not landed)"
 }
-bin=$inner/bin/$FUZZ_TARGET
+bin=$inner/tests/fuzz/$FUZZ_TARGET
 [[ -d $corpus ]] || fail "no seed corpus $corpus"
 
 make_tmpdir scratch "fuzz-$name"
