@@ -14,7 +14,7 @@
  *	dup Y frames F first S last T": bad counts frames whose self-check failed (torn or
  *	overwritten records returned as good), dup records whose sequence number did not grow.
  *   faults_ringtool ctl RING
- *	Prints "frames F head H epoch E state S next_seq Q" from the control area.
+ *	Prints "frames F head H epoch E state S next_seq Q pid P" from the control area.
  *
  * Frame payload (200 bytes): magic, producer pid, the producer's own frame counter, then
  * filler bytes derived from the three, and a checksum over everything before it.  A reader
@@ -264,12 +264,13 @@ static int ctl(int argc, char **argv)
 	}
 	c = ringshm_reader_ctl(rd);
 	printf("frames %" PRIu64 " head %" PRIu64 " epoch %" PRIu64 " state %u next_seq %" PRIu64
-	       "\n",
+	       " pid %" PRIu64 "\n",
 	       __atomic_load_n(&c->counters.frames, __ATOMIC_RELAXED),
 	       __atomic_load_n(&c->head, __ATOMIC_ACQUIRE),
 	       __atomic_load_n(&c->epoch, __ATOMIC_RELAXED),
 	       __atomic_load_n(&c->state, __ATOMIC_RELAXED),
-	       __atomic_load_n(&c->next_seq, __ATOMIC_RELAXED));
+	       __atomic_load_n(&c->next_seq, __ATOMIC_RELAXED),
+	       __atomic_load_n(&c->producer_pid, __ATOMIC_RELAXED));
 	ringshm_reader_close(rd);
 	return 0;
 }
