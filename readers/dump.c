@@ -255,9 +255,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->follow = false;
 			break;
 		case OPT_DURATION:
-			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0 ||
-			    o->duration_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0) {
 				return bad_usage("--duration: %s", err.msg);
+			}
+			if (o->duration_ns == 0) {
+				return bad_usage("--duration '%s': the duration must be above 0",
+						 optarg);
 			}
 			break;
 		case 'c':
@@ -315,9 +318,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->wo.zstd_multiframe = true;
 			break;
 		case OPT_FLUSH:
-			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0 ||
-			    o->wo.flush_interval_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0) {
 				return bad_usage("--flush-interval: %s", err.msg);
+			}
+			if (o->wo.flush_interval_ns == 0) {
+				return bad_usage(
+					"--flush-interval '%s': the interval must be above 0",
+					optarg);
 			}
 			break;
 		case 'C':
