@@ -1173,8 +1173,9 @@ int main(int argc, char **argv)
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+		/* A ring that is not there, not a ring, or not named right: bad usage. */
 		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				       errno == EACCES
+				       errno == EACCES || errno == EINVAL || errno == ENAMETOOLONG
 			       ? 2
 			       : 1;
 	}
