@@ -34,6 +34,9 @@ if [[ ! -f $inner/CMakeCache.txt ]]; then
 		-DFEEDCAP_FUZZ_INNER=ON -DFEEDCAP_BUILD_BENCH=OFF >"$inner.configure.log" 2>&1 ||
 		fail "configuring the clang build failed: see $inner.configure.log"
 fi
+# Re-run the configure step each time: a target that appeared since (a module merged) is then
+# known to make.
+cmake "$inner" >>"$inner.configure.log" 2>&1 || fail "re-configuring $inner failed"
 cmake --build "$inner" -j2 --target "$FUZZ_TARGET" >"$inner.$name.build.log" 2>&1 || {
 	if ! grep -q "No rule to make target '$FUZZ_TARGET'\|unknown target" "$inner.$name.build.log"; then
 		tail -30 "$inner.$name.build.log" >&2
