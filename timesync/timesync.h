@@ -110,10 +110,12 @@ void timesync_cell_store(struct timesync_cell *c, const struct timesync_model *m
 
 /*
  * timesync_cell_refresh - bring *m up to date if the cell changed since *seen.
- * Cheap when nothing changed (one acquire load).  A store in progress is waited out (it takes
- * nanoseconds); the copy is never torn.  Start with *seen = 1 (odd: never a stable value)
- * to force the first load.
- * @return true if *m was replaced.
+ * One acquire load when nothing changed.  It never waits: if the control thread is in the
+ * middle of a store (or finishes one during the copy), *m and *seen stay as they were and the
+ * caller keeps converting with its previous model, which is still valid; the next call picks
+ * the new one up.  A poller must not spin on a writer that may have been preempted.  Start
+ * with *seen = 1 (odd: never a stable value) to force the first load.
+ * @return true if *m was replaced by a consistent copy.
  */
 static inline bool timesync_cell_refresh(const struct timesync_cell *c, struct timesync_model *m,
 					 uint32_t *seen)
@@ -121,36 +123,29 @@ static inline bool timesync_cell_refresh(const struct timesync_cell *c, struct t
 	/* Pairs with the release store of seq at the end of timesync_cell_store(). */
 	uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
 	uint64_t w[TIMESYNC_MODEL_WORDS];
+	size_t i;
 
-	if (s1 == *seen) {
+	if (s1 == *seen || (s1 & 1)) {
 		return false;
 	}
-	for (;;) {
-		size_t i;
-		uint32_t s2;
-
-		if (s1 & 1) {
-			s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
-			continue;
-		}
-		for (i = 0; i < TIMESYNC_MODEL_WORDS; i++) {
-			w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
-		}
-		/* Orders the word loads before the re-check; pairs with the writer's release
-		 * fence after it made seq odd. */
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
-		if (s2 == s1) {
-			break;
-		}
-		s1 = s2;
+	for (i = 0; i < TIMESYNC_MODEL_WORDS; i++) {
+		w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
+	}
+	/* Orders the word loads before the re-check; pairs with the writer's release fence
+	 * after it made seq odd. */
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&c->seq, memory_order_relaxed) != s1) {
+		return false;
 	}
 	memcpy(m, w, sizeof(*m));
 	*seen = s1;
 	return true;
 }
 
-/* timesync_cell_load - a consistent copy of the cell's model (any thread). */
+/*
+ * timesync_cell_load - a consistent copy of the cell's model, for threads that may wait
+ * (retries, yielding the CPU to a preempted writer).
+ */
 void timesync_cell_load(const struct timesync_cell *c, struct timesync_model *m);
 
 /* ------------------------------------------------------------------ states and flags */
@@ -209,6 +204,8 @@ struct timesync_fit_params {
 	uint64_t slew_ns;	  /* time over which an offset is slewed out: 2 s */
 	uint64_t step_ns;	  /* offset above which the model steps instead: 1 ms */
 	uint64_t stepped_hold_ns; /* models say STEPPED this long after a step: 2 s */
+	uint64_t horizon_ns;	  /* err_ns also covers the rate's uncertainty this long after
+				   * the model is computed (the update interval): 1 s */
 	uint16_t source;	  /* RINGSHM_F_TS_SRC_* stored in the models */
 	bool clamp_past;	  /* set TIMESYNC_MODEL_F_CLAMP_PAST in the models (TSC) */
 };
@@ -387,8 +384,9 @@ void timesync_ptp_close(struct timesync_ptp *t);
 int timesync_ptp_query(struct timesync_ptp *t, struct timesync_ptp_obs *obs);
 
 /*
- * timesync_ptp_feed - run the state machine on one observation made at now_ns
- * (CLOCK_REALTIME); fills *out.  Tests drive this directly.
+ * timesync_ptp_feed - run the state machine on one observation made at now_ns, a monotonic
+ * time (timesync_ptp_poll() gives CLOCK_MONOTONIC, so system clock steps do not move
+ * durations, and publishes CLOCK_REALTIME times); fills *out.  Tests drive this directly.
  *   locked:   port SLAVE, gmPresent, a new Sync within stale_ns, |offset| <= threshold_ns
  *   holdover: was locked and is not any more (master lost, ptp4l gone, offset out), for less
  *             than holdover_ns since the last locked observation
@@ -398,10 +396,14 @@ int timesync_ptp_query(struct timesync_ptp *t, struct timesync_ptp_obs *obs);
 void timesync_ptp_feed(struct timesync_ptp *t, const struct timesync_ptp_obs *obs, uint64_t now_ns,
 		       struct timesync_ptp_status *out);
 
-/* timesync_ptp_poll - query + feed with the current time.  @return as timesync_ptp_query(). */
+/*
+ * timesync_ptp_poll - query + feed with CLOCK_MONOTONIC; the times in *out (updated, state
+ * since, last locked) are CLOCK_REALTIME.  @return as timesync_ptp_query().
+ */
 int timesync_ptp_poll(struct timesync_ptp *t, struct timesync_ptp_status *out);
 
-/* Copy the newest offset samples, oldest first.  @return how many (<= max). */
+/* Copy the newest offset samples, oldest first (sys_ns as CLOCK_REALTIME after poll()).
+ * @return how many (<= max). */
 int timesync_ptp_history(const struct timesync_ptp *t, struct timesync_offset_sample *out, int max);
 
 /* The IEEE 1588 port state name: "SLAVE", "LISTENING", ... ("?" if unknown). */

@@ -84,6 +84,36 @@ if ! grep -q "^isolcpus .* ok" "$tmp/check"; then
 	expect_eq "$rc" 1 "--strict start on a host without isolated CPUs"
 	grep -q "refusing to start" "$tmp/d.log" || fail "--strict message: $(cat "$tmp/d.log")"
 fi
+# systemd: READY=1 once the ports are up, WATCHDOG=1 while the poller runs, STOPPING=1 (a
+# datagram socket standing in for systemd's NOTIFY_SOCKET).
+python3 - "$tmp/notify.sock" "$tmp/notify.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+end = time.time() + 30
+with open(sys.argv[2], "w") as out:
+    while time.time() < end:
+        try:
+            out.write(s.recv(4096).decode() + "\n")
+            out.flush()
+        except socket.timeout:
+            pass
+PY
+notifier=$!
+at_exit kill "$notifier"
+for ((i = 0; i < 50; i++)); do [[ -S $tmp/notify.sock ]] && break; sleep 0.1; done
+cap_ring nring notify
+NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=1000000 "$FEEDCAP_CAPTURE" --ring "$nring" \
+	--ring-size 16M --vdev net_null0 --duration 3 -- $(cap_eal w) >"$tmp/w.log" 2>&1 ||
+	fail "capture under NOTIFY_SOCKET: $(cat "$tmp/w.log")"
+sleep 0.5
+grep -q "^READY=1" "$tmp/notify.txt" || fail "no READY=1: $(cat "$tmp/notify.txt")"
+wd=$(grep -c "^WATCHDOG=1" "$tmp/notify.txt" || true)
+((wd >= 3)) || fail "$wd WATCHDOG=1 in 3 s with WatchdogSec=1s: $(cat "$tmp/notify.txt")"
+grep -q "^STOPPING=1" "$tmp/notify.txt" || fail "no STOPPING=1"
+echo "ok: sd_notify READY=1, $wd x WATCHDOG=1, STOPPING=1"
+
 # The config file: --check-config, a run from it, command-line overrides, and a bad file.
 cap_ring cring conf
 cat >"$tmp/feedcap.conf" <<CONF

@@ -59,6 +59,25 @@ grep -q $'\033\\[2J' "$tmp/tty.txt" || fail "no screen refresh on a terminal"
 grep -q 'GROUP' "$tmp/tty.txt" || fail "no table on a terminal"
 pass "line per interval off a terminal, refreshing table on one"
 
+# Unprivileged: a user in group feedcap (nobody, with that group only) reads the ring; the
+# tools never link DPDK.
+if getent group feedcap >/dev/null && [[ $(id -u) -eq 0 ]]; then
+	chmod 755 "$tmp"
+	gid=$(getent group feedcap | cut -d: -f3)
+	setpriv --reuid=65534 --regid="$gid" --clear-groups \
+		"$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --no-follow --json >"$tmp/nobody.json" ||
+		fail "feedcap-stat as nobody:feedcap could not read the ring"
+	expect_eq "$(tail -n 1 "$tmp/nobody.json" | jq .frames)" 6000 "frames read as nobody:feedcap"
+	pass "unprivileged reader in group feedcap"
+else
+	log "no group feedcap or not root: the unprivileged run is not possible here"
+fi
+for b in "$FEEDCAP_STAT" "$FEEDCAP_REPLAY"; do
+	if ldd "$b" | grep -q 'librte_'; then
+		fail "$b links DPDK"
+	fi
+done
+
 # A ring that is not there: exit 1 with the path.
 set +e
 "$FEEDCAP_STAT" --ring "$tmp/nothing" --duration 1s 2>"$tmp/err"
