@@ -132,6 +132,9 @@ static int ring_exit_code(int code)
 	case -EINVAL:
 	case -EEXIST:
 	case -EPROTO:
+	case -EPROTONOSUPPORT: /* a ring file of another layout version */
+	case -EISDIR:	       /* --ring names a directory */
+	case -ENOTDIR:
 	case -ENAMETOOLONG:
 		return CAPTURE_EXIT_USAGE;
 	default:

@@ -281,9 +281,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->follow = false;
 			break;
 		case OPT_DURATION:
-			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0 ||
-			    o->duration_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0) {
 				return bad_usage("--duration: %s", err.msg);
+			}
+			if (o->duration_ns == 0) {
+				return bad_usage("--duration '%s': the duration must be above 0",
+						 optarg);
 			}
 			break;
 		case 'c':
@@ -342,9 +345,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->wo.zstd_multiframe = true;
 			break;
 		case OPT_FLUSH:
-			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0 ||
-			    o->wo.flush_interval_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0) {
 				return bad_usage("--flush-interval: %s", err.msg);
+			}
+			if (o->wo.flush_interval_ns == 0) {
+				return bad_usage(
+					"--flush-interval '%s': the interval must be above 0",
+					optarg);
 			}
 			break;
 		case 'C':
@@ -1496,9 +1503,10 @@ int main(int argc, char **argv)
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		/* A ring that is not there or not a ring is a usage error; the rest is runtime. */
+		/* A ring that is not there, not a ring, or not named right: bad usage. */
 		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				     errno == EACCES || errno == ENOTDIR
+				     errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
+				     errno == ENAMETOOLONG
 			     ? 2
 			     : 1;
 		goto out;
