@@ -29,6 +29,9 @@ expect_usage '--filter-groups needs at least one --group' -- --filter-groups
 cap_ring ring0 noport
 expect_usage "no DPDK port" -- --ring "$ring0" --ring-size 2M -- $(cap_eal n)
 expect_usage "choose the CPUs with --lcores" -- --ring "$ring0" --ring-size 2M -- -l 0,1
+cap_ring ring1 nots
+expect_usage "--timestamp nic, but this port gives no RX timestamp" -- --ring "$ring1" \
+	--ring-size 2M --vdev net_null0 --timestamp nic -- $(cap_eal t)
 "$FEEDCAP_CAPTURE" --help >"$tmp/help" || fail "--help exit status"
 grep -q "^Usage: feedcap-capture" "$tmp/help" || fail "--help output"
 
