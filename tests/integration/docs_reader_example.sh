@@ -84,6 +84,7 @@ grep -q "$tmp/no-such-ring" "$tmp/err" || fail "the error does not name the ring
 
 # 2. A ring filled by the real capture.
 cap_ring ring rd
+# shellcheck disable=SC2046 # cap_eal prints several EAL arguments
 "$FEEDCAP_CAPTURE" --ring "$ring" --ring-size 64M --vdev "net_pcap0,rx_pcap=$input" \
 	--count "$total" --duration 60 -- $(cap_eal a) >"$tmp/cap.log" 2>&1 ||
 	{ cat "$tmp/cap.log" >&2; fail "feedcap-capture failed"; }
@@ -150,6 +151,7 @@ oddtotal=$(capinfos -c -M -T "$odd" | awk -F'\t' 'NR==2 {print $2}')
 oddmcast=$(tshark -r "$odd" -Y 'eth.dst[0:3] == 01:00:5e' -T fields -e frame.number | wc -l)
 ((oddmcast > 0 && oddmcast < oddtotal)) || fail "$odd: $oddmcast of $oddtotal to multicast MACs"
 cap_ring ring2 odd
+# shellcheck disable=SC2046
 "$FEEDCAP_CAPTURE" --ring "$ring2" --ring-size 64M --vdev "net_pcap0,rx_pcap=$odd" \
 	--count "$oddtotal" --duration 60 -- $(cap_eal b) >"$tmp/cap2.log" 2>&1 ||
 	{ cat "$tmp/cap2.log" >&2; fail "feedcap-capture of $odd failed"; }
