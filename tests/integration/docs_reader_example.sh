@@ -121,19 +121,25 @@ want=$(awk -v t="$t_us" '$1 >= t' "$tmp/us.txt" | wc -l)
 "$reader" -f "${t_us}000" "$ring" >"$tmp/t.txt" || fail "reader -f TIME failed"
 expect_eq "$(field frames "$tmp/t.txt")" "$want" "frames at or after ${t_us}000 ns (tshark)"
 
-# 2d. Registered: feedcap-stat lists the reader with what it delivered while it lingers.
-"$reader" -f oldest -r "docs$$" -l 6 "$ring" >"$tmp/reg.txt" 2>&1 &
+# 2d. Registered: feedcap-stat lists the reader with what it delivered while it lingers; then
+# SIGTERM ends it cleanly with its summary.
+"$reader" -f oldest -r "docs$$" -l 60 "$ring" >"$tmp/reg.txt" 2>&1 &
 rpid=$!
 _cap_pids+=("$rpid")
-sleep 2
-"$FEEDCAP_STAT" --ring "$ring" --interval 200ms --duration 1s --json | tail -n 1 >"$tmp/stat.json" ||
-	fail "feedcap-stat failed"
+stat_delivered() {
+	"$FEEDCAP_STAT" --ring "$ring" --interval 200ms --duration 400ms --json | tail -n 1 >"$tmp/stat.json" &&
+		jq -e ".capture.readers[] | select(.name == \"docs$$\") | .delivered == $((total + markers))" \
+			"$tmp/stat.json" >/dev/null
+}
+wait_until 30 stat_delivered || fail "feedcap-stat never showed reader docs$$ with $((total + markers)) records delivered: $(cat "$tmp/stat.json")"
 expect_eq "$(jq "[.capture.readers[] | select(.name == \"docs$$\")] | length" "$tmp/stat.json")" 1 \
-	"feedcap-stat lists the registered example reader"
-expect_eq "$(jq ".capture.readers[] | select(.name == \"docs$$\") | .delivered" "$tmp/stat.json")" \
-	"$((total + markers))" "records the registered reader delivered (feedcap-stat)"
+	"feedcap-stat lists the registered example reader once"
+kill -TERM "$rpid"
 wait "$rpid" || fail "registered reader failed: $(cat "$tmp/reg.txt")"
 expect_eq "$(field frames "$tmp/reg.txt")" "$total" "frames read by the registered reader"
+"$FEEDCAP_STAT" --ring "$ring" --interval 200ms --duration 400ms --json | tail -n 1 >"$tmp/stat2.json"
+expect_eq "$(jq "[.capture.readers[] | select(.name == \"docs$$\")] | length" "$tmp/stat2.json")" 0 \
+	"the reader's registry slot is freed when it closes"
 
 # 2e. Unprivileged, in the ring's group only, no capabilities: reads all of it.
 uid=$(id -u nobody)
