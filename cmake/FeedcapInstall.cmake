@@ -42,6 +42,9 @@ function(feedcap_install_manifest)
 			"header ${CMAKE_INSTALL_INCLUDEDIR}/feedcap/ringshm_format.h\n"
 			"pc ${CMAKE_INSTALL_LIBDIR}/pkgconfig/ringshm.pc\n")
 	endif()
+	if(TARGET timesync)
+		string(APPEND lines "header ${CMAKE_INSTALL_INCLUDEDIR}/feedcap/timesync_format.h\n")
+	endif()
 	file(GLOB units ${PROJECT_SOURCE_DIR}/systemd/*.service ${PROJECT_SOURCE_DIR}/systemd/*.timer
 		${PROJECT_SOURCE_DIR}/systemd/*.socket ${PROJECT_SOURCE_DIR}/systemd/*.path)
 	foreach(f ${units})
