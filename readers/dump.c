@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -184,7 +185,7 @@ static void usage(FILE *f)
 		"  -C SIZE                  rotate when a file reaches SIZE (bytes; K, M, G suffixes;\n"
 		"                           a bare number is millions of bytes, as in tcpdump)\n"
 		"  -G SECONDS               rotate every SECONDS, on multiples of SECONDS of frame time\n"
-		"  -W N                     keep at most N files (delete the oldest of this run)\n"
+		"  -W N                     keep at most N files of the pattern, earlier runs' included\n"
 		"  --on-error=exit|wait     on a write error exit 1 (default), or retry every second and\n"
 		"                           resume where the file stopped\n"
 		"\n"
@@ -916,6 +917,97 @@ static void keep_limit(struct dump *d, const char *name)
 }
 
 /*
+ * A glob for the names the -w pattern makes: strftime conversions become '*', and the
+ * numbered form (NAME.00003.SUFFIX) is a second glob.  Used to find, in the directory's index,
+ * the archives earlier runs of the same pattern left, so that -W counts them too (a service
+ * restarted by systemd must not grow the directory without bound).
+ */
+static void pattern_globs(const char *pat, char *g, char *gnum, size_t len)
+{
+	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
+					    ".zst" };
+	const char *base = strrchr(pat, '/') ? strrchr(pat, '/') + 1 : pat, *suf = "";
+	size_t n = 0, i, cut;
+
+	for (i = 0; base[i] && n + 3 < len; i++) {
+		if (base[i] == '%' && base[i + 1]) {
+			i++;
+			if (base[i] == '%') {
+				g[n++] = '%';
+				continue;
+			}
+			if ((base[i] == 'E' || base[i] == 'O') && base[i + 1]) {
+				i++;
+			}
+			if (n == 0 || g[n - 1] != '*') {
+				g[n++] = '*';
+			}
+			continue;
+		}
+		if (strchr("*?[\\", base[i])) {
+			g[n++] = '\\';
+		}
+		g[n++] = base[i];
+	}
+	g[n] = '\0';
+	for (i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
+		if (has_suffix(g, sufs[i])) {
+			suf = sufs[i];
+			break;
+		}
+	}
+	cut = strlen(g) - strlen(suf);
+	snprintf(gnum, len, "%.*s.[0-9][0-9][0-9][0-9][0-9]%s", (int)cut, g, suf);
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct fcr_index_ent *x = a, *y = b;
+
+	if (x->first_ts != y->first_ts) {
+		return x->first_ts < y->first_ts ? -1 : 1;
+	}
+	return strcmp(x->file, y->file);
+}
+
+/* -W: start the list of kept files with what earlier runs of this pattern left (oldest first). */
+static void seed_kept(struct dump *d)
+{
+	char g[PATH_MAX], gnum[PATH_MAX + 32], path[PATH_MAX];
+	struct fcr_index_ent *ents;
+	struct stat sb;
+	int n, i;
+
+	if (!d->o.keep || d->to_stdout) {
+		return;
+	}
+	pattern_globs(d->o.wpat, g, gnum, sizeof(g));
+	n = fcr_index_read(d->dir, &ents, NULL);
+	if (n <= 0) {
+		return;
+	}
+	qsort(ents, (size_t)n, sizeof(*ents), cmp_ent);
+	for (i = 0; i < n; i++) {
+		char **k;
+
+		if (fnmatch(g, ents[i].file, 0) != 0 && fnmatch(gnum, ents[i].file, 0) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%.3000s/%.255s", d->dir, ents[i].file);
+		if (stat(path, &sb) != 0) {
+			continue;
+		}
+		k = realloc(d->kept, (d->nkept + 1) * sizeof(*k));
+		if (!k) {
+			break;
+		}
+		d->kept = k;
+		d->kept[d->nkept++] = strdup(path);
+	}
+	free(ents);
+}
+
+/*
  * The job's retention_age: delete the archives the directory's index lists whose last frame
  * is older than that (only files this tool wrote and indexed, never anything else).
  */
@@ -1500,6 +1592,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	seed_kept(d);
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
