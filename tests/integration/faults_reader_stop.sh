@@ -12,8 +12,8 @@ STOPS=${FAULTS_STOPS:-3}
 make_tmpdir tmp faultsstop
 ring=$tmp/ring
 # 8 MiB holds 36000 records of 232 bytes: 0.36 s at this rate; each stop lasts 1-1.5 s.
-"$tool" produce "$ring" $((8 << 20)) "$RATE" $((2 + STOPS * 2)) >"$tmp/producer.out" \
-	2>"$tmp/producer.err" &
+# The producer runs until the stops are done (then SIGTERM: it stops cleanly).
+"$tool" produce "$ring" $((8 << 20)) "$RATE" 3600 >"$tmp/producer.out" 2>"$tmp/producer.err" &
 prod=$!
 at_exit kill_wait "$prod"
 for _ in $(seq 200); do
@@ -33,6 +33,8 @@ for k in $(seq "$STOPS"); do
 	sleep "1.$(printf '%03d' $((RANDOM % 500)))"
 	kill -CONT "$victim"
 done
+sleep 0.5 # the continued reader catches up with a running producer, then it stops
+kill -TERM "$prod"
 wait "$prod" || fail "producer: $(cat "$tmp/producer.err")"
 produced=$(field "$(cat "$tmp/producer.out")" produced)
 c=$("$tool" ctl "$ring")
