@@ -14,9 +14,8 @@ RATE=100000 # frames/s of 200 bytes (232 in the ring): 128 MiB holds ~5.8 s
 make_tmpdir tmp faultskill
 ring=$tmp/ring
 
-# The producer runs for as long as the kills take (each victim lives 10-300 ms).
-secs=$((KILLS * 200 / 1000 + 6))
-"$tool" produce "$ring" $((128 << 20)) "$RATE" "$secs" >"$tmp/producer.out" 2>"$tmp/producer.err" &
+# The producer runs until the kills are done (SIGTERM: it stops cleanly, state STOPPED).
+"$tool" produce "$ring" $((128 << 20)) "$RATE" 3600 >"$tmp/producer.out" 2>"$tmp/producer.err" &
 prod=$!
 at_exit kill_wait "$prod"
 for _ in $(seq 100); do [[ -s $ring ]] && "$tool" ctl "$ring" >/dev/null 2>&1 && break; sleep 0.05; done
@@ -55,6 +54,7 @@ for k in $(seq "$KILLS"); do
 done
 echo "ok: $KILLS readers killed with SIGKILL; the frame counter grew across every one"
 
+kill -TERM "$prod"
 wait "$prod" || fail "the producer failed: $(cat "$tmp/producer.err")"
 out=$(cat "$tmp/producer.out")
 produced=$(field "$out" produced)

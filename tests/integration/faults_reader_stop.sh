@@ -11,9 +11,11 @@ RATE=100000
 STOPS=${FAULTS_STOPS:-3}
 make_tmpdir tmp faultsstop
 ring=$tmp/ring
-# 8 MiB holds 36000 records of 232 bytes: 0.36 s at this rate; each stop lasts 1-1.5 s.
-"$tool" produce "$ring" $((8 << 20)) "$RATE" $((2 + STOPS * 2)) >"$tmp/producer.out" \
-	2>"$tmp/producer.err" &
+# 32 MiB holds 144000 records of 232 bytes: 1.45 s at this rate; each stop lasts 3-3.5 s.  (The
+# steady reader must never fall 1.45 s behind: on a loaded 2-core machine a smaller ring is
+# not enough for that.)
+# The producer runs until the stops are done (then SIGTERM: it stops cleanly).
+"$tool" produce "$ring" $((32 << 20)) "$RATE" 3600 >"$tmp/producer.out" 2>"$tmp/producer.err" &
 prod=$!
 at_exit kill_wait "$prod"
 for _ in $(seq 200); do
@@ -30,9 +32,11 @@ RANDOM=$$
 for k in $(seq "$STOPS"); do
 	sleep "0.$(printf '%03d' $((200 + RANDOM % 300)))"
 	kill -STOP "$victim"
-	sleep "1.$(printf '%03d' $((RANDOM % 500)))"
+	sleep "3.$(printf '%03d' $((RANDOM % 500)))"
 	kill -CONT "$victim"
 done
+sleep 0.5 # the continued reader catches up with a running producer, then it stops
+kill -TERM "$prod"
 wait "$prod" || fail "producer: $(cat "$tmp/producer.err")"
 produced=$(field "$(cat "$tmp/producer.out")" produced)
 c=$("$tool" ctl "$ring")
