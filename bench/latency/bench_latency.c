@@ -4,6 +4,7 @@
  *
  *	bench-latency [--quick] [--rate PPS] [--frames N] [--runs N] [--no-rt]
  *	bench-latency --stamped RING [--frames N] [--timeout S]
+ *	bench-latency --stamped-pcap FILE
  *
  * Default mode: a producer process pinned to one core writes one 200-byte record at a time
  * through ringshm_alloc()/ringshm_commit(), paced to --rate, with the TSC read just before
@@ -25,14 +26,21 @@
  * --stamped RING: read a ring fed by feedcap-capture from bench-live-send --stamp, whose
  * frames carry the sender's CLOCK_REALTIME just before sendmmsg() in their last 16 bytes
  * (magic + ns).  Prints the distribution of (record ts_ns - sent) "sender to ring" and of
- * (CLOCK_REALTIME when the reader saw it - sent) "sender to reader".
+ * (CLOCK_REALTIME when the reader saw it - sent) "sender to reader"; the reader idles with
+ * ringshm_reader_wait() as feedcap-dump does.
+ *
+ * --stamped-pcap FILE: the same "sender to capture timestamp" distribution from a pcap with
+ * nanosecond timestamps (tcpdump --time-stamp-precision=nano): the kernel's receive time, the
+ * reference bench-live compares feedcap's record timestamps with.
  *
  * Output: BENCH rows (bench/bench_report.h): median, p99 and max, each the median over the
  * runs with the min and max over the runs.  Nothing here passes or fails on a timing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +78,13 @@ struct shared {
 static struct shared *sh;
 static double tsc_ns_per_tick = 1.0;
 static bool use_rt = true;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static inline uint64_t ticks(void)
 {
@@ -400,12 +415,12 @@ static int stamped_mode(const char *ring, uint64_t n, double timeout_s, const ch
 	ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
 	printf("READY\n");
 	fflush(stdout);
-	while (got < n && mono_ns(CLOCK_MONOTONIC) < deadline) {
+	while (got < n && !stop && mono_ns(CLOCK_MONOTONIC) < deadline) {
 		int rc = ringshm_reader_next(rd, &rec);
 		uint64_t now, magic, sent;
 
 		if (rc == 0) {
-			relax();
+			ringshm_reader_wait(rd, 10000000);
 			continue;
 		}
 		if (rc < 0) {
@@ -437,6 +452,54 @@ static int stamped_mode(const char *ring, uint64_t n, double timeout_s, const ch
 	return got ? 0 : 1;
 }
 
+/* The reference: a pcap written by tcpdump --time-stamp-precision=nano from the same stamped
+ * frames; its timestamps are the kernel's receive time of each frame. */
+static int stamped_pcap_mode(const char *file, const char *label)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int64_t *v = NULL;
+	uint64_t frames = 0, got = 0, cap = 0;
+	struct dist a;
+	pcap_t *p;
+
+	p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		fprintf(stderr, "bench-latency: %s\n", errbuf);
+		return 1;
+	}
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		uint64_t magic, sent, ts;
+
+		frames++;
+		if (h->caplen < 16 || h->caplen != h->len) {
+			continue;
+		}
+		memcpy(&magic, d + h->caplen - 16, 8);
+		memcpy(&sent, d + h->caplen - 8, 8);
+		if (magic != STAMP_MAGIC) {
+			continue;
+		}
+		if (got == cap) {
+			cap = cap ? cap * 2 : 65536;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v) {
+				perror("bench-latency: realloc");
+				return 1;
+			}
+		}
+		ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+		v[got++] = (int64_t)(ts - sent);
+	}
+	pcap_close(p);
+	a = dist_of(v, got, 1.0);
+	printf("STAMPED\t%s\t%llu\t%llu\t%.0f\t%.0f\t%.0f\t-\t-\t-\n", label,
+	       (unsigned long long)frames, (unsigned long long)got, a.med, a.p99, a.max);
+	free(v);
+	return got ? 0 : 1;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
@@ -448,7 +511,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *stamped = NULL, *label = "feedcap";
+	const char *stamped = NULL, *stamped_pcap = NULL, *label = "feedcap";
 	double rate = 50000, timeout_s = 30;
 	uint64_t n = 0;
 	int runs = 0;
@@ -465,6 +528,8 @@ int main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--stamped") && i + 1 < argc) {
 			stamped = argv[++i];
+		} else if (!strcmp(argv[i], "--stamped-pcap") && i + 1 < argc) {
+			stamped_pcap = argv[++i];
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			timeout_s = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--no-rt")) {
@@ -475,7 +540,12 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
+	if (stamped_pcap) {
+		return stamped_pcap_mode(stamped_pcap, "tcpdump");
+	}
 	if (stamped) {
+		signal(SIGTERM, on_signal);
+		signal(SIGINT, on_signal);
 		return stamped_mode(stamped, n ? n : 100000, timeout_s, label);
 	}
 	if (rate < 1 || rate > 1e7) {
