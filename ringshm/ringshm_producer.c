@@ -6,6 +6,7 @@
  * system call, no lock, no wait.  Once per chunk it publishes `claim` (before overwriting the
  * chunk) and the chunk index entry; once per burst it publishes `head`.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -560,9 +561,12 @@ static int create_new(struct ringshm *r, const char *target, const struct ringsh
 	c->next_seq = 1; /* seq 0 means "none" (PAD) */
 	/* Identity complete: pairs with the reader's load-acquire of version_major. */
 	RS_STORE_RELEASE(&c->version_major, RINGSHM_VERSION_MAJOR);
-	if (rename(tmp, target) != 0) {
-		rc = rs_error(err, -errno, "%s: cannot rename to %s: %s", tmp, target,
-			      strerror(errno));
+	/* Never replace a ring another producer created meanwhile. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE) != 0 &&
+	    (errno != EINVAL || link(tmp, target) != 0 || unlink(tmp) != 0)) {
+		rc = rs_error(err, errno == EEXIST ? -EBUSY : -errno,
+			      "%s: cannot put the new ring in place: %s%s", target, strerror(errno),
+			      errno == EEXIST ? " (another producer created it meanwhile)" : "");
 		goto out_unlink;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", target);

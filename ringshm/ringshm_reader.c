@@ -24,6 +24,9 @@
 
 #include "ringshm_internal.h"
 
+/* How far ahead of the cursor next() prefetches (bench-ringshm: 1 KiB was best of 0.5-4). */
+#define RS_PREFETCH 1024
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -148,6 +151,11 @@ int ringshm_reader_next(struct ringshm_reader *rd, struct ringshm_record *rec)
 	if (rd->pending) {
 		ringshm_reader_done(rd);
 	}
+	/*
+	 * Each header's address depends on the previous header's cap_len, so the CPU cannot run
+	 * ahead on its own: prefetch the lines a few records on (measured: bench-ringshm).
+	 */
+	__builtin_prefetch(rd->data + ((rd->pos + RS_PREFETCH) & rd->mask));
 	for (;;) {
 		rc = peek(rd, rd->pos, &h);
 		if (rc == 0) {
@@ -431,11 +439,16 @@ struct ringshm_reader *ringshm_reader_open(const char *name_or_path, struct ring
 		errno = -rc;
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang the reader; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = open_error(path, errno, err);
 		errno = -rc;
 		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = rs_error(err, -EPROTO, "%s: not a ring: not a regular file", path);
+		goto out_close;
 	}
 	for (int tries = 0;; tries++) {
 		ssize_t n;

@@ -3,7 +3,7 @@
  * bench-ringshm - the ring's producer and reader rates next to the physical limit measured in
  * the same run: a plain memcpy of the same records into (or out of) the same memory.
  *
- *	bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS]
+ *	bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:r]
  *
  * Producer: Mpps and GB/s (frame bytes) for 64, 256 and 1500-byte frames with 0, 1 and 2
  * reader processes attached (readers on the other core, copying and validating every record).
@@ -211,6 +211,7 @@ int main(int argc, char **argv)
 	struct row rows[NSIZES * 3 + NSIZES];
 	uint64_t size_mib = 0;
 	int only_size = 0, only_readers = -1;
+	char only_kind = 0;
 	struct ringshm *r;
 	uint8_t *data;
 	int nrows = 0;
@@ -220,13 +221,15 @@ int main(int argc, char **argv)
 			reps = 3;
 			run_s = 0.25;
 		} else if (!strcmp(argv[i], "--case") && i + 1 < argc &&
-			   sscanf(argv[i + 1], "%d:%d", &only_size, &only_readers) == 2) {
+			   sscanf(argv[i + 1], "%d:%c", &only_size, &only_kind) == 2) {
+			/* SIZE:N = the producer with N readers, SIZE:r = the reader alone */
+			only_readers = only_kind == 'r' ? 9 : only_kind - '0';
 			i++;
 		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
 			size_mib = strtoull(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr,
-				"usage: bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS]\n");
+				"usage: bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:r]\n");
 			return 2;
 		}
 	}
@@ -317,10 +320,14 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (int s = 0; s < NSIZES && only_readers < 0; s++) {
-		struct row *row = &rows[nrows++];
+	for (int s = 0; s < NSIZES; s++) {
+		struct row *row;
 		uint64_t n = 0;
 
+		if (only_readers >= 0 && (only_readers != 9 || (int)sizes[s] != only_size)) {
+			continue;
+		}
+		row = &rows[nrows++];
 		snprintf(row->name, sizeof(row->name), "ring reader copy+validate %u B", sizes[s]);
 		row->bytes = sizes[s];
 		for (int k = 0; k < reps; k++) {

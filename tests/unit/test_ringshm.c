@@ -1152,3 +1152,38 @@ Test(ringshm, killed_reader_harms_nobody)
 	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0, "both readers are gone");
 	ringshm_close(r);
 }
+
+Test(ringshm, refuses_fifo_without_hanging)
+{
+	tmp_ring("fifo");
+	cr_assert_eq(mkfifo(ring_path, 0600), 0);
+	refused(EPROTO, "not a regular file", NULL);
+}
+
+/* AUTO falls back to /dev/shm when no hugetlbfs mount fits, and says so without failing. */
+Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK, .chunk_size = CHUNK };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	p.dir = name_dir;
+	/* 256 KiB cannot live on 2 MiB pages. */
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	cr_assert_eq(err.code, 0);
+	cr_assert(strstr(err.msg, "warning: ring") && strstr(err.msg, "/dev/shm") &&
+			  strstr(err.msg, "multiple of the page size"),
+		  "%s", err.msg);
+	cr_assert_eq(ringshm_ctl(r)->backing, RINGSHM_BACKING_SHM);
+	ringshm_close(r);
+	name_cleanup();
+	name_target[0] = '\0';
+	/* Forced hugetlbfs: an error, not a fallback. */
+	p.backing = RINGSHM_BACKING_HUGETLBFS;
+	cr_assert_null(ringshm_create(name_buf, &p, &err));
+	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * capture_internal.h - the DPDK side of feedcap-capture: what the poller and the control
+ * thread share.  Never installed.
+ *
+ * Memory: struct cap_ctx and every counter the poller writes live in rte_zmalloc() memory
+ * (hugepages) allocated and touched before the poller starts, so the hot loop takes no page
+ * fault.  Ownership of every field is written next to it: "poller" fields are written only by
+ * the poller lcore, "control" fields only by the main lcore; the other side reads them with
+ * relaxed atomic loads (a counter read a little stale is harmless: the next second's read
+ * catches up).
+ */
+#ifndef CAPTURE_INTERNAL_H
+#define CAPTURE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "capture.h"
+#include "ringshm.h"
+#include "timesync.h"
+
+#define CAP_BURST      32
+#define CAP_MAX_PORTS  RINGSHM_MAX_PORTS
+#define CAP_MAX_QUEUES 64
+#define CAP_MAX_POLLQ  (CAP_MAX_PORTS * 4)
+
+struct rte_mempool;
+struct rte_ring;
+
+/* How a port's frames get their time. */
+enum cap_ts_mode {
+	CAP_TS_TSC = 0,	   /* TSC once per burst, through the calibrated TSC model */
+	CAP_TS_PMD_US = 1, /* the PMD's dynfield in microseconds since the epoch (net_pcap) */
+	CAP_TS_PMD_NS = 2, /* the PMD's dynfield in nanoseconds since the epoch */
+};
+
+/* One RX queue's counters: written by the poller only, one cache line each. */
+struct cap_qstats {
+	_Atomic uint64_t frames;   /* frames written to the ring */
+	_Atomic uint64_t bytes;	   /* their wire bytes */
+	_Atomic uint64_t filtered; /* frames the group filter dropped */
+	_Atomic uint64_t truncated;
+	_Atomic uint64_t bursts; /* non-empty bursts */
+} __rte_cache_aligned;
+
+/* One port as set up at start (control thread; read-only afterwards). */
+struct cap_port {
+	uint16_t port_id;
+	uint16_t nb_rxq;
+	bool has_tx;   /* a TX queue for IGMP */
+	bool allmulti; /* fell back to allmulticast */
+	uint8_t idx;   /* index in the ring's ports[] and in records */
+	enum cap_ts_mode ts_mode;
+	int socket;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	char driver[32];
+	struct rte_ether_addr mac;
+	struct cap_qstats *qs;	     /* nb_rxq entries */
+	unsigned if_index;	     /* kernel interface (net_af_packet), 0 if none */
+	int pkt_fds[CAP_MAX_QUEUES]; /* the PMD's AF_PACKET sockets (control thread reads drops) */
+	int npkt_fds;
+	uint64_t sock_drops; /* drops those sockets reported (control thread) */
+};
+
+/* One (port, queue) the poller drains. */
+struct cap_pollq {
+	uint16_t port_id;
+	uint16_t queue;
+	uint8_t idx;
+	uint8_t ts_mode;
+	struct cap_qstats *st;
+};
+
+/*
+ * A request from the control thread for the poller to write a marker record (LOSS, CLOCK):
+ * markers go in-band, between the frames, and only the poller writes the ring.  The control
+ * thread fills type/len/payload only when done == seq (the previous one is written), then
+ * release-stores seq + 1; the poller acquire-loads seq, writes the record, release-stores done.
+ */
+struct cap_marker_box {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t done;
+	uint32_t type;
+	uint32_t len;
+	uint8_t payload[RINGSHM_CLOCK_BLOCK_SIZE];
+};
+
+enum { CAP_BOX_LOSS = 0, CAP_BOX_CLOCK = 1, CAP_NBOX = 2 };
+
+struct cap_ctx {
+	/* set up before the poller starts, read-only afterwards */
+	const struct capture_opts *o;
+	struct ringshm *ring;
+	struct ringshm_ctl *ctl;
+	struct cap_port ports[CAP_MAX_PORTS];
+	int nports;
+	struct cap_pollq pollq[CAP_MAX_POLLQ];
+	int npollq;
+	struct rte_mempool *rx_pool;
+	struct rte_mempool *tx_pool;
+	struct rte_ring *igmp_q; /* poller -> control: packed IGMP queries */
+	int ts_dynoff;		 /* RX timestamp dynfield offset, -1 if none */
+	uint64_t ts_dynflag;	 /* its mbuf flag, 0 if none */
+	uint32_t snaplen;	 /* effective: min(--snaplen, ring's max cap_len) */
+	bool igmp_on;		 /* hand queries to the control thread */
+	bool filter;
+	uint64_t count; /* stop after this many frames, 0 = never */
+	uint64_t tsc_hz;
+
+	/* clock: control stores, poller refreshes its copy once per burst */
+	struct timesync_cell tsc_cell;
+
+	/* control -> poller */
+	_Atomic bool quit;
+	struct cap_marker_box box[CAP_NBOX] __rte_cache_aligned;
+
+	/* poller -> control */
+	_Atomic bool poller_done __rte_cache_aligned;
+	_Atomic int poller_tid;
+	_Atomic uint64_t poller_loops;	  /* advances while the loop runs (watchdog) */
+	_Atomic uint64_t captured;	  /* frames written, all queues */
+	_Atomic uint64_t igmp_queries;	  /* queries handed over */
+	_Atomic uint64_t igmp_q_full;	  /* queries lost: the hand-over ring was full */
+	_Atomic uint64_t markers_written; /* LOSS records */
+	_Atomic uint64_t ts_fallback;	  /* frames of a PMD-ts port without the flag */
+};
+
+/* poller.c: the lcore function (rte_eal_remote_launch). */
+int cap_poller_main(void *arg);
+
+/* port.c: set up, start and program every probed port; fill cx->ports and cx->pollq. */
+int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen);
+void cap_ports_close(struct cap_ctx *cx);
+const char *cap_ts_mode_name(enum cap_ts_mode m);
+
+/*
+ * control.c: the control thread.  cap_control_init() before the poller starts (clock model,
+ * telemetry, ring ports); cap_control_run() until a signal, --count or --duration, with the
+ * poller running; cap_control_finish() after the poller stopped (final counters, leaves).
+ */
+int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen);
+int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore);
+void cap_control_finish(struct cap_ctx *cx);
+
+/* main.c: log to stderr at a syslog level, if -v allows it (LOG_NOTICE and more urgent by
+ * default, LOG_INFO with -v, LOG_DEBUG with -vv). */
+extern int cap_log_level;
+void cap_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cap_log(level, ...)                                                                        \
+	do {                                                                                       \
+		if ((level) <= cap_log_level) {                                                    \
+			(cap_log)((level), __VA_ARGS__);                                           \
+		}                                                                                  \
+	} while (0)
+
+#endif /* CAPTURE_INTERNAL_H */

@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread (the main lcore): everything the poller must not do because it takes a
+ * system call, a lock or time.  Once every 100 ms: heartbeat, IGMP queries handed over by the
+ * poller, reports that are due.  Once a second: the clock model, the counters in the ring
+ * header and for telemetry, LOSS records for what the NIC dropped, the systemd watchdog.
+ *
+ * The tick is sigtimedwait() on SIGINT/SIGTERM, which every thread blocks (main() blocks them
+ * before the EAL creates its threads): a signal never lands on the poller, and the control
+ * thread sleeps and waits for signals with one call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
+#include <systemd/sd-daemon.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_telemetry.h>
+
+#include "capture_internal.h"
+
+#define CAP_NS_PER_S  1000000000ull
+#define TICK_NS	      (100 * 1000000ull)
+#define IGMP_ROBUST   2 /* RFC 3376 Robustness Variable: unsolicited reports are sent twice */
+#define IGMP_UNSOL_NS CAP_NS_PER_S /* between them: Unsolicited Report Interval (v3: 1 s) */
+
+/* The per-port NIC counters, cached by the control thread once a second. */
+struct cap_nic {
+	uint64_t imissed, ierrors, rx_nombuf;
+	uint64_t ipackets, ibytes;
+};
+
+/* One membership (v2: a group address; v3: a (source, group) pair). */
+struct cap_member {
+	struct capture_group g;
+	uint64_t due[CAP_MAX_PORTS]; /* CLOCK_MONOTONIC ns a report is due, 0 = none */
+	uint8_t kind[CAP_MAX_PORTS]; /* enum capture_igmp_kind of the due report */
+};
+
+static struct {
+	struct cap_ctx *cx;
+	struct timesync_calib *cal;
+	struct timesync_model tsc;
+	struct timesync_block blk;
+
+	struct cap_member mem[CAPTURE_MAX_GROUPS];
+	int nmem;
+	uint64_t last_query[CAP_MAX_PORTS];
+	uint64_t next_unsol;
+	int unsol_left;
+	uint64_t reports, leaves, queries, tx_failed;
+
+	pthread_mutex_t lock; /* guards nic[] and the totals below for telemetry */
+	struct cap_nic nic[CAP_MAX_PORTS];
+	struct ringshm_counters base; /* counters of earlier epochs, at start */
+	uint64_t started_ns;
+	uint64_t watchdog_usec;
+	unsigned seed;
+	struct ringshm_loss_payload pending_loss; /* NIC losses not yet in a LOSS record */
+	struct timesync_ptp *ptp;		  /* NULL: no ptp4l to ask */
+	struct timesync_ptp_status ptp_st;
+	enum timesync_state state;
+	bool clock_marker_due;
+} cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * CAP_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * CAP_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+#define LOAD(x)	  atomic_load_explicit(&(x), memory_order_relaxed)
+#define PUT(f, v) __atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
+#define PEEK(f)	  __atomic_load_n(&(f), __ATOMIC_RELAXED)
+
+/* ------------------------------------------------------------------ IGMP */
+
+static void igmp_members_init(struct cap_ctx *cx)
+{
+	const struct capture_opts *o = cx->o;
+	int i, j;
+
+	cs.nmem = 0;
+	for (i = 0; i < o->ngroups; i++) {
+		struct capture_group g = o->groups[i];
+
+		g.port = 0;
+		if (o->igmp_version == 2) {
+			g.source = 0; /* IGMPv2 has no sources: the group is what counts */
+		}
+		for (j = 0; j < cs.nmem; j++) {
+			if (cs.mem[j].g.addr == g.addr && cs.mem[j].g.source == g.source) {
+				break;
+			}
+		}
+		if (j == cs.nmem) {
+			memset(&cs.mem[cs.nmem], 0, sizeof(cs.mem[0]));
+			cs.mem[cs.nmem++].g = g;
+		}
+	}
+}
+
+static int igmp_tx(struct cap_ctx *cx, struct cap_port *p, enum capture_igmp_kind kind,
+		   const struct capture_group *g, int n)
+{
+	struct rte_mbuf *m;
+	uint8_t *d;
+	size_t len;
+
+	m = rte_pktmbuf_alloc(cx->tx_pool);
+	if (!m) {
+		cs.tx_failed++;
+		return -ENOMEM;
+	}
+	d = (uint8_t *)rte_pktmbuf_append(m, CAPTURE_IGMP_MAX_FRAME > rte_pktmbuf_tailroom(m)
+						     ? rte_pktmbuf_tailroom(m)
+						     : CAPTURE_IGMP_MAX_FRAME);
+	len = d ? capture_igmp_build(d, rte_pktmbuf_data_len(m), kind, cx->o->igmp_version,
+				     p->mac.addr_bytes, cx->o->igmp_source, g, n)
+		: 0;
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		cs.tx_failed++;
+		return -EINVAL;
+	}
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
+	if (rte_eth_tx_burst(p->port_id, 0, &m, 1) != 1) {
+		rte_pktmbuf_free(m);
+		cs.tx_failed++;
+		return -EAGAIN;
+	}
+	if (kind == CAPTURE_IGMP_LEAVE) {
+		cs.leaves += (uint64_t)n;
+	} else {
+		cs.reports += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Send every due report on one port: one frame per group (v2), or batched records (v3). */
+static void igmp_send_due(struct cap_ctx *cx, uint64_t now)
+{
+	struct capture_group batch[CAPTURE_IGMP_V3_PER_FRAME];
+	int pi, i, kind, nb;
+
+	for (pi = 0; pi < cx->nports; pi++) {
+		struct cap_port *p = &cx->ports[pi];
+
+		if (!p->has_tx) {
+			continue;
+		}
+		for (kind = CAPTURE_IGMP_JOIN; kind <= CAPTURE_IGMP_ANSWER; kind++) {
+			nb = 0;
+			for (i = 0; i < cs.nmem; i++) {
+				struct cap_member *mb = &cs.mem[i];
+
+				if (!mb->due[pi] || mb->due[pi] > now || mb->kind[pi] != kind) {
+					continue;
+				}
+				mb->due[pi] = 0;
+				if (cx->o->igmp_version == 2) {
+					igmp_tx(cx, p, (enum capture_igmp_kind)kind, &mb->g, 1);
+					continue;
+				}
+				batch[nb++] = mb->g;
+				if (nb == CAPTURE_IGMP_V3_PER_FRAME) {
+					igmp_tx(cx, p, (enum capture_igmp_kind)kind, batch, nb);
+					nb = 0;
+				}
+			}
+			if (nb) {
+				igmp_tx(cx, p, (enum capture_igmp_kind)kind, batch, nb);
+			}
+		}
+	}
+}
+
+static void igmp_schedule(int pi, int i, uint64_t when, enum capture_igmp_kind kind)
+{
+	struct cap_member *mb = &cs.mem[i];
+
+	/* RFC 2236 3: a report already due earlier than the new delay stays as it is. */
+	if (mb->due[pi] && mb->due[pi] <= when) {
+		return;
+	}
+	mb->due[pi] = when ? when : 1;
+	mb->kind[pi] = (uint8_t)kind;
+}
+
+static void igmp_unsolicited(struct cap_ctx *cx, uint64_t now)
+{
+	int pi, i;
+
+	for (pi = 0; pi < cx->nports; pi++) {
+		for (i = 0; i < cs.nmem; i++) {
+			igmp_schedule(pi, i, now, CAPTURE_IGMP_JOIN);
+		}
+	}
+}
+
+/*
+ * A random delay within a query's Max Resp Time.  The query may have waited up to a tick in
+ * the hand-over ring: keep that much of the window in hand.
+ */
+static uint64_t answer_delay(uint64_t window)
+{
+	return (uint64_t)rand_r(&cs.seed) %
+	       (window > 2 * TICK_NS ? window - TICK_NS : window / 2 + 1);
+}
+
+/* A query the poller saw: schedule answers at a random time within its Max Resp Time. */
+static void igmp_query(struct cap_ctx *cx, uint64_t w, uint64_t now)
+{
+	struct capture_igmp_query q;
+	uint64_t window, delay;
+	uint8_t idx;
+	int i;
+
+	capture_igmp_query_unpack(w, &q, &idx);
+	if (idx >= cx->nports) {
+		return;
+	}
+	cs.queries++;
+	cs.last_query[idx] = now;
+	window = (uint64_t)(q.max_resp_ms ? q.max_resp_ms : 100) * 1000000ull;
+	/* RFC 3376 5.2: an IGMPv3 host answers with one report for all the groups the query
+	 * asks about (one timer); IGMPv2 hosts time each group on its own (RFC 2236 3). */
+	delay = answer_delay(window);
+	for (i = 0; i < cs.nmem; i++) {
+		if (q.group && q.group != cs.mem[i].g.addr) {
+			continue;
+		}
+		if (cx->o->igmp_version == 2) {
+			delay = answer_delay(window);
+		}
+		igmp_schedule(idx, i, now + delay, CAPTURE_IGMP_ANSWER);
+	}
+	cap_log(LOG_DEBUG, "port %s: IGMPv%u %s query, max resp %u ms", cx->ports[idx].name,
+		q.version, q.group ? "group-specific" : "general", q.max_resp_ms);
+}
+
+static void igmp_tick(struct cap_ctx *cx, uint64_t now)
+{
+	void *objs[32];
+	unsigned n, i;
+	int pi;
+	bool quiet = true;
+
+	if (!cs.nmem || cx->o->no_igmp) {
+		return;
+	}
+	while ((n = rte_ring_sc_dequeue_burst(cx->igmp_q, objs, 32, NULL)) > 0) {
+		for (i = 0; i < n; i++) {
+			igmp_query(cx, (uint64_t)(uintptr_t)objs[i], now);
+		}
+	}
+	if (cs.next_unsol && now >= cs.next_unsol) {
+		/* The start-up repeats, then periodic reports only while no querier is heard:
+		 * with a querier present, answering its queries is what keeps the groups. */
+		for (pi = 0; pi < cx->nports; pi++) {
+			if (cs.last_query[pi] &&
+			    now - cs.last_query[pi] <
+				    (uint64_t)cx->o->igmp_interval * CAP_NS_PER_S) {
+				quiet = false;
+			}
+		}
+		if (cs.unsol_left > 0 || quiet) {
+			igmp_unsolicited(cx, now);
+		}
+		if (cs.unsol_left > 0) {
+			cs.unsol_left--;
+		}
+		cs.next_unsol = cs.unsol_left > 0 ? now + IGMP_UNSOL_NS
+				: cx->o->igmp_interval
+					? now + (uint64_t)cx->o->igmp_interval * CAP_NS_PER_S
+					: 0;
+	}
+	igmp_send_due(cx, now);
+}
+
+/* The earliest report due (CLOCK_MONOTONIC ns), or UINT64_MAX. */
+static uint64_t igmp_next_due(const struct cap_ctx *cx)
+{
+	uint64_t next = UINT64_MAX;
+	int pi, i;
+
+	for (pi = 0; pi < cx->nports; pi++) {
+		for (i = 0; i < cs.nmem; i++) {
+			if (cs.mem[i].due[pi] && cs.mem[i].due[pi] < next) {
+				next = cs.mem[i].due[pi];
+			}
+		}
+	}
+	return next;
+}
+
+static void igmp_leave_all(struct cap_ctx *cx)
+{
+	struct capture_group batch[CAPTURE_IGMP_V3_PER_FRAME];
+	int pi, i, nb;
+
+	if (!cs.nmem || cx->o->no_igmp) {
+		return;
+	}
+	for (pi = 0; pi < cx->nports; pi++) {
+		struct cap_port *p = &cx->ports[pi];
+
+		if (!p->has_tx) {
+			continue;
+		}
+		nb = 0;
+		for (i = 0; i < cs.nmem; i++) {
+			if (cx->o->igmp_version == 2) {
+				igmp_tx(cx, p, CAPTURE_IGMP_LEAVE, &cs.mem[i].g, 1);
+				continue;
+			}
+			batch[nb++] = cs.mem[i].g;
+			if (nb == CAPTURE_IGMP_V3_PER_FRAME) {
+				igmp_tx(cx, p, CAPTURE_IGMP_LEAVE, batch, nb);
+				nb = 0;
+			}
+		}
+		if (nb) {
+			igmp_tx(cx, p, CAPTURE_IGMP_LEAVE, batch, nb);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ statistics */
+
+/*
+ * DPDK 22.11's net_af_packet does not report what its sockets dropped when their rings were
+ * full (PACKET_STATISTICS tp_drops): imissed stays 0 while the kernel drops.  Drops nobody
+ * reports are the worst kind, so the control thread finds the PMD's AF_PACKET sockets bound to
+ * the port's interface and reads their statistics itself (a read resets them: we accumulate).
+ */
+static void find_packet_sockets(struct cap_port *p)
+{
+	struct sockaddr_ll sll;
+	socklen_t len;
+	struct dirent *de;
+	DIR *d;
+	int fd, dom;
+
+	if (!p->if_index || strcmp(p->driver, "net_af_packet")) {
+		return;
+	}
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d)) != NULL && p->npkt_fds < CAP_MAX_QUEUES) {
+		fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd == dirfd(d)) {
+			continue;
+		}
+		len = sizeof(dom);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) < 0 || dom != AF_PACKET) {
+			continue;
+		}
+		len = sizeof(sll);
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) < 0 ||
+		    (unsigned)sll.sll_ifindex != p->if_index) {
+			continue;
+		}
+		p->pkt_fds[p->npkt_fds++] = fd;
+	}
+	if (d) {
+		closedir(d);
+	}
+	cap_log(LOG_INFO, "port %s: reading drops of %d AF_PACKET socket(s)", p->name, p->npkt_fds);
+}
+
+static void read_socket_drops(struct cap_port *p)
+{
+	struct tpacket_stats st;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < p->npkt_fds; i++) {
+		len = sizeof(st);
+		if (getsockopt(p->pkt_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+			p->sock_drops += st.tp_drops;
+		}
+	}
+}
+
+struct cap_port_sum {
+	uint64_t frames, bytes, filtered, truncated;
+};
+
+static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
+{
+	uint16_t q;
+
+	memset(s, 0, sizeof(*s));
+	for (q = 0; q < p->nb_rxq; q++) {
+		s->frames += LOAD(p->qs[q].frames);
+		s->bytes += LOAD(p->qs[q].bytes);
+		s->filtered += LOAD(p->qs[q].filtered);
+		s->truncated += LOAD(p->qs[q].truncated);
+	}
+}
+
+/*
+ * Ask the poller to write a marker record.  @return false if the box still holds the previous
+ * request (the poller serves it within 10 ms; the caller tries again next time).
+ */
+static bool post_marker(struct cap_ctx *cx, int box, enum ringshm_rec_type type,
+			const void *payload, uint32_t len)
+{
+	struct cap_marker_box *b = &cx->box[box];
+	/* Pairs with the poller's release store of done: it no longer reads the payload. */
+	uint64_t done = atomic_load_explicit(&b->done, memory_order_acquire);
+	uint64_t seq = LOAD(b->seq);
+
+	if (done != seq || len > sizeof(b->payload)) {
+		return false;
+	}
+	b->type = type;
+	b->len = len;
+	memcpy(b->payload, payload, len);
+	/* Pairs with the poller's acquire load of seq: the payload is complete. */
+	atomic_store_explicit(&b->seq, seq + 1, memory_order_release);
+	return true;
+}
+
+/* Publish counters in the ring header; ask the poller for a LOSS record if the NIC lost. */
+static void stats_publish(struct cap_ctx *cx, bool final)
+{
+	struct ringshm_ctl *ctl = cx->ctl;
+	struct ringshm_loss_payload loss;
+	uint64_t filtered = 0, imissed = 0, nombuf = 0, ierrors = 0;
+	int i;
+
+	memset(&loss, 0, sizeof(loss));
+	pthread_mutex_lock(&cs.lock);
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+		struct rte_eth_stats st;
+		struct cap_port_sum s;
+		struct cap_nic *nic = &cs.nic[i];
+
+		port_sum(p, &s);
+		read_socket_drops(p);
+		if (rte_eth_stats_get(p->port_id, &st) == 0) {
+			st.imissed += p->sock_drops;
+			if (st.imissed > nic->imissed) {
+				loss.nic_imissed += st.imissed - nic->imissed;
+			}
+			if (st.rx_nombuf > nic->rx_nombuf) {
+				loss.nic_rx_nombuf += st.rx_nombuf - nic->rx_nombuf;
+			}
+			if (st.ierrors > nic->ierrors) {
+				loss.nic_ierrors += st.ierrors - nic->ierrors;
+			}
+			nic->imissed = st.imissed;
+			nic->ierrors = st.ierrors;
+			nic->rx_nombuf = st.rx_nombuf;
+			nic->ipackets = st.ipackets;
+			nic->ibytes = st.ibytes;
+		}
+		PUT(ctl->ports[p->idx].rx_frames, s.frames);
+		PUT(ctl->ports[p->idx].rx_bytes, s.bytes);
+		PUT(ctl->ports[p->idx].filtered, s.filtered);
+		PUT(ctl->ports[p->idx].imissed, nic->imissed);
+		PUT(ctl->ports[p->idx].ierrors, nic->ierrors);
+		PUT(ctl->ports[p->idx].rx_nombuf, nic->rx_nombuf);
+		filtered += s.filtered;
+		imissed += nic->imissed;
+		ierrors += nic->ierrors;
+		nombuf += nic->rx_nombuf;
+	}
+	pthread_mutex_unlock(&cs.lock);
+	PUT(ctl->counters.filtered, cs.base.filtered + filtered);
+	PUT(ctl->counters.nic_imissed, cs.base.nic_imissed + imissed);
+	PUT(ctl->counters.nic_ierrors, cs.base.nic_ierrors + ierrors);
+	PUT(ctl->counters.nic_rx_nombuf, cs.base.nic_rx_nombuf + nombuf);
+
+	cs.pending_loss.nic_imissed += loss.nic_imissed;
+	cs.pending_loss.nic_rx_nombuf += loss.nic_rx_nombuf;
+	cs.pending_loss.nic_ierrors += loss.nic_ierrors;
+	if (!final && (cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
+		       cs.pending_loss.nic_ierrors)) {
+		if (post_marker(cx, CAP_BOX_LOSS, RINGSHM_REC_LOSS, &cs.pending_loss,
+				sizeof(cs.pending_loss))) {
+			memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
+		}
+	}
+}
+
+static uint64_t ring_fill_ppm(const struct cap_ctx *cx)
+{
+	uint64_t head = PEEK(cx->ctl->head), cap = cx->ctl->capacity;
+
+	return head >= cap ? 1000000 : head * 1000000 / cap;
+}
+
+/* /feedcap/stats: totals, then one dict per port (telemetry nests one level only). */
+static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct cap_ctx *cx;
+	struct ringshm_ctl *ctl;
+	int i;
+	uint16_t q;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	pthread_mutex_lock(&cs.lock);
+	cx = cs.cx;
+	if (!cx) {
+		pthread_mutex_unlock(&cs.lock);
+		return -1;
+	}
+	ctl = cx->ctl;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "ring", ringshm_path(cx->ring));
+	rte_tel_data_add_dict_u64(d, "epoch", PEEK(ctl->epoch));
+	rte_tel_data_add_dict_u64(d, "frames", LOAD(cx->captured));
+	rte_tel_data_add_dict_u64(d, "ring_frames", PEEK(ctl->counters.frames));
+	rte_tel_data_add_dict_u64(d, "ring_bytes", PEEK(ctl->counters.bytes));
+	rte_tel_data_add_dict_u64(d, "filtered", PEEK(ctl->counters.filtered));
+	rte_tel_data_add_dict_u64(d, "imissed", PEEK(ctl->counters.nic_imissed));
+	rte_tel_data_add_dict_u64(d, "ierrors", PEEK(ctl->counters.nic_ierrors));
+	rte_tel_data_add_dict_u64(d, "rx_nombuf", PEEK(ctl->counters.nic_rx_nombuf));
+	rte_tel_data_add_dict_u64(d, "ring_head", PEEK(ctl->head));
+	rte_tel_data_add_dict_u64(d, "ring_capacity", ctl->capacity);
+	rte_tel_data_add_dict_u64(d, "ring_fill_ppm", ring_fill_ppm(cx));
+	rte_tel_data_add_dict_u64(d, "igmp_reports", cs.reports);
+	rte_tel_data_add_dict_u64(d, "igmp_leaves", cs.leaves);
+	rte_tel_data_add_dict_u64(d, "igmp_queries", LOAD(cx->igmp_queries));
+	rte_tel_data_add_dict_u64(d, "loss_markers", LOAD(cx->markers_written));
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct cap_port_sum s;
+		char key[RTE_TEL_MAX_STRING_LEN];
+
+		if (!pd) {
+			break;
+		}
+		port_sum(p, &s);
+		rte_tel_data_start_dict(pd);
+		rte_tel_data_add_dict_string(pd, "name", p->name);
+		rte_tel_data_add_dict_string(pd, "driver", p->driver);
+		rte_tel_data_add_dict_string(pd, "timestamp", cap_ts_mode_name(p->ts_mode));
+		rte_tel_data_add_dict_u64(pd, "frames", s.frames);
+		rte_tel_data_add_dict_u64(pd, "bytes", s.bytes);
+		rte_tel_data_add_dict_u64(pd, "filtered", s.filtered);
+		rte_tel_data_add_dict_u64(pd, "truncated", s.truncated);
+		rte_tel_data_add_dict_u64(pd, "imissed", cs.nic[i].imissed);
+		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);
+		rte_tel_data_add_dict_u64(pd, "rx_nombuf", cs.nic[i].rx_nombuf);
+		for (q = 0; q < p->nb_rxq; q++) {
+			snprintf(key, sizeof(key), "q%u_frames", q);
+			rte_tel_data_add_dict_u64(pd, key, LOAD(p->qs[q].frames));
+			snprintf(key, sizeof(key), "q%u_bytes", q);
+			rte_tel_data_add_dict_u64(pd, key, LOAD(p->qs[q].bytes));
+			snprintf(key, sizeof(key), "q%u_filtered", q);
+			rte_tel_data_add_dict_u64(pd, key, LOAD(p->qs[q].filtered));
+		}
+		snprintf(key, sizeof(key), "port%u", p->idx);
+		rte_tel_data_add_dict_container(d, key, pd, 0);
+	}
+	pthread_mutex_unlock(&cs.lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ clock */
+
+/*
+ * Once a second: ptp4l's state (if we ask it), then a new TSC model carrying the record flags
+ * that state gives (synchronised, holdover), published to the poller's cell and, with the PTP
+ * evidence, to the ring's clock block for readers.  A state change also goes in-band as a
+ * CLOCK record, so an archive shows where its timestamps stopped (or started) being trusted.
+ */
+static void clock_step(struct cap_ctx *cx, bool first)
+{
+	const struct capture_opts *o = cx->o;
+	enum timesync_state prev = cs.state;
+	int rc;
+
+	if (cs.ptp) {
+		timesync_ptp_poll(cs.ptp, &cs.ptp_st);
+		cs.state = cs.ptp_st.state;
+		timesync_block_set_ptp(&cs.blk, &cs.ptp_st);
+	}
+	rc = timesync_calib_step(cs.cal, cs.state, o->clock_threshold_ns, &cx->tsc_cell, &cs.tsc);
+	if (rc < 0) {
+		return;
+	}
+	if (first || cs.state != prev) {
+		cap_log(first ? LOG_INFO : LOG_NOTICE,
+			"clock: %s%s, TSC %.6f MHz, model error %u ns",
+			timesync_state_name(cs.state), cs.ptp ? "" : " (no ptp4l asked)",
+			timesync_model_hz(&cs.tsc) / 1e6, cs.tsc.err_ns);
+		cs.clock_marker_due = !first;
+	}
+	cs.blk.tsc = cs.tsc;
+	cs.blk.hdr.rec_flags = cs.tsc.rec_flags;
+	timesync_block_publish(cx->ring, &cs.blk);
+	if (cs.clock_marker_due &&
+	    post_marker(cx, CAP_BOX_CLOCK, RINGSHM_REC_CLOCK, &cs.blk, sizeof(cs.blk))) {
+		cs.clock_marker_due = false;
+	}
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
+{
+	struct ringshm_ctl *ctl = cx->ctl;
+	uint64_t deadline;
+	int i, rc;
+
+	cs.cx = cx;
+	cs.seed = (unsigned)real_ns();
+	cs.started_ns = real_ns();
+	memcpy(&cs.base, &ctl->counters, sizeof(cs.base));
+
+	/* The ring's port table: what readers show next to every record's port index. */
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+		struct ringshm_port *rp = &ctl->ports[p->idx];
+
+		memset(rp, 0, sizeof(*rp));
+		snprintf(rp->name, sizeof(rp->name), "%s", p->name);
+		rp->port_id = p->port_id;
+		rp->nb_rx_queues = p->nb_rxq;
+		rp->numa_node = (uint16_t)(p->socket < 0 ? 0xffff : p->socket);
+		rp->ts_source = p->ts_mode == CAP_TS_PMD_US   ? RINGSHM_F_TS_SRC_PMD_US
+				: p->ts_mode == CAP_TS_PMD_NS ? RINGSHM_F_TS_SRC_NIC
+							      : RINGSHM_F_TS_SRC_TSC;
+		memcpy(rp->mac, p->mac.addr_bytes, 6);
+	}
+	PUT(ctl->nports, (uint32_t)cx->nports);
+
+	for (i = 0; i < cx->nports; i++) {
+		find_packet_sockets(&cx->ports[i]);
+	}
+
+	/* A first TSC model before the poller starts: every record then has a time. */
+	cs.cal = timesync_calib_create(NULL);
+	if (!cs.cal) {
+		snprintf(err, errlen, "cannot create the TSC calibrator: %s", strerror(errno));
+		return -errno;
+	}
+	cs.state = TIMESYNC_FREE_RUNNING;
+	if (cx->o->ptp_socket && cx->o->ptp_socket[0]) {
+		struct timesync_ptp_params pp;
+		struct timesync_error te;
+
+		memset(&pp, 0, sizeof(pp));
+		memset(&te, 0, sizeof(te));
+		pp.ptp4l_socket = cx->o->ptp_socket;
+		pp.timeout_ms = 50; /* the control thread must not stall: ptp4l answers in us */
+		pp.threshold_ns = cx->o->clock_threshold_ns;
+		pp.holdover_ns = cx->o->clock_holdover_ns;
+		cs.ptp = timesync_ptp_open(&pp, &te);
+		if (!cs.ptp) {
+			snprintf(err, errlen, "ptp4l socket %s: %s", cx->o->ptp_socket,
+				 te.msg[0] ? te.msg : strerror(errno));
+			return -EINVAL;
+		}
+	}
+	timesync_block_init(&cs.blk, cx->o->clock_threshold_ns, cx->o->clock_holdover_ns);
+	cs.blk.hdr.nports = (uint16_t)cx->nports;
+	deadline = mono_ns() + 2 * CAP_NS_PER_S;
+	while ((rc = timesync_calib_step(cs.cal, TIMESYNC_FREE_RUNNING, cx->o->clock_threshold_ns,
+					 &cx->tsc_cell, &cs.tsc)) == -EAGAIN) {
+		struct timespec ts = { 0, 5000000 };
+
+		if (mono_ns() > deadline) {
+			snprintf(err, errlen, "the TSC calibration found no model within 2 s");
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	clock_step(cx, true);
+
+	igmp_members_init(cx);
+	if (rte_telemetry_register_cmd(
+		    "/feedcap/stats", telemetry_stats,
+		    "feedcap-capture counters: totals and per port and queue. No parameters.") <
+	    0) {
+		cap_log(LOG_WARNING, "cannot register the telemetry command /feedcap/stats");
+	}
+	return 0;
+}
+
+int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
+{
+	const struct capture_opts *o = cx->o;
+	uint64_t now = mono_ns(), next_sec = now + CAP_NS_PER_S, deadline = 0, next_wd = 0;
+	uint64_t next_stats = now + o->stats_interval_ns;
+	uint64_t last_loops = 0;
+	sigset_t set;
+	siginfo_t si;
+	int sig, reason = 0;
+
+	RTE_SET_USED(poller_lcore);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (o->duration > 0) {
+		deadline = now + (uint64_t)(o->duration * 1e9);
+	}
+	if (sd_watchdog_enabled(0, &cs.watchdog_usec) <= 0) {
+		cs.watchdog_usec = 0;
+	}
+	if (cs.nmem && !o->no_igmp) {
+		cs.unsol_left = IGMP_ROBUST;
+		cs.next_unsol = now;
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=capturing %d port(s) into %s", cx->nports,
+		   ringshm_path(cx->ring));
+
+	for (;;) {
+		struct timespec ts = { 0, TICK_NS };
+		uint64_t due = igmp_next_due(cx);
+
+		/* Wake early for a report that is due before the next tick. */
+		if (due != UINT64_MAX) {
+			uint64_t t = mono_ns();
+
+			ts.tv_nsec = due <= t ? 0 : (long)RTE_MIN(due - t, (uint64_t)TICK_NS);
+		}
+		sig = sigtimedwait(&set, &si, &ts);
+		if (sig == SIGINT || sig == SIGTERM) {
+			reason = sig;
+			break;
+		}
+		now = mono_ns();
+		/* Pairs with the poller's release store: its last counters are visible. */
+		if (atomic_load_explicit(&cx->poller_done, memory_order_acquire)) {
+			break;
+		}
+		if (deadline && now >= deadline) {
+			break;
+		}
+		ringshm_heartbeat(cx->ring);
+		igmp_tick(cx, now);
+		if (now >= next_sec) {
+			next_sec += CAP_NS_PER_S;
+			if (next_sec < now) {
+				next_sec = now + CAP_NS_PER_S;
+			}
+			clock_step(cx, false);
+			cap_log(LOG_INFO, "frames %llu filtered %llu imissed %llu ring fill %.1f%%",
+				(unsigned long long)LOAD(cx->captured),
+				(unsigned long long)PEEK(cx->ctl->counters.filtered),
+				(unsigned long long)PEEK(cx->ctl->counters.nic_imissed),
+				(double)ring_fill_ppm(cx) / 1e4);
+		}
+		if (now >= next_stats) {
+			next_stats += o->stats_interval_ns;
+			if (next_stats < now) {
+				next_stats = now + o->stats_interval_ns;
+			}
+			stats_publish(cx, false);
+		}
+		/* The watchdog is fed only while the poller's loop counter moves: a stuck
+		 * poller must get us restarted, not a healthy control thread. */
+		if (cs.watchdog_usec && now >= next_wd) {
+			uint64_t loops = LOAD(cx->poller_loops);
+
+			if (loops != last_loops) {
+				sd_notify(0, "WATCHDOG=1");
+			}
+			last_loops = loops;
+			next_wd = now + cs.watchdog_usec * 1000 / 2;
+		}
+	}
+	if (reason) {
+		cap_log(LOG_NOTICE, "%s: stopping", strsignal(reason));
+	}
+	sd_notify(0, "STOPPING=1");
+	return reason;
+}
+
+/*
+ * After the poller stopped (rte_eal_wait_lcore() orders its last ring writes before ours), the
+ * control thread is the ring's only writer: requests the poller did not serve and losses seen
+ * by the final statistics go in-band here, so an archive ends with what the capture lost.
+ */
+static void flush_markers(struct cap_ctx *cx)
+{
+	uint64_t now = timesync_model_convert(&cs.tsc, rte_rdtsc());
+	bool wrote = false;
+	int i;
+
+	for (i = 0; i < CAP_NBOX; i++) {
+		struct cap_marker_box *b = &cx->box[i];
+
+		if (LOAD(b->seq) != LOAD(b->done) &&
+		    ringshm_marker(cx->ring, (enum ringshm_rec_type)b->type, b->payload, b->len,
+				   now) == 0) {
+			atomic_store_explicit(&b->done, LOAD(b->seq), memory_order_relaxed);
+			wrote = true;
+		}
+	}
+	if ((cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
+	     cs.pending_loss.nic_ierrors) &&
+	    ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss, sizeof(cs.pending_loss),
+			   now) == 0) {
+		memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
+		wrote = true;
+	}
+	if (wrote) {
+		ringshm_commit(cx->ring);
+	}
+}
+
+void cap_control_finish(struct cap_ctx *cx)
+{
+	struct rte_eth_stats st;
+	uint64_t delivered = 0;
+	int i;
+
+	struct timespec drain = { 0, 20000000 };
+
+	stats_publish(cx, true);
+	flush_markers(cx);
+	ringshm_heartbeat(cx->ring);
+	igmp_leave_all(cx);
+	nanosleep(&drain, NULL); /* let the NIC send the leaves before the port stops */
+	for (i = 0; i < cx->nports; i++) {
+		if (rte_eth_stats_get(cx->ports[i].port_id, &st) == 0) {
+			delivered += st.ipackets;
+		}
+	}
+	cap_log(LOG_NOTICE,
+		"captured %llu frames (%llu bytes) from %llu received; filtered %llu, imissed %llu, ierrors %llu, rx_nombuf %llu; IGMP reports %llu, leaves %llu, queries %llu",
+		(unsigned long long)LOAD(cx->captured),
+		(unsigned long long)(PEEK(cx->ctl->counters.bytes) - cs.base.bytes),
+		(unsigned long long)delivered,
+		(unsigned long long)(PEEK(cx->ctl->counters.filtered) - cs.base.filtered),
+		(unsigned long long)(PEEK(cx->ctl->counters.nic_imissed) - cs.base.nic_imissed),
+		(unsigned long long)(PEEK(cx->ctl->counters.nic_ierrors) - cs.base.nic_ierrors),
+		(unsigned long long)(PEEK(cx->ctl->counters.nic_rx_nombuf) - cs.base.nic_rx_nombuf),
+		(unsigned long long)cs.reports, (unsigned long long)cs.leaves,
+		(unsigned long long)cs.queries);
+	pthread_mutex_lock(&cs.lock);
+	cs.cx = NULL;
+	pthread_mutex_unlock(&cs.lock);
+	timesync_calib_destroy(cs.cal);
+	cs.cal = NULL;
+	timesync_ptp_close(cs.ptp);
+	cs.ptp = NULL;
+}

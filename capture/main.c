@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * feedcap-capture: drain DPDK ports into a feedcap ring.
+ *
+ * Start-up order matters: the ring first (a second producer is refused before DPDK takes any
+ * memory), signals blocked before the EAL creates its threads (only the control thread ever
+ * takes them, through sigtimedwait), then ports, the clock model, and the poller last, once
+ * everything it touches exists and has been touched.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include "capture_internal.h"
+#include "feedcap_config.h"
+
+#define PROG "feedcap-capture"
+
+int cap_log_level = LOG_NOTICE;
+
+void(cap_log)(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "emergency", "alert",  "critical", "error",
+					     "warning",	  "notice", "info",	"debug" };
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (level <= LOG_WARNING) {
+		fprintf(stderr, PROG ": %s: %s\n", names[level & 7], buf);
+	} else {
+		fprintf(stderr, PROG ": %s\n", buf);
+	}
+}
+
+/* The first and the last CPU this process may run on: control and poller by default. */
+static int default_lcores(struct capture_opts *o)
+{
+	cpu_set_t set;
+	int i, first = -1, last = -1;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+		return -errno;
+	}
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (CPU_ISSET(i, &set)) {
+			if (first < 0) {
+				first = i;
+			}
+			last = i;
+		}
+	}
+	if (first < 0 || first == last) {
+		return -ERANGE;
+	}
+	if (o->control_lcore < 0) {
+		o->control_lcore = first;
+		o->poller_lcore = last;
+	}
+	return 0;
+}
+
+static const char *status_word(enum capture_check_status s)
+{
+	return s == CAPTURE_CHECK_OK ? "ok" : s == CAPTURE_CHECK_WARN ? "WARN" : "FAIL";
+}
+
+/*
+ * The host checks.  With --check-host: the table, and the exit status.  Otherwise: a warning
+ * per problem about the poller core (--strict refuses to start), and the hugepage check is
+ * left to ringshm_create(), which knows the backing.
+ * @return 0 to go on, else the exit status.
+ */
+static int host_checks(const struct capture_opts *o)
+{
+	struct capture_check c[CAPTURE_MAX_CHECKS];
+	uint64_t ring_size = o->ring_size ? o->ring_size : RINGSHM_DEFAULT_CAPACITY;
+	int n, i, bad = 0;
+
+	n = capture_host_check("", o->poller_lcore, ring_size, c, CAPTURE_MAX_CHECKS);
+	if (o->check_host) {
+		printf("%-22s %-5s %-52s %s\n", "CHECK", "", "FOUND", "FIX");
+		for (i = 0; i < n; i++) {
+			printf("%-22s %-5s %-52s %s\n", c[i].name, status_word(c[i].status),
+			       c[i].value, c[i].fix);
+			bad += c[i].status != CAPTURE_CHECK_OK;
+		}
+		return o->strict && bad ? CAPTURE_EXIT_FAILURE : -1;
+	}
+	for (i = 0; i < n; i++) {
+		bool core = !strcmp(c[i].name, "isolcpus") || !strcmp(c[i].name, "nohz_full") ||
+			    !strcmp(c[i].name, "rcu_nocbs");
+
+		if (!core || c[i].status == CAPTURE_CHECK_OK) {
+			continue;
+		}
+		bad++;
+		cap_log(LOG_WARNING, "poller CPU %d: %s: %s: %s%s", o->poller_lcore, c[i].name,
+			c[i].value, c[i].fix,
+			o->strict ? "" : " (the poller will be interrupted by the kernel)");
+	}
+	if (bad && o->strict) {
+		cap_log(LOG_ERR,
+			"--strict: refusing to start with the poller on CPU %d, which the kernel still uses (see --check-host)",
+			o->poller_lcore);
+		return CAPTURE_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int ring_exit_code(int code)
+{
+	switch (code) {
+	case -EINVAL:
+	case -EEXIST:
+	case -EPROTO:
+	case -ENAMETOOLONG:
+		return CAPTURE_EXIT_USAGE;
+	default:
+		return CAPTURE_EXIT_FAILURE;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct capture_opts opts;
+	struct fcc_config *cfg = NULL; /* o's strings point into it: kept until exit */
+	struct capture_opts *o = &opts;
+	struct ringshm_params rp;
+	struct ringshm_error rerr;
+	struct ringshm *ring = NULL;
+	struct cap_ctx *cx = NULL;
+	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 8];
+	char lcores[32], main_lcore[16], err[512];
+	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
+	bool user_log_level = false;
+	sigset_t sigs;
+
+	capture_opts_init(o);
+	if (capture_opts_parse(o, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return CAPTURE_EXIT_USAGE;
+	}
+	if (o->help) {
+		fputs(capture_usage, stdout);
+		return CAPTURE_EXIT_OK;
+	}
+	if (o->version) {
+		printf(PROG " %s\n", FEEDCAP_VERSION);
+		return CAPTURE_EXIT_OK;
+	}
+	cap_log_level = LOG_NOTICE + o->verbose;
+	if (o->config || o->check_config) {
+		const char *path = o->config ? o->config : FCC_DEFAULT_PATH;
+		struct fcc_error fe;
+		char msg[FCC_ERROR_MAX];
+
+		memset(&fe, 0, sizeof(fe));
+		cfg = fcc_load(path, &fe);
+		if (!cfg || fcc_validate(cfg, FCC_VALIDATE_CAPTURE, &fe) < 0) {
+			fcc_format_error(&fe, msg, sizeof(msg));
+			fprintf(stderr, PROG ": %s\n", msg);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_USAGE;
+		}
+		if (capture_opts_apply_config(o, cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_USAGE;
+		}
+		if (o->check_config) {
+			printf("%s: OK (ring %s, %d port(s), %d group(s), poller CPU %d)\n", path,
+			       o->ring, o->nvdevs + o->npci, o->ngroups, o->poller_lcore);
+			fcc_free(cfg);
+			return CAPTURE_EXIT_OK;
+		}
+	}
+	rc = default_lcores(o);
+	if (rc < 0) {
+		fprintf(stderr, PROG
+			": needs two CPUs (control thread and poller) and may run on only one; give --lcores CONTROL,POLLER\n");
+		return CAPTURE_EXIT_USAGE;
+	}
+	rc = host_checks(o);
+	if (o->check_host) {
+		return rc < 0 ? CAPTURE_EXIT_OK : rc;
+	}
+	if (rc) {
+		return rc;
+	}
+
+	/* Only the control thread takes these signals (sigtimedwait); every thread the EAL
+	 * creates inherits this mask, so a signal never interrupts the poller. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	memset(&rp, 0, sizeof(rp));
+	memset(&rerr, 0, sizeof(rerr));
+	rp.capacity = o->ring_size;
+	rp.chunk_size = o->chunk_size;
+	rp.group = o->ring_group;
+	/* Small rings (tests) get smaller chunks: a ring holds at least four of them. */
+	if (!o->chunk_size && o->ring_size && o->ring_size < 4 * (uint64_t)RINGSHM_DEFAULT_CHUNK) {
+		rp.chunk_size = (uint32_t)RTE_MAX(o->ring_size / 4, (uint64_t)RINGSHM_MIN_CHUNK);
+	}
+	rp.backing = (enum ringshm_backing)o->backing;
+	ring = ringshm_create(o->ring, &rp, &rerr);
+	if (!ring) {
+		rc = rerr.code ? rerr.code : -errno;
+		fprintf(stderr, PROG ": %s\n", rerr.msg[0] ? rerr.msg : strerror(-rc));
+		if (rc == -EBUSY) {
+			fprintf(stderr,
+				PROG
+				": refusing to start a second producer on ring %s: stop the running capture first\n",
+				o->ring);
+		}
+		return ring_exit_code(rc);
+	}
+	if (rerr.msg[0]) {
+		fprintf(stderr, PROG ": %s\n", rerr.msg); /* e.g. the /dev/shm fallback warning */
+	}
+	cap_log(LOG_INFO, "ring %s: %llu bytes", ringshm_path(ring),
+		(unsigned long long)ringshm_ctl(ring)->capacity);
+
+	snprintf(lcores, sizeof(lcores), "%d,%d", o->control_lcore, o->poller_lcore);
+	snprintf(main_lcore, sizeof(main_lcore), "%d", o->control_lcore);
+	eal_argv[eal_argc++] = argv[0];
+	eal_argv[eal_argc++] = "-l";
+	eal_argv[eal_argc++] = lcores;
+	eal_argv[eal_argc++] = "--main-lcore";
+	eal_argv[eal_argc++] = main_lcore;
+	for (i = 0; i < o->nvdevs; i++) {
+		eal_argv[eal_argc++] = "--vdev";
+		eal_argv[eal_argc++] = o->vdevs[i];
+	}
+	for (i = 0; i < o->npci; i++) {
+		eal_argv[eal_argc++] = "-a";
+		eal_argv[eal_argc++] = o->pci[i];
+	}
+	for (i = 0; i < o->eal_argc; i++) {
+		if (!strncmp(o->eal_argv[i], "--log-level", 11)) {
+			user_log_level = true;
+		}
+		if (!strcmp(o->eal_argv[i], "-l") || !strcmp(o->eal_argv[i], "--lcores") ||
+		    !strcmp(o->eal_argv[i], "-c") || !strcmp(o->eal_argv[i], "--main-lcore")) {
+			fprintf(stderr,
+				PROG
+				": EAL option %s after --: choose the CPUs with --lcores CONTROL,POLLER instead\n",
+				o->eal_argv[i]);
+			status = CAPTURE_EXIT_USAGE;
+			goto out_ring;
+		}
+		eal_argv[eal_argc++] = o->eal_argv[i];
+	}
+	if (!user_log_level && o->verbose < 2) {
+		eal_argv[eal_argc++] = o->verbose ? "--log-level=info" : "--log-level=notice";
+	}
+	eal_argv[eal_argc] = NULL;
+
+	rc = rte_eal_init(eal_argc, eal_argv);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": DPDK EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		status = rte_errno == EINVAL ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		goto out_ring;
+	}
+
+	cx = rte_zmalloc("cap_ctx", sizeof(*cx), RTE_CACHE_LINE_SIZE);
+	if (!cx) {
+		fprintf(stderr, PROG ": no hugepage memory for the capture context\n");
+		goto out_eal;
+	}
+	cx->o = o;
+	cx->ring = ring;
+	cx->ctl = ringshm_ctl(ring);
+	cx->count = o->count;
+	cx->filter = o->filter;
+	cx->igmp_on = o->ngroups > 0 && !o->no_igmp;
+	cx->tsc_hz = rte_get_tsc_hz(); /* only to gate housekeeping: ~0.2% off is fine here */
+	cx->snaplen = ringshm_max_caplen(ring);
+	if (o->snaplen && o->snaplen < cx->snaplen) {
+		cx->snaplen = o->snaplen;
+	}
+	timesync_cell_init(&cx->tsc_cell);
+	cx->igmp_q =
+		rte_ring_create("cap_igmp", 1024, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!cx->igmp_q) {
+		fprintf(stderr, PROG ": cannot create the IGMP hand-over ring: %s\n",
+			rte_strerror(rte_errno));
+		goto out_ctx;
+	}
+
+	rc = cap_ports_setup(cx, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status =
+			rc == -ENODEV || rc == -ENOTSUP ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		goto out_ports;
+	}
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+		int lsock = (int)rte_lcore_to_socket_id((unsigned)o->poller_lcore);
+
+		cap_log(LOG_NOTICE, "port %u %s (%s): %u RX queue(s), timestamps %s%s", p->idx,
+			p->name, p->driver, p->nb_rxq, cap_ts_mode_name(p->ts_mode),
+			p->has_tx ? "" : ", no TX queue (no IGMP)");
+		if (p->socket >= 0 && p->socket != lsock) {
+			cap_log(LOG_WARNING,
+				"port %s is on NUMA node %d but the poller CPU %d is on node %d: every frame crosses the interconnect; pick a poller CPU on node %d",
+				p->name, p->socket, o->poller_lcore, lsock, p->socket);
+			if (o->strict) {
+				cap_log(LOG_ERR,
+					"--strict: refusing a poller on another NUMA node");
+				goto out_ports;
+			}
+		}
+	}
+
+	rc = cap_control_init(cx, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out_ports;
+	}
+
+	/* Code and data pages the loop needs stay resident: no major fault in the poller. */
+	if (mlockall(MCL_CURRENT) < 0) {
+		cap_log(LOG_WARNING, "mlockall: %s: pages may be swapped out under pressure",
+			strerror(errno));
+	}
+	rc = rte_eal_remote_launch(cap_poller_main, cx, (unsigned)o->poller_lcore);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": cannot start the poller on CPU %d: %s\n", o->poller_lcore,
+			strerror(-rc));
+		goto out_ports;
+	}
+	cap_log(LOG_NOTICE, "capturing %d port(s), %d queue(s) into %s (poller CPU %d)", cx->nports,
+		cx->npollq, ringshm_path(ring), o->poller_lcore);
+
+	cap_control_run(cx, (unsigned)o->poller_lcore);
+	atomic_store_explicit(&cx->quit, true, memory_order_relaxed);
+	rte_eal_wait_lcore((unsigned)o->poller_lcore);
+	cap_control_finish(cx);
+	status = CAPTURE_EXIT_OK;
+
+out_ports:
+	cap_ports_close(cx);
+	rte_ring_free(cx->igmp_q);
+out_ctx:
+	rte_free(cx);
+out_eal:
+	rte_eal_cleanup();
+out_ring:
+	ringshm_close(ring);
+	fcc_free(cfg);
+	return status;
+}

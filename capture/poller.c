@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The poller: the one lcore that drains every configured port and RX queue into the ring.
+ *
+ * After the few system calls at its start (thread name, thread id), the loop below makes no
+ * system call, allocates nothing and never logs: it reads the NIC, copies into hugepage memory
+ * prepared by ringshm_create(), and counts.  Anything that needs the kernel (IGMP answers,
+ * statistics, the clock) is the control thread's, reached through memory only.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_memcpy.h>
+#include <rte_ring.h>
+
+#include "capture_internal.h"
+
+/* Copy cap_len bytes of a (possibly multi-segment) mbuf into the ring. */
+static inline void copy_frame(uint8_t *dst, const struct rte_mbuf *m, uint32_t cap_len)
+{
+	uint32_t n;
+
+	if (likely(m->data_len >= cap_len)) {
+		rte_memcpy(dst, rte_pktmbuf_mtod(m, const void *), cap_len);
+		return;
+	}
+	while (m && cap_len) {
+		n = RTE_MIN((uint32_t)m->data_len, cap_len);
+		rte_memcpy(dst, rte_pktmbuf_mtod(m, const void *), n);
+		dst += n;
+		cap_len -= n;
+		m = m->next;
+	}
+}
+
+/* A cheap first look: IPv4 with protocol IGMP, possibly behind a VLAN tag. */
+static inline bool maybe_igmp(const uint8_t *p, uint32_t len)
+{
+	uint16_t type;
+
+	if (unlikely(len < 24)) {
+		return false;
+	}
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		return p[23] == IPPROTO_IGMP;
+	}
+	return type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ;
+}
+
+static inline void hand_over_query(struct cap_ctx *cx, const struct rte_mbuf *m, uint8_t idx)
+{
+	struct capture_igmp_query q;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t w;
+
+	if (!capture_igmp_is_query(p, m->data_len) ||
+	    capture_igmp_parse_query(p, m->data_len, &q) < 0) {
+		return;
+	}
+	w = capture_igmp_query_pack(&q, idx);
+	/* A single-producer enqueue is a few stores: no lock, no system call. */
+	if (rte_ring_sp_enqueue(cx->igmp_q, (void *)(uintptr_t)w) == 0) {
+		atomic_fetch_add_explicit(&cx->igmp_queries, 1, memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&cx->igmp_q_full, 1, memory_order_relaxed);
+	}
+}
+
+/* Write the marker records the control thread asked for, if any. */
+static void write_markers(struct cap_ctx *cx, uint64_t now_ns)
+{
+	int i;
+
+	for (i = 0; i < CAP_NBOX; i++) {
+		struct cap_marker_box *b = &cx->box[i];
+		/* Pairs with the control thread's release store after it filled the box. */
+		uint64_t seq = atomic_load_explicit(&b->seq, memory_order_acquire);
+
+		if (seq == atomic_load_explicit(&b->done, memory_order_relaxed)) {
+			continue;
+		}
+		if (ringshm_marker(cx->ring, (enum ringshm_rec_type)b->type, b->payload, b->len,
+				   now_ns) == 0) {
+			ringshm_commit(cx->ring);
+			atomic_fetch_add_explicit(&cx->markers_written, 1, memory_order_relaxed);
+		}
+		/* Pairs with the control thread's acquire load before it refills the box. */
+		atomic_store_explicit(&b->done, seq, memory_order_release);
+	}
+}
+
+int cap_poller_main(void *arg)
+{
+	struct cap_ctx *cx = arg;
+	struct rte_mbuf *pkts[CAP_BURST];
+	struct timesync_model model;
+	uint32_t model_seen = 1; /* odd: forces the first load */
+	const struct capture_group *groups = cx->o->groups;
+	const int ngroups = cx->o->ngroups;
+	const uint32_t snaplen = cx->snaplen;
+	const int dynoff = cx->ts_dynoff;
+	const uint64_t dynflag = cx->ts_dynflag;
+	const uint64_t gate = cx->tsc_hz / 100; /* housekeeping every 10 ms */
+	uint64_t captured = 0, count = cx->count, last = 0, loops = 0;
+	bool stop = false, idle_round = false;
+	int qi, drain_left = -1;
+
+	/* The last system calls this thread makes: a name and an id for the operator's tools. */
+	pthread_setname_np(pthread_self(), "feedcap-poll");
+	atomic_store(&cx->poller_tid, (int)syscall(SYS_gettid));
+	memset(&model, 0, sizeof(model));
+	timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
+
+	/*
+	 * On quit, keep draining until a round finds every queue empty (at most 64 rounds, for
+	 * sources that never run dry): frames the NIC already holds when we are told to stop are
+	 * captured, not silently left behind.
+	 */
+	while (!stop) {
+		if (unlikely(atomic_load_explicit(&cx->quit, memory_order_relaxed))) {
+			if (drain_left < 0) {
+				drain_left = 64;
+			} else if (idle_round || drain_left-- == 0) {
+				break;
+			}
+		}
+		if (unlikely(count && captured >= count)) {
+			break; /* leave the rest in the NIC: --count N means exactly N */
+		}
+		idle_round = true;
+		for (qi = 0; qi < cx->npollq && !stop; qi++) {
+			struct cap_pollq *pq = &cx->pollq[qi];
+			uint64_t ts_burst, bytes = 0, filtered = 0, truncated = 0;
+			uint16_t n, i, written = 0, burst_flags;
+
+			n = rte_eth_rx_burst(pq->port_id, pq->queue, pkts, CAP_BURST);
+			if (unlikely(n == 0)) {
+				continue;
+			}
+			idle_round = false;
+			/* One TSC read per burst, through the model the control thread keeps
+			 * calibrated; the refresh is one load when the model did not change. */
+			timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
+			if (likely(timesync_model_valid(&model))) {
+				ts_burst = timesync_model_convert(&model, rte_rdtsc());
+				burst_flags = RINGSHM_F_TS_SRC_TSC | model.rec_flags;
+			} else {
+				ts_burst = 0;
+				burst_flags = RINGSHM_F_TS_SRC_NONE;
+			}
+			for (i = 0; i < n; i++) {
+				struct rte_mbuf *m = pkts[i];
+				const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+				uint32_t cap_len, wire = m->pkt_len;
+				uint64_t ts = ts_burst;
+				uint16_t flags = burst_flags;
+				void *dst;
+
+				if (unlikely(count && captured + written >= count)) {
+					stop = true;
+					break;
+				}
+				if (cx->igmp_on && unlikely(maybe_igmp(p, m->data_len))) {
+					hand_over_query(cx, m, pq->idx);
+				}
+				if (cx->filter &&
+				    !capture_filter_match(groups, ngroups, p, m->data_len)) {
+					filtered++;
+					continue;
+				}
+				if (pq->ts_mode != CAP_TS_TSC) {
+					if (likely(m->ol_flags & dynflag)) {
+						uint64_t v = *RTE_MBUF_DYNFIELD(
+							m, dynoff, rte_mbuf_timestamp_t *);
+
+						if (pq->ts_mode == CAP_TS_PMD_US) {
+							ts = v * 1000;
+							flags = RINGSHM_F_TS_SRC_PMD_US;
+						} else {
+							ts = v;
+							flags = RINGSHM_F_TS_SRC_NIC;
+						}
+					} else {
+						atomic_fetch_add_explicit(&cx->ts_fallback, 1,
+									  memory_order_relaxed);
+					}
+				}
+				cap_len = RTE_MIN(wire, snaplen);
+				if (unlikely(cap_len < wire)) {
+					flags |= RINGSHM_F_TRUNCATED;
+					truncated++;
+				}
+				dst = ringshm_alloc(cx->ring, cap_len, wire, ts, pq->idx, flags);
+				copy_frame(dst, m, cap_len);
+				bytes += wire;
+				written++;
+			}
+			rte_pktmbuf_free_bulk(pkts, n);
+			ringshm_commit(cx->ring);
+			captured += written;
+			/* Plain relaxed read-modify-writes of our own line: no other writer. */
+			atomic_store_explicit(
+				&pq->st->frames,
+				atomic_load_explicit(&pq->st->frames, memory_order_relaxed) +
+					written,
+				memory_order_relaxed);
+			atomic_store_explicit(
+				&pq->st->bytes,
+				atomic_load_explicit(&pq->st->bytes, memory_order_relaxed) + bytes,
+				memory_order_relaxed);
+			if (filtered) {
+				atomic_fetch_add_explicit(&pq->st->filtered, filtered,
+							  memory_order_relaxed);
+			}
+			if (truncated) {
+				atomic_fetch_add_explicit(&pq->st->truncated, truncated,
+							  memory_order_relaxed);
+			}
+			atomic_store_explicit(
+				&pq->st->bursts,
+				atomic_load_explicit(&pq->st->bursts, memory_order_relaxed) + 1,
+				memory_order_relaxed);
+			atomic_store_explicit(&cx->captured, captured, memory_order_relaxed);
+		}
+		/* Housekeeping gated by a TSC delta: the loop itself stays a pure poll. */
+		loops++;
+		if (unlikely(rte_rdtsc() - last > gate)) {
+			last = rte_rdtsc();
+			atomic_store_explicit(&cx->poller_loops, loops, memory_order_relaxed);
+			if (timesync_model_valid(&model)) {
+				timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
+				write_markers(cx, timesync_model_convert(&model, last));
+			}
+		}
+	}
+	atomic_store_explicit(&cx->poller_loops, loops, memory_order_relaxed);
+	atomic_store_explicit(&cx->captured, captured, memory_order_relaxed);
+	/* Pairs with the control thread's acquire load: everything above is visible. */
+	atomic_store_explicit(&cx->poller_done, true, memory_order_release);
+	return 0;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port set-up: every DPDK port the EAL probed (PCI NICs, --vdev devices) becomes a capture
+ * port with --rx-queues RX queues drained by the poller and one TX queue the control thread
+ * uses for IGMP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "capture_internal.h"
+
+#define CAP_TXD 256
+
+/*
+ * How this PMD timestamps.  Debian's DPDK 22.11 net_pcap fills the RX timestamp dynfield on
+ * every mbuf, in microseconds since the epoch, without advertising RTE_ETH_RX_OFFLOAD_TIMESTAMP:
+ * we recognise it by name.  A PMD that advertises the offload gets it enabled; its units are
+ * its own (raw NIC ticks on mlx5 free-running) and need a per-port NIC clock model, which is
+ * timesync's: until a port has one, it is timestamped from the TSC.
+ */
+static enum cap_ts_mode port_ts_mode(const struct rte_eth_dev_info *info)
+{
+	if (info->driver_name && !strcmp(info->driver_name, "net_pcap")) {
+		return CAP_TS_PMD_US;
+	}
+	return CAP_TS_TSC;
+}
+
+static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char *err, size_t errlen)
+{
+	const struct capture_opts *o = cx->o;
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_eth_txconf txconf;
+	uint16_t rxd = o->rxd, txd = CAP_TXD, q;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, strerror(-rc));
+		return rc;
+	}
+	p->port_id = pid;
+	rte_eth_dev_get_name_by_port(pid, p->name);
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
+	p->socket = rte_eth_dev_socket_id(pid);
+	p->nb_rxq = RTE_MIN(o->rxq, info.max_rx_queues);
+	if (p->nb_rxq < o->rxq) {
+		cap_log(LOG_WARNING,
+			"port %s (%s): has %u RX queues, not the %u of --rx-queues: polling %u",
+			p->name, p->driver, info.max_rx_queues, o->rxq, p->nb_rxq);
+	}
+	if (p->nb_rxq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	/* Jumbo frames arrive whole: chained mbufs where the PMD can scatter. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	}
+	if (info.max_mtu >= 9000 && info.max_mtu != UINT16_MAX) {
+		conf.rxmode.mtu = 9000;
+	}
+	p->has_tx = info.max_tx_queues >= 1;
+	rc = rte_eth_dev_configure(pid, p->nb_rxq, p->has_tx ? 1 : 0, &conf);
+	if (rc < 0 && conf.rxmode.mtu) {
+		conf.rxmode.mtu = 0; /* some PMDs refuse a jumbo MTU they advertise */
+		rc = rte_eth_dev_configure(pid, p->nb_rxq, p->has_tx ? 1 : 0, &conf);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "port %s (%s): cannot configure %u RX queues: %s", p->name,
+			 p->driver, p->nb_rxq, strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", p->name,
+			 strerror(-rc));
+		return rc;
+	}
+	for (q = 0; q < p->nb_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, rxd,
+					    p->socket < 0 ? rte_socket_id() : (unsigned)p->socket,
+					    NULL, cx->rx_pool);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "port %s: cannot set up RX queue %u (%u descriptors): %s", p->name,
+				 q, rxd, strerror(-rc));
+			return rc;
+		}
+	}
+	if (p->has_tx) {
+		txconf = info.default_txconf;
+		txconf.offloads = 0;
+		rc = rte_eth_tx_queue_setup(pid, 0, txd, rte_socket_id(), &txconf);
+		if (rc < 0) {
+			cap_log(LOG_WARNING, "port %s: no TX queue for IGMP (%s): no reports sent",
+				p->name, strerror(-rc));
+			p->has_tx = false;
+		}
+	}
+	rte_eth_macaddr_get(pid, &p->mac);
+	p->ts_mode = port_ts_mode(&info);
+	p->if_index = info.if_index;
+	p->qs = rte_zmalloc_socket("cap_qstats", sizeof(*p->qs) * p->nb_rxq, RTE_CACHE_LINE_SIZE,
+				   rte_socket_id());
+	if (!p->qs) {
+		snprintf(err, errlen, "port %s: no hugepage memory for counters", p->name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Layer-2 multicast filter: the exact MAC list where the PMD has one, else allmulticast. */
+static void program_multicast(struct cap_ctx *cx, struct cap_port *p)
+{
+	struct rte_ether_addr macs[CAPTURE_MAX_GROUPS];
+	uint32_t n = 0, i, j;
+	int rc;
+
+	for (i = 0; i < (uint32_t)cx->o->ngroups; i++) {
+		struct rte_ether_addr m;
+
+		capture_group_mac(cx->o->groups[i].addr, m.addr_bytes);
+		for (j = 0; j < n && !rte_is_same_ether_addr(&macs[j], &m); j++) {
+		}
+		if (j == n) {
+			macs[n++] = m;
+		}
+	}
+	if (n == 0) {
+		return;
+	}
+	rc = rte_eth_dev_set_mc_addr_list(p->port_id, macs, n);
+	if (rc == 0) {
+		cap_log(LOG_INFO, "port %s: %u multicast MAC addresses programmed", p->name, n);
+		return;
+	}
+	rc = rte_eth_allmulticast_enable(p->port_id);
+	if (rc == 0) {
+		p->allmulti = true;
+		cap_log(LOG_INFO, "port %s: no multicast address filter, allmulticast enabled",
+			p->name);
+		return;
+	}
+	cap_log(LOG_WARNING,
+		"port %s (%s): neither a multicast address filter nor allmulticast (%s): the groups arrive only if the port already receives them",
+		p->name, p->driver, strerror(-rc));
+}
+
+int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
+{
+	const struct capture_opts *o = cx->o;
+	unsigned nb_mbufs = 0;
+	uint16_t pid, q;
+	int rc, i;
+
+	RTE_ETH_FOREACH_DEV (pid) {
+		if (cx->nports == CAP_MAX_PORTS) {
+			snprintf(err, errlen, "more than %d ports: the ring records at most %d",
+				 CAP_MAX_PORTS, CAP_MAX_PORTS);
+			return -E2BIG;
+		}
+		cx->ports[cx->nports].idx = (uint8_t)cx->nports;
+		cx->nports++;
+	}
+	if (cx->nports == 0) {
+		snprintf(
+			err, errlen,
+			"no DPDK port: give --vdev ARGS, or a PCI NIC bound to vfio-pci (EAL -a ADDR after --)");
+		return -ENODEV;
+	}
+	/* Enough mbufs to fill every RX ring, plus a burst in flight per queue and the
+	 * per-lcore caches; a jumbo frame in 2 KiB mbufs takes five. */
+	nb_mbufs = (unsigned)cx->nports * o->rxq * ((unsigned)o->rxd + CAP_BURST) * 2 + 4096;
+	if (o->mbufs) {
+		nb_mbufs = (unsigned)cx->nports * o->mbufs;
+	}
+	cx->rx_pool = rte_pktmbuf_pool_create("cap_rx", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      rte_socket_id());
+	if (!cx->rx_pool) {
+		snprintf(
+			err, errlen,
+			"cannot create the RX mbuf pool (%u mbufs): %s; give the EAL more memory (-m)",
+			nb_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	cx->tx_pool = rte_pktmbuf_pool_create("cap_tx", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      rte_socket_id());
+	if (!cx->tx_pool) {
+		snprintf(err, errlen, "cannot create the TX mbuf pool: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	i = 0;
+	RTE_ETH_FOREACH_DEV (pid) {
+		rc = setup_one(cx, &cx->ports[i], pid, err, errlen);
+		if (rc < 0) {
+			return rc;
+		}
+		i++;
+	}
+
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+
+		rc = rte_eth_dev_start(p->port_id);
+		if (rc < 0) {
+			snprintf(err, errlen, "port %s: cannot start: %s", p->name, strerror(-rc));
+			return rc;
+		}
+		if (o->promisc) {
+			rc = rte_eth_promiscuous_enable(p->port_id);
+			if (rc < 0) {
+				cap_log(LOG_WARNING, "port %s: cannot enable promiscuous mode: %s",
+					p->name, strerror(-rc));
+			}
+		}
+		program_multicast(cx, p);
+		for (q = 0; q < p->nb_rxq; q++) {
+			struct cap_pollq *pq;
+
+			if (cx->npollq == CAP_MAX_POLLQ) {
+				snprintf(err, errlen, "more than %d RX queues in all",
+					 CAP_MAX_POLLQ);
+				return -E2BIG;
+			}
+			pq = &cx->pollq[cx->npollq++];
+			pq->port_id = p->port_id;
+			pq->queue = q;
+			pq->idx = p->idx;
+			pq->st = &p->qs[q];
+		}
+	}
+
+	/* The PMDs register the timestamp field when they start; look it up once, here. */
+	cx->ts_dynoff = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	rc = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	cx->ts_dynflag = rc >= 0 ? RTE_BIT64(rc) : 0;
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+
+		if (p->ts_mode != CAP_TS_TSC && (cx->ts_dynoff < 0 || !cx->ts_dynflag)) {
+			cap_log(LOG_WARNING,
+				"port %s (%s): no RX timestamp field registered: using the TSC",
+				p->name, p->driver);
+			p->ts_mode = CAP_TS_TSC;
+		}
+	}
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+
+		if (o->timestamp == CAPTURE_TS_TSC) {
+			p->ts_mode = CAP_TS_TSC;
+		} else if (o->timestamp == CAPTURE_TS_NIC && p->ts_mode == CAP_TS_TSC) {
+			snprintf(
+				err, errlen,
+				"port %s (%s): --timestamp nic, but this port gives no RX timestamp feedcap can convert; use --timestamp auto or tsc",
+				p->name, p->driver);
+			return -ENOTSUP;
+		}
+	}
+	for (i = 0; i < cx->npollq; i++) {
+		cx->pollq[i].ts_mode = (uint8_t)cx->ports[cx->pollq[i].idx].ts_mode;
+	}
+	return 0;
+}
+
+void cap_ports_close(struct cap_ctx *cx)
+{
+	int i;
+
+	for (i = 0; i < cx->nports; i++) {
+		rte_eth_dev_stop(cx->ports[i].port_id);
+		rte_eth_dev_close(cx->ports[i].port_id);
+	}
+}
+
+const char *cap_ts_mode_name(enum cap_ts_mode m)
+{
+	switch (m) {
+	case CAP_TS_PMD_US:
+		return "pmd-us";
+	case CAP_TS_PMD_NS:
+		return "pmd-ns";
+	case CAP_TS_TSC:
+	default:
+		return "tsc";
+	}
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * archive_write_internal.h - the two ops tables behind struct fcr_writer.
+ *
+ * A writer is a container format (pcap, pcapng: fcr_fmt_ops) feeding a staging buffer, and a
+ * sink (plain file, zstd stream: fcr_sink_ops) that takes the staged bytes to the file
+ * descriptor.  The core (archive_write.c) owns the buffer, the file offset and the "durable"
+ * bookkeeping: which frames have reached the file, so that after a write error the file can be
+ * cut back to a valid end and the caller knows where to resume.
+ */
+#ifndef FCR_ARCHIVE_WRITE_INTERNAL_H
+#define FCR_ARCHIVE_WRITE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fcreader.h"
+
+#define FCR_MAX_IFACES 256
+
+enum fcr_push_mode {
+	FCR_PUSH_CONTINUE = 0, /* the sink may keep data buffered (zstd) */
+	FCR_PUSH_FLUSH = 1,    /* everything given so far must reach the file */
+	FCR_PUSH_END = 2,      /* as FLUSH, and end the stream (zstd frame end) */
+};
+
+struct fcr_writer;
+
+struct fcr_fmt_ops {
+	const char *name;
+	/* Emit the file header into the staging buffer.  0 or -errno. */
+	int (*header)(struct fcr_writer *w);
+	/* Emit one frame (and the pending comment, if the format can carry it). */
+	int (*frame)(struct fcr_writer *w, const struct fcr_pkt *pkt);
+	/* Emit what ends a file (pcapng ISBs); NULL if nothing. */
+	int (*trailer)(struct fcr_writer *w);
+};
+
+struct fcr_sink_ops {
+	const char *name;
+	int (*open)(struct fcr_writer *w);
+	/* Take len staged bytes toward the file, honouring mode. */
+	int (*push)(struct fcr_writer *w, const uint8_t *buf, size_t len, enum fcr_push_mode mode);
+	/* After the file was cut back to the last durable point: make it a valid end. */
+	int (*seal_broken)(struct fcr_writer *w);
+	/* After a successful END push: write anything that follows the stream (seek table). */
+	int (*finish)(struct fcr_writer *w);
+	void (*free)(struct fcr_writer *w);
+	/* Every completed push is on the file (no compressor state in between). */
+	bool durable_on_push;
+};
+
+extern const struct fcr_fmt_ops fcr_fmt_pcap;
+extern const struct fcr_fmt_ops fcr_fmt_pcapng;
+extern const struct fcr_sink_ops fcr_sink_plain;
+extern const struct fcr_sink_ops fcr_sink_zstd;
+
+struct fcr_writer {
+	int fd;
+	char name[256];
+	struct fcr_writer_opts o;
+	const struct fcr_fmt_ops *fmt;
+	const struct fcr_sink_ops *sink;
+	void *sink_priv;
+
+	/* staging buffer: container bytes not yet given to the sink */
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+
+	/* the file */
+	bool regular;	      /* a regular file: can be reserved, truncated */
+	bool can_reserve;     /* fallocate(KEEP_SIZE) works here */
+	uint64_t file_off;    /* bytes written to fd */
+	uint64_t durable_off; /* file_off at the last point the file was a valid prefix */
+	uint64_t reserve_end; /* bytes reserved with fallocate(), beyond file_off */
+	int broken;	      /* the first write error, -errno; 0 if none */
+	char errmsg[512];
+
+	/* which frames are in the file */
+	bool have_pending;
+	uint64_t pending_tag; /* the last frame given to the sink or staged */
+	uint64_t pending_frames;
+	bool have_durable;
+	uint64_t durable_tag;
+	uint64_t durable_frames;
+	uint64_t durable_in;	/* st.bytes_in at the last durable point */
+	uint64_t last_flush_ns; /* CLOCK_MONOTONIC */
+	uint64_t in_at_flush;	/* st.bytes_in at the last flush */
+	uint64_t flush_bytes;	/* flush after this much container input (zstd) */
+
+	/* pcapng */
+	uint32_t nifaces; /* IDBs written: interface ids 0..nifaces-1 */
+	char *comment;	  /* pending comment, or NULL */
+	size_t comment_len;
+	struct fcr_isb isb[FCR_MAX_IFACES];
+	bool isb_set[FCR_MAX_IFACES];
+	uint64_t iface_frames[FCR_MAX_IFACES];
+
+	struct fcr_writer_stats st;
+};
+
+/* Room for n bytes in the staging buffer (pushing it on when full); NULL on a write error. */
+uint8_t *fcr_wbuf_reserve(struct fcr_writer *w, size_t n);
+
+/* Write len bytes to the file at file_off (reserving space ahead).  0 or -errno. */
+int fcr_out_write(struct fcr_writer *w, const void *buf, size_t len);
+
+/* Record a write error with its message (the first one wins).  Returns code. */
+int fcr_writer_fail(struct fcr_writer *w, int code, const char *what);
+
+#endif /* FCR_ARCHIVE_WRITE_INTERNAL_H */

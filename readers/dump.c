@@ -1,0 +1,1204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * feedcap-dump - from the ring to archives.
+ *
+ *   feedcap-dump --ring PATH|NAME -w FILE|PATTERN|- [options] [filter expression]
+ *
+ * The loop: take the next record from the ring, copy it out (frames are ~200 bytes: the copy
+ * costs less than keeping the producer's bytes under a filter and a compressor), confirm with
+ * ringshm_reader_done() that the producer did not overwrite it meanwhile, then filter and write
+ * the copy.  A record the producer overwrote is counted lost by ringshm, exactly, and the loss
+ * becomes a comment in a pcapng archive.
+ *
+ * Files are written as NAME.part, fsynced, then renamed, so a directory listing never shows a
+ * half-written archive under its final name; each directory keeps an index of what it holds.
+ * On a write error the file is cut back to its last durable frame and sealed valid, the error
+ * names the file and the cause, and the tool either stops (exit 1) or, with --on-error=wait,
+ * retries every second and resumes at the first frame not in the file, if the ring still has
+ * it (what it no longer has is counted lost).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcreader.h"
+
+#define NS_PER_S	 UINT64_C(1000000000)
+#define DEFAULT_ZSTD_LVL 1
+#define IDLE_WAIT_NS	 (100 * 1000 * 1000)
+#define RETRY_NS	 NS_PER_S
+
+#ifndef FEEDCAP_VERSION
+#define FEEDCAP_VERSION "0.1.0"
+#endif
+
+static volatile sig_atomic_t quit_sig;
+static volatile sig_atomic_t usr1_sig;
+
+struct options {
+	const char *ring;
+	const char *wpat;
+	char *filter;
+	struct fcr_from from;
+	bool follow;
+	uint64_t count;
+	uint64_t duration_ns;
+	struct fcr_writer_opts wo;
+	bool format_set;
+	bool zstd_set;
+	uint64_t rot_size;
+	uint64_t rot_ns;
+	unsigned keep;
+	bool on_error_wait;
+	const char *reg_name;
+	bool quiet;
+};
+
+/* The file being written. */
+struct outfile {
+	bool open;
+	int fd;
+	struct fcr_writer *w;
+	char final[PATH_MAX];
+	char part[PATH_MAX];
+	uint64_t period; /* -G: start of the period this file covers (ns) */
+	uint64_t lost;	 /* records lost to overrun while this file was open */
+	uint64_t accepted;
+	uint64_t in_at_check; /* -C with zstd: container bytes at the last size flush */
+};
+
+struct dump {
+	struct options o;
+	struct ringshm_reader *rd;
+	struct fcr_filter *flt;
+	struct outfile out;
+	bool to_stdout;
+	char dir[PATH_MAX];
+	struct fcr_port_info ports[RINGSHM_MAX_PORTS];
+
+	/* counters (printed on exit and SIGUSR1) */
+	uint64_t read;		/* frames read from the ring (each counted once) */
+	uint64_t written;	/* frames in closed files, durable */
+	uint64_t filtered;	/* frames the filter rejected */
+	uint64_t lost;		/* records lost to overrun (ringshm's exact count) */
+	uint64_t lost_resume;	/* records the ring no longer held when resuming */
+	uint64_t bytes_in;	/* captured bytes of frames read */
+	uint64_t cbytes_closed; /* archive bytes before compression, closed files */
+	uint64_t bytes_out;	/* bytes written to closed files */
+	uint64_t files;
+	uint64_t write_errors;
+	uint64_t markers; /* LOSS, CLOCK, EPOCH records read */
+
+	/* sequence bookkeeping for resuming after a write error */
+	bool have_seen;
+	uint64_t max_seq_seen;
+	bool have_durable;
+	uint64_t durable_seq;
+	uint64_t lost_seen; /* ringshm lost_records already accounted */
+
+	uint64_t counter; /* file sequence number for -C and name collisions */
+	char **kept;	  /* -W: closed files, oldest first */
+	unsigned nkept;
+
+	char pending_note[2048]; /* comments made while no file was open */
+
+	uint8_t frame[RINGSHM_MAX_CAPLEN];
+};
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void on_quit(int sig)
+{
+	quit_sig = sig;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_sig = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: feedcap-dump --ring PATH|NAME -w FILE|PATTERN|- [options] [filter expression]\n"
+		"\n"
+		"Copy frames from a feedcap ring to pcap or pcapng archives, optionally zstd-compressed.\n"
+		"The filter is a tcpdump (pcap-filter(7)) expression given as the trailing words.\n"
+		"\n"
+		"Source:\n"
+		"  --ring PATH|NAME         the ring: a path, or a name under $FEEDCAP_RING_DIR (/run/feedcap)\n"
+		"  --from WHERE             newest (default), oldest, TIME (ISO 8601 or epoch seconds),\n"
+		"                           or -DURATION (e.g. -30s: the last 30 s the ring holds)\n"
+		"  --no-follow              stop at the producer's position at start\n"
+		"  -c COUNT                 stop after COUNT frames written\n"
+		"  --duration DURATION      stop after DURATION of wall-clock time (30s, 5m, 1h)\n"
+		"  --name NAME              name this reader in the ring's reader registry (feedcap-dump)\n"
+		"\n"
+		"Output:\n"
+		"  -w FILE|PATTERN|-        the archive; strftime(3) conversions (UTC) with -G; - is stdout\n"
+		"  -F pcap|pcapng           container format (default pcap, nanosecond; pcapng if the\n"
+		"                           name contains .pcapng)\n"
+		"  -z [LEVEL]               zstd-compress (level 1 by default; implied by a .zst suffix)\n"
+		"  --zstd-threads N         zstd worker threads (default 0: compress in the reader)\n"
+		"  --zstd-multiframe        end a zstd frame at every flush and append a seek table\n"
+		"                           (seekable; Wireshark 4.0 cannot read such files)\n"
+		"  --flush-interval DURATION\n"
+		"                           push buffered data to the file at least this often (1s)\n"
+		"  -C SIZE                  rotate when a file reaches SIZE (bytes; K, M, G suffixes;\n"
+		"                           a bare number is millions of bytes, as in tcpdump)\n"
+		"  -G SECONDS               rotate every SECONDS, on multiples of SECONDS of frame time\n"
+		"  -W N                     keep at most N files (delete the oldest of this run)\n"
+		"  --on-error=exit|wait     on a write error exit 1 (default), or retry every second and\n"
+		"                           resume where the file stopped\n"
+		"\n"
+		"Other:\n"
+		"  -q, --quiet              no progress line and no statistics on exit\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            the version\n"
+		"\n"
+		"On exit and on SIGUSR1, statistics go to stderr: frames read, written, filtered out, lost\n"
+		"to overrun, bytes in and out, compression ratio.  Exit status: 0 ok, 1 runtime failure\n"
+		"(a write error, a ring error), 2 bad usage (options, filter expression, time specs).\n"
+		"See feedcap-dump(1).\n");
+}
+
+static int bad_usage(const char *fmt, const char *a)
+{
+	fprintf(stderr, "feedcap-dump: ");
+	fprintf(stderr, fmt, a);
+	fprintf(stderr, "\nTry 'feedcap-dump --help'.\n");
+	return 2;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static bool is_number(const char *s)
+{
+	if (*s == '-') {
+		s++;
+	}
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+enum {
+	OPT_RING = 256,
+	OPT_FROM,
+	OPT_NO_FOLLOW,
+	OPT_DURATION,
+	OPT_ZSTD_THREADS,
+	OPT_ZSTD_MULTI,
+	OPT_FLUSH,
+	OPT_ON_ERROR,
+	OPT_NAME,
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "ring", required_argument, NULL, OPT_RING },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "zstd-threads", required_argument, NULL, OPT_ZSTD_THREADS },
+		{ "zstd-multiframe", no_argument, NULL, OPT_ZSTD_MULTI },
+		{ "flush-interval", required_argument, NULL, OPT_FLUSH },
+		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fcr_error err;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->follow = true;
+	o->from.kind = FCR_FROM_NEWEST;
+	o->reg_name = "feedcap-dump";
+	/* '+': options first, then the filter words, as in the usage line. */
+	while ((c = getopt_long(argc, argv, "+w:c:F:z::C:G:W:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RING:
+			o->ring = optarg;
+			break;
+		case OPT_FROM:
+			if (fcr_parse_from(optarg, &o->from, &err) != 0) {
+				return bad_usage("%s", err.msg);
+			}
+			break;
+		case OPT_NO_FOLLOW:
+			o->follow = false;
+			break;
+		case OPT_DURATION:
+			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0 ||
+			    o->duration_ns == 0) {
+				return bad_usage("--duration: %s", err.msg);
+			}
+			break;
+		case 'c':
+			errno = 0;
+			o->count = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || o->count == 0 || optarg[0] == '-') {
+				return bad_usage("-c '%s': expected a positive frame count",
+						 optarg);
+			}
+			break;
+		case 'w':
+			o->wpat = optarg;
+			break;
+		case 'F':
+			o->format_set = true;
+			if (strcmp(optarg, "pcap") == 0) {
+				o->wo.format = FCR_FMT_PCAP;
+			} else if (strcmp(optarg, "pcapng") == 0) {
+				o->wo.format = FCR_FMT_PCAPNG;
+			} else {
+				return bad_usage("-F '%s': expected pcap or pcapng", optarg);
+			}
+			break;
+		case 'z': {
+			const char *lv = optarg;
+
+			/* tcpdump-like "-z 3": take a following bare number as the level. */
+			if (!lv && optind < argc && is_number(argv[optind])) {
+				lv = argv[optind++];
+			}
+			o->zstd_set = true;
+			o->wo.zstd_level = DEFAULT_ZSTD_LVL;
+			if (lv) {
+				long l = strtol(lv, &end, 10);
+
+				if (*end || !is_number(lv) || l == 0 || l < -7 || l > 22) {
+					return bad_usage(
+						"-z '%s': expected a zstd level 1..22 (or -1..-7)",
+						lv);
+				}
+				o->wo.zstd_level = (int)l;
+			}
+			break;
+		}
+		case OPT_ZSTD_THREADS: {
+			long t = strtol(optarg, &end, 10);
+
+			if (*end || !*optarg || t < 0 || t > 64) {
+				return bad_usage("--zstd-threads '%s': expected 0..64", optarg);
+			}
+			o->wo.zstd_threads = (int)t;
+			break;
+		}
+		case OPT_ZSTD_MULTI:
+			o->wo.zstd_multiframe = true;
+			break;
+		case OPT_FLUSH:
+			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0 ||
+			    o->wo.flush_interval_ns == 0) {
+				return bad_usage("--flush-interval: %s", err.msg);
+			}
+			break;
+		case 'C':
+			if (is_number(optarg) && optarg[0] != '-') {
+				o->rot_size = strtoull(optarg, NULL, 10) * 1000000u;
+			} else if (fcr_parse_size(optarg, &o->rot_size, &err) != 0) {
+				return bad_usage("-C: %s", err.msg);
+			}
+			if (o->rot_size == 0) {
+				return bad_usage("-C '%s': the size must be above 0", optarg);
+			}
+			break;
+		case 'G': {
+			uint64_t ns;
+
+			if (fcr_parse_duration(optarg, &ns, &err) != 0 || ns < NS_PER_S ||
+			    ns % NS_PER_S) {
+				return bad_usage("-G '%s': expected a whole number of seconds >= 1",
+						 optarg);
+			}
+			o->rot_ns = ns;
+			break;
+		}
+		case 'W': {
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || !*optarg || n < 1 || n > 1000000) {
+				return bad_usage("-W '%s': expected a number of files >= 1",
+						 optarg);
+			}
+			o->keep = (unsigned)n;
+			break;
+		}
+		case OPT_ON_ERROR:
+			if (strcmp(optarg, "exit") == 0) {
+				o->on_error_wait = false;
+			} else if (strcmp(optarg, "wait") == 0) {
+				o->on_error_wait = true;
+			} else {
+				return bad_usage("--on-error '%s': expected exit or wait", optarg);
+			}
+			break;
+		case OPT_NAME:
+			o->reg_name = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("feedcap-dump %s\n", FEEDCAP_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'feedcap-dump --help'.\n");
+			return 2;
+		}
+	}
+	if (!o->ring) {
+		return bad_usage("%s", "--ring PATH|NAME is required");
+	}
+	if (!o->wpat) {
+		return bad_usage("%s", "-w FILE|PATTERN|- is required");
+	}
+	o->filter = fcr_join_args(argc - optind, argv + optind);
+	if (!o->filter) {
+		return bad_usage("%s", "out of memory");
+	}
+	if (strcmp(o->wpat, "-") == 0) {
+		if (o->rot_size || o->rot_ns || o->keep) {
+			return bad_usage("%s", "-C, -G and -W need a file name, not -w -");
+		}
+	} else {
+		if (!o->format_set && strstr(o->wpat, ".pcapng")) {
+			o->wo.format = FCR_FMT_PCAPNG;
+		}
+		if (!o->zstd_set && has_suffix(o->wpat, ".zst")) {
+			o->wo.zstd_level = DEFAULT_ZSTD_LVL;
+		}
+	}
+	if (o->keep && !o->rot_size && !o->rot_ns) {
+		return bad_usage("%s", "-W needs -C or -G (there is only one file otherwise)");
+	}
+	if ((o->wo.zstd_threads || o->wo.zstd_multiframe) && !o->wo.zstd_level) {
+		return bad_usage("%s",
+				 "--zstd-threads and --zstd-multiframe need -z or a .zst name");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ statistics */
+
+static void print_stats(struct dump *d, FILE *f)
+{
+	uint64_t written = d->written, cbytes = d->cbytes_closed, bout = d->bytes_out;
+
+	if (d->out.open) {
+		struct fcr_writer_stats st;
+
+		fcr_writer_stats(d->out.w, &st);
+		written += st.frames;
+		cbytes += st.bytes_in;
+		bout += st.bytes_out;
+	}
+	fprintf(f,
+		"feedcap-dump: %" PRIu64 " frames read, %" PRIu64 " written, %" PRIu64
+		" filtered out, %" PRIu64 " lost to overrun, %" PRIu64 " bytes in, %" PRIu64
+		" bytes out, compression ratio %.2f",
+		d->read, written, d->filtered, d->lost + d->lost_resume, d->bytes_in, bout,
+		bout ? (double)cbytes / (double)bout : 1.0);
+	if (d->write_errors) {
+		fprintf(f, ", %" PRIu64 " write errors", d->write_errors);
+	}
+	fprintf(f, ", %" PRIu64 " markers, %" PRIu64 " files\n", d->markers, d->files);
+	fflush(f);
+}
+
+/* ------------------------------------------------------------------ files */
+
+/* The directory a name lives in. */
+static void dir_of(const char *path, char *out, size_t len)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(out, len, "%s", dirname(tmp));
+}
+
+/*
+ * The file name for a period starting at ts: strftime() in UTC, then a sequence number
+ * inserted before the archive suffix when rotating by size or when the name is taken.
+ */
+static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size_t len)
+{
+	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
+					    ".zst" };
+	time_t t = (time_t)(ts / NS_PER_S);
+	char base[PATH_MAX];
+	struct stat sb;
+	struct tm tm;
+	size_t i, n;
+
+	gmtime_r(&t, &tm);
+	if (strchr(d->o.wpat, '%')) {
+		n = strftime(base, sizeof(base), d->o.wpat, &tm);
+		if (n == 0) {
+			return -ENAMETOOLONG;
+		}
+	} else {
+		snprintf(base, sizeof(base), "%s", d->o.wpat);
+	}
+	for (;;) {
+		if (!numbered) {
+			snprintf(out, len, "%s", base);
+		} else {
+			const char *suf = "";
+
+			for (i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
+				if (has_suffix(base, sufs[i])) {
+					suf = sufs[i];
+					break;
+				}
+			}
+			n = strlen(base) - strlen(suf);
+			snprintf(out, len, "%.*s.%05" PRIu64 "%s", (int)n, base, d->counter, suf);
+			d->counter++;
+		}
+		/*
+		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
+		 * file after a write error) never replace an archive that exists.
+		 */
+		if (stat(out, &sb) != 0 ||
+		    (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered)) {
+			return 0;
+		}
+		numbered = true;
+	}
+}
+
+static void set_ports(struct dump *d)
+{
+	const struct ringshm_ctl *ctl = ringshm_reader_ctl(d->rd);
+	uint32_t n = __atomic_load_n(&ctl->nports, __ATOMIC_RELAXED), i;
+
+	if (n > RINGSHM_MAX_PORTS) {
+		n = RINGSHM_MAX_PORTS;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(d->ports[i].name, sizeof(d->ports[i].name), "%.63s", ctl->ports[i].name);
+		snprintf(d->ports[i].descr, sizeof(d->ports[i].descr), "feedcap capture port %u",
+			 i);
+	}
+	d->o.wo.nports = n;
+	d->o.wo.ports = d->ports;
+}
+
+static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
+{
+	struct outfile *f = &d->out;
+	char comment[512], t[48];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (d->o.rot_ns) {
+		f->period = ts - ts % d->o.rot_ns;
+	}
+	set_ports(d);
+	snprintf(comment, sizeof(comment),
+		 "feedcap-dump %s from ring %s; filter '%s'; timestamps UTC ns; started %s",
+		 FEEDCAP_VERSION, d->o.ring, fcr_filter_expr(d->flt),
+		 fcr_format_time(now_ns(CLOCK_REALTIME), t, sizeof(t)));
+	d->o.wo.shb_comment = comment;
+	if (d->to_stdout) {
+		f->fd = STDOUT_FILENO;
+		snprintf(f->final, sizeof(f->final), "(stdout)");
+		snprintf(f->part, sizeof(f->part), "(stdout)");
+	} else {
+		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
+			       sizeof(f->final));
+		if (rc < 0 || snprintf(f->part, sizeof(f->part), "%s.part", f->final) >=
+				      (int)sizeof(f->part)) {
+			err->code = -ENAMETOOLONG;
+			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
+			return -ENAMETOOLONG;
+		}
+		f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (f->fd < 0) {
+			rc = -errno;
+			err->code = rc;
+			snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create: %s", f->part,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	f->w = fcr_writer_open(f->fd, f->part, &d->o.wo, err);
+	if (!f->w) {
+		rc = -errno;
+		if (!d->to_stdout) {
+			close(f->fd);
+			unlink(f->part);
+		}
+		return rc;
+	}
+	f->open = true;
+	if (d->pending_note[0]) {
+		(void)fcr_writer_comment(f->w, d->pending_note);
+		d->pending_note[0] = '\0';
+	}
+	return 0;
+}
+
+static void keep_limit(struct dump *d, const char *name)
+{
+	char **k;
+
+	if (!d->o.keep) {
+		return;
+	}
+	k = realloc(d->kept, (d->nkept + 1) * sizeof(*k));
+	if (!k) {
+		return;
+	}
+	d->kept = k;
+	d->kept[d->nkept++] = strdup(name);
+	while (d->nkept > d->o.keep) {
+		if (d->kept[0] && unlink(d->kept[0]) != 0 && errno != ENOENT) {
+			fprintf(stderr, "feedcap-dump: cannot remove %s (-W %u): %s\n", d->kept[0],
+				d->o.keep, strerror(errno));
+		}
+		free(d->kept[0]);
+		memmove(d->kept, d->kept + 1, (d->nkept - 1) * sizeof(*k));
+		d->nkept--;
+	}
+}
+
+/*
+ * Close the current file: ISBs, the end of the zstd frame, fsync, rename NAME.part to NAME,
+ * the index.  A file whose writer broke is sealed at its last durable frame and still renamed:
+ * it is valid, and what it holds is what the index says.
+ */
+static int close_file(struct dump *d, struct fcr_error *err)
+{
+	struct outfile *f = &d->out;
+	const struct ringshm_ctl *ctl;
+	struct fcr_writer_stats st;
+	struct fcr_index_ent ent;
+	struct fcr_error cerr = { 0 };
+	uint32_t i;
+	int rc, ret = 0;
+
+	if (!f->open) {
+		return 0;
+	}
+	ctl = ringshm_reader_ctl(d->rd);
+	for (i = 0; i < d->o.wo.nports || i == 0; i++) {
+		struct fcr_isb isb = { 0 };
+
+		if (i < RINGSHM_MAX_PORTS && i < d->o.wo.nports) {
+			isb.if_recv = __atomic_load_n(&ctl->ports[i].rx_frames, __ATOMIC_RELAXED);
+			isb.if_drop = __atomic_load_n(&ctl->ports[i].imissed, __ATOMIC_RELAXED) +
+				      __atomic_load_n(&ctl->ports[i].rx_nombuf, __ATOMIC_RELAXED);
+		}
+		if (i == 0) {
+			isb.os_drop = f->lost;
+			isb.filter_accept = f->accepted;
+		}
+		fcr_writer_set_isb(f->w, i, &isb);
+	}
+	rc = fcr_writer_finish(f->w, &st, &cerr);
+	if (st.durable) {
+		d->have_durable = true;
+		d->durable_seq = st.durable_tag;
+	}
+	f->w = NULL;
+	f->open = false;
+	if (rc < 0) {
+		*err = cerr;
+		ret = rc;
+		/* The file was cut back to its last durable frame: that is what it holds. */
+	} else if (st.frames) {
+		/* Closed cleanly: every frame given to it is in it. */
+	}
+	d->written += st.frames;
+	d->cbytes_closed += st.bytes_in;
+	d->bytes_out += st.bytes_out;
+	if (d->to_stdout) {
+		d->files++;
+		return ret;
+	}
+	if (rc < 0 && st.frames == 0) {
+		/* A write error before any frame: no archive worth keeping (nor listing). */
+		close(f->fd);
+		f->fd = -1;
+		unlink(f->part);
+		return ret;
+	}
+	d->files++;
+	if (fsync(f->fd) != 0 && ret == 0) {
+		ret = -errno;
+		err->code = ret;
+		snprintf(err->msg, sizeof(err->msg), "%.400s: fsync failed: %s", f->part,
+			 strerror(errno));
+	}
+	close(f->fd);
+	f->fd = -1;
+	if (rename(f->part, f->final) != 0) {
+		rc = -errno;
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "cannot rename %.240s to %.240s: %s", f->part,
+			 f->final, strerror(errno));
+		return rc;
+	}
+	{
+		int dfd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	keep_limit(d, f->final);
+	memset(&ent, 0, sizeof(ent));
+	{
+		char tmp[PATH_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s", f->final);
+		snprintf(ent.file, sizeof(ent.file), "%s", basename(tmp));
+	}
+	ent.first_ts = st.first_ts_ns;
+	ent.last_ts = st.last_ts_ns;
+	ent.frames = st.frames;
+	ent.bytes = st.bytes_out;
+	ent.format = d->o.wo.format;
+	ent.zstd = d->o.wo.zstd_level != 0;
+	if (fcr_index_add(d->dir, &ent, &cerr) != 0) {
+		fprintf(stderr, "feedcap-dump: warning: %s\n", cerr.msg);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+/* A comment for the next frame written (pcapng), kept across a file not yet open. */
+static void add_note(struct dump *d, const char *msg)
+{
+	size_t n = strlen(d->pending_note);
+
+	if (d->out.open) {
+		(void)fcr_writer_comment(d->out.w, msg);
+		return;
+	}
+	snprintf(d->pending_note + n, sizeof(d->pending_note) - n, "%s%s", n ? "\n" : "", msg);
+}
+
+/*
+ * The clock state in words.  The block is timesync's (timesync_format.h); only its header and
+ * PTP part are read here, after checking the magic and major version.
+ */
+static void clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, char *out, size_t outlen)
+{
+	static const char *const states[] = { "free-running", "unlocked", "locked", "holdover" };
+	static const char *const syncs[] = { "unknown", "is the PTP clock", "in step with the PHC",
+					     "OFF STEP with the PHC" };
+	char t[48];
+	uint32_t magic = 0;
+	uint16_t major = 0;
+
+	fcr_format_time(ts, t, sizeof(t));
+	if (len >= 192) {
+		memcpy(&magic, pl, 4);
+		memcpy(&major, pl + 4, 2);
+	}
+	if (magic != UINT32_C(0x53544346) || major != 1) {
+		snprintf(out, outlen, "feedcap: clock state changed at %s (%u-byte clock block)", t,
+			 len);
+		return;
+	}
+	{
+		int32_t tai;
+		uint8_t st = pl[64], sys = pl[14];
+		int64_t off;
+
+		memcpy(&tai, pl + 48, 4);
+		memcpy(&off, pl + 64 + 16, 8);
+		snprintf(out, outlen,
+			 "feedcap: clock state changed at %s: PTP %s, master offset %" PRId64
+			 " ns, system clock %s, TAI-UTC %d s; timestamps are UTC",
+			 t, st < 4 ? states[st] : "?", off, sys < 4 ? syncs[sys] : "?", tai);
+	}
+}
+
+/* Comments for markers the producer wrote into the ring (pcapng only). */
+static void marker_comment(struct dump *d, const struct ringshm_record *rec, const uint8_t *pl)
+{
+	char msg[400], t[48];
+
+	fcr_format_time(rec->ts_ns, t, sizeof(t));
+	switch (rec->type) {
+	case RINGSHM_REC_LOSS: {
+		struct ringshm_loss_payload lp = { 0 };
+
+		memcpy(&lp, pl, rec->cap_len < sizeof(lp) ? rec->cap_len : sizeof(lp));
+		snprintf(msg, sizeof(msg),
+			 "feedcap: the capture itself lost frames before %s: NIC imissed %" PRIu64
+			 ", rx_nombuf %" PRIu64 ", ierrors %" PRIu64,
+			 t, lp.nic_imissed, lp.nic_rx_nombuf, lp.nic_ierrors);
+		break;
+	}
+	case RINGSHM_REC_EPOCH: {
+		struct ringshm_epoch_payload ep = { 0 };
+
+		memcpy(&ep, pl, rec->cap_len < sizeof(ep) ? rec->cap_len : sizeof(ep));
+		snprintf(msg, sizeof(msg),
+			 "feedcap: capture %s at %s: epoch %" PRIu64 ", pid %" PRIu64,
+			 ep.epoch > 1 ? "restarted" : "started", t, ep.epoch, ep.pid);
+		break;
+	}
+	case RINGSHM_REC_CLOCK:
+		clock_comment(pl, rec->cap_len, rec->ts_ns, msg, sizeof(msg));
+		break;
+	default:
+		return;
+	}
+	add_note(d, msg);
+}
+
+/* Account for what ringshm says this reader lost since the last look. */
+static void check_overrun(struct dump *d)
+{
+	struct ringshm_reader_stats rs;
+	char msg[200];
+	uint64_t n;
+
+	ringshm_reader_stats(d->rd, &rs);
+	if (rs.lost_records == d->lost_seen) {
+		return;
+	}
+	n = rs.lost_records - d->lost_seen;
+	d->lost_seen = rs.lost_records;
+	d->lost += n;
+	if (d->out.open) {
+		d->out.lost += n;
+	}
+	snprintf(
+		msg, sizeof(msg),
+		"feedcap-dump: reader overrun: %" PRIu64
+		" records lost here (overwritten by the capture before this reader got them; %" PRIu64
+		" lost in total)",
+		n, d->lost + d->lost_resume);
+	add_note(d, msg);
+}
+
+/*
+ * After a write error, go back to the first record the archive does not hold (sequence number
+ * `next`).  Records the ring no longer holds are lost: counted, and noted in the next file.
+ * Returns 1 with the first record to process copied into d->frame / *rec, 0 if nothing yet,
+ * or -errno.
+ */
+static int resume_at(struct dump *d, uint64_t next, struct ringshm_record *rec)
+{
+	int rc = ringshm_reader_seek(d->rd, RINGSHM_FROM_OLDEST, 0);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (;;) {
+		bool ok;
+
+		rc = ringshm_reader_next(d->rd, rec);
+		if (rc <= 0) {
+			return rc;
+		}
+		if (rec->seq < next) {
+			(void)ringshm_reader_done(d->rd);
+			continue;
+		}
+		memcpy(d->frame, rec->data, rec->cap_len);
+		ok = ringshm_reader_done(d->rd);
+		check_overrun(d);
+		if (!ok) {
+			continue;
+		}
+		rec->data = d->frame;
+		if (rec->seq > next) {
+			uint64_t gone = rec->seq - next;
+			char msg[200];
+
+			/* Not in any archive and no longer in the ring: lost, exactly this many. */
+			d->lost_resume += gone;
+			snprintf(
+				msg, sizeof(msg),
+				"feedcap-dump: %" PRIu64
+				" records lost while waiting out a write error (no longer in the ring)",
+				gone);
+			add_note(d, msg);
+		}
+		return 1;
+	}
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Progress on a terminal, once a second: only when stdout is one and is not the archive. */
+static void progress(struct dump *d, bool final)
+{
+	fprintf(stdout,
+		"\r%" PRIu64 " frames read, %" PRIu64 " filtered out, %" PRIu64
+		" lost, lag %" PRIu64 " KiB   %s",
+		d->read, d->filtered, d->lost + d->lost_resume, ringshm_reader_lag(d->rd) >> 10,
+		final ? "\n" : "");
+	fflush(stdout);
+}
+
+static uint64_t rot_check_step(uint64_t size)
+{
+	return size / 8 > 128 * 1024 ? size / 8 : 128 * 1024;
+}
+
+static int run(struct dump *d)
+{
+	const uint64_t start = now_ns(CLOCK_MONOTONIC);
+	struct ringshm_record rec;
+	struct fcr_error err = { 0 };
+	uint64_t stop_pos = UINT64_MAX, last_progress = start, frames_out = 0;
+	bool tty = !d->to_stdout && !d->o.quiet && isatty(STDOUT_FILENO);
+	bool have_rec = false, waiting = false;
+	int rc, status = 0;
+
+	if (!d->o.follow) {
+		stop_pos = ringshm_reader_head(d->rd);
+	}
+	while (!quit_sig) {
+		struct fcr_pkt pkt;
+		bool ok;
+
+		if (usr1_sig) {
+			usr1_sig = 0;
+			print_stats(d, stderr);
+		}
+		if (!have_rec) {
+			rc = ringshm_reader_next(d->rd, &rec);
+			if (rc < 0) {
+				fprintf(stderr, "feedcap-dump: %s: the ring is corrupt (%s)\n",
+					d->o.ring, strerror(-rc));
+				status = 1;
+				break;
+			}
+		} else {
+			rc = 1;
+		}
+		if (rc == 0 || (rc == 1 && rec.pos >= stop_pos && !have_rec)) {
+			uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+			if (rc == 1) {
+				(void)ringshm_reader_done(d->rd);
+			}
+			check_overrun(d);
+			if (ringshm_reader_pos(d->rd) >= stop_pos || rc == 1) {
+				break; /* --no-follow: reached where the producer was */
+			}
+			if (d->o.duration_ns && now - start >= d->o.duration_ns) {
+				break;
+			}
+			if (d->out.open) {
+				rc = fcr_writer_tick(d->out.w, &err);
+				if (rc == 0 && d->o.rot_ns &&
+				    now_ns(CLOCK_REALTIME) >=
+					    d->out.period + d->o.rot_ns + NS_PER_S) {
+					/* A quiet feed: close the period's file on time anyway. */
+					rc = close_file(d, &err);
+				}
+				if (rc < 0) {
+					goto write_error;
+				}
+			}
+			if (tty && now - last_progress >= NS_PER_S) {
+				last_progress = now;
+				progress(d, false);
+			}
+			(void)ringshm_reader_wait(d->rd, IDLE_WAIT_NS);
+			continue;
+		}
+		if (!have_rec) {
+			/* Copy out, then confirm the producer did not overwrite it meanwhile. */
+			if (rec.type == RINGSHM_REC_FRAME || rec.type == RINGSHM_REC_LOSS ||
+			    rec.type == RINGSHM_REC_CLOCK || rec.type == RINGSHM_REC_EPOCH) {
+				memcpy(d->frame, rec.data, rec.cap_len);
+			}
+			ok = ringshm_reader_done(d->rd);
+			check_overrun(d);
+			if (!ok) {
+				continue;
+			}
+			rec.data = d->frame;
+		}
+		have_rec = false;
+		if (rec.type != RINGSHM_REC_FRAME) {
+			if (!d->have_seen || rec.seq > d->max_seq_seen) {
+				d->have_seen = true;
+				d->max_seq_seen = rec.seq;
+				d->markers++;
+			}
+			marker_comment(d, &rec, d->frame);
+			continue;
+		}
+		pkt.data = d->frame;
+		pkt.cap_len = rec.cap_len;
+		pkt.wire_len = rec.wire_len;
+		pkt.ts_ns = rec.ts_ns;
+		pkt.port = rec.port;
+		pkt.flags = rec.flags;
+		{
+			/* Count each frame once, even when re-read after a write error. */
+			bool fresh = !d->have_seen || rec.seq > d->max_seq_seen;
+
+			if (fresh) {
+				d->have_seen = true;
+				d->max_seq_seen = rec.seq;
+				d->read++;
+				d->bytes_in += rec.cap_len;
+			}
+			if (!fcr_filter_match(d->flt, &pkt)) {
+				if (fresh) {
+					d->filtered++;
+				}
+				continue;
+			}
+		}
+		/* Rotation: by period of frame time (-G), by size (-C). */
+		if (d->out.open && d->o.rot_ns &&
+		    rec.ts_ns - rec.ts_ns % d->o.rot_ns != d->out.period) {
+			rc = close_file(d, &err);
+			if (rc < 0) {
+				goto write_error;
+			}
+		}
+		if (!d->out.open) {
+			rc = open_file(d, rec.ts_ns, &err);
+			if (rc < 0) {
+				goto write_error;
+			}
+		}
+		rc = fcr_writer_write(d->out.w, &pkt, rec.seq, &err);
+		if (rc < 0) {
+			goto write_error;
+		}
+		d->out.accepted++;
+		if (waiting) {
+			fprintf(stderr, "feedcap-dump: writing again to %s\n", d->out.part);
+			waiting = false;
+		}
+		frames_out++;
+		if (d->o.rot_size) {
+			struct fcr_writer_stats st;
+
+			fcr_writer_stats(d->out.w, &st);
+			/*
+			 * Plain: the file will be exactly the container bytes.  zstd: what the
+			 * compressor emitted, which lags what it was given by up to its window;
+			 * flushing every eighth of SIZE of input keeps a file within about an
+			 * eighth of SIZE over (flushes cost little: blocks end there anyway).
+			 */
+			if (d->o.wo.zstd_level &&
+			    st.bytes_in - d->out.in_at_check >= rot_check_step(d->o.rot_size)) {
+				d->out.in_at_check = st.bytes_in;
+				rc = fcr_writer_flush(d->out.w, &err);
+				if (rc < 0) {
+					goto write_error;
+				}
+				fcr_writer_stats(d->out.w, &st);
+			}
+			if ((d->o.wo.zstd_level ? st.bytes_out : st.bytes_in) >= d->o.rot_size) {
+				rc = close_file(d, &err);
+				if (rc < 0) {
+					goto write_error;
+				}
+			}
+		}
+		if (d->o.count && frames_out >= d->o.count) {
+			break;
+		}
+		if (d->o.duration_ns && (frames_out & 1023) == 0 &&
+		    now_ns(CLOCK_MONOTONIC) - start >= d->o.duration_ns) {
+			break;
+		}
+		if (tty && (frames_out & 4095) == 0) {
+			uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+			if (now - last_progress >= NS_PER_S) {
+				last_progress = now;
+				progress(d, false);
+			}
+		}
+		continue;
+
+write_error:
+		d->write_errors++;
+		if (!waiting) {
+			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+		}
+		if (d->out.open) {
+			struct fcr_error cerr = { 0 };
+			const char *name = d->out.final;
+
+			(void)close_file(d, &cerr);
+			if (!waiting && !d->to_stdout) {
+				fprintf(stderr,
+					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
+					name);
+			}
+		}
+		if (d->to_stdout && err.code == -EPIPE) {
+			break; /* the reading end went away: a normal end for a pipe */
+		}
+		if (!d->o.on_error_wait) {
+			status = 1;
+			break;
+		}
+		if (!waiting) {
+			fprintf(stderr,
+				"feedcap-dump: --on-error=wait: retrying every second, resuming after the last frame written\n");
+			waiting = true;
+		}
+		sleep_ns(RETRY_NS);
+		rc = resume_at(d, d->have_durable ? d->durable_seq + 1 : 0, &rec);
+		if (rc < 0) {
+			fprintf(stderr, "feedcap-dump: %s: cannot resume: %s\n", d->o.ring,
+				strerror(-rc));
+			status = 1;
+			break;
+		}
+		have_rec = rc == 1;
+		frames_out = d->written;
+	}
+	if (d->out.open) {
+		rc = close_file(d, &err);
+		if (rc < 0) {
+			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+			status = 1;
+		}
+	} else if (d->files == 0 && !d->o.rot_ns && status == 0) {
+		/* Nothing matched: still leave a valid, empty archive where one was asked for. */
+		rc = open_file(d, now_ns(CLOCK_REALTIME), &err);
+		if (rc == 0) {
+			rc = close_file(d, &err);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+			status = 1;
+		}
+	}
+	check_overrun(d);
+	if (tty) {
+		progress(d, true);
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct fcr_error err = { 0 };
+	struct ringshm_error rerr = { 0 };
+	struct ringshm_reader_stats rs;
+	struct dump *d;
+	int rc;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "feedcap-dump: out of memory\n");
+		return 1;
+	}
+	rc = parse_args(argc, argv, &d->o);
+	if (rc) {
+		return rc;
+	}
+	d->flt = fcr_filter_compile(d->o.filter, &err);
+	if (!d->flt) {
+		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+		return 2;
+	}
+	d->to_stdout = strcmp(d->o.wpat, "-") == 0;
+	if (d->to_stdout && isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+			"feedcap-dump: refusing to write an archive to a terminal (-w -)\n");
+		return 2;
+	}
+	if (!d->to_stdout) {
+		struct stat sb;
+
+		dir_of(d->o.wpat, d->dir, sizeof(d->dir));
+		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
+				d->o.wpat, d->dir);
+			return 2;
+		}
+	}
+
+	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
+	if (!d->rd) {
+		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
+		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
+				       errno == EACCES
+			       ? 2
+			       : 1;
+	}
+	ringshm_reader_stats(d->rd, &rs);
+	d->lost_seen = rs.lost_records;
+	if (ringshm_reader_register(d->rd, d->o.reg_name, &rerr) != 0 && !d->o.quiet) {
+		fprintf(stderr, "feedcap-dump: warning: not registered as a reader: %s\n",
+			rerr.msg);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_quit;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = run(d);
+	if (!d->o.quiet) {
+		print_stats(d, stderr);
+	}
+	ringshm_reader_close(d->rd);
+	fcr_filter_free(d->flt);
+	free(d->o.filter);
+	while (d->nkept) {
+		free(d->kept[--d->nkept]);
+	}
+	free(d->kept);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fcreader.h - feedcap's reader library: what feedcap-dump, feedcap-stat and feedcap-replay
+ * share instead of three copies.
+ *
+ *   - attach:  a ringshm reader positioned at newest, oldest, a time, or "the last N seconds"
+ *              (--from newest|oldest|TIME|-30s), plus the time, duration and size parsers
+ *              every tool's options use;
+ *   - filter:  a tcpdump/libpcap expression compiled with pcap_compile() on a dead handle and
+ *              run on each frame with pcap_offline_filter(): no capture handle, no privilege;
+ *   - writer:  archive outputs behind one ops table: pcap with nanosecond timestamps and
+ *              pcapng (one IDB per capture port, if_tsresol 9), each plain or zstd;
+ *   - archive: reading pcap and pcapng archives, plain or zstd (detected by magic), through
+ *              libpcap, record by record, with "damaged at byte N" reporting.
+ *
+ * Libraries never print: a call that can fail for a reason a person must fix fills a
+ * struct fcr_error (may be NULL) naming the file, option or value.  Frames are Ethernet
+ * (DLT_EN10MB) in the ring.  Nothing here links DPDK.
+ *
+ * A dump loop (feedcap-dump, simplified):
+ *
+ *	struct fcr_from from;
+ *	fcr_parse_from("-30s", &from, &err);
+ *	struct ringshm_reader *rd = fcr_attach("md", &from, &err);
+ *	struct fcr_filter *flt = fcr_filter_compile("udp and dst port 30001", &err);
+ *	struct fcr_writer_opts wo = { .format = FCR_FMT_PCAPNG, .zstd_level = 1 };
+ *	struct fcr_writer *w = fcr_writer_open(fd, "out.pcapng.zst.part", &wo, &err);
+ *	while (ringshm_reader_next(rd, &rec) == 1) {
+ *		struct fcr_pkt pkt = { rec.data, rec.cap_len, rec.wire_len, rec.ts_ns, rec.port };
+ *		bool keep = fcr_filter_match(flt, &pkt);      // use...
+ *		if (!ringshm_reader_done(rd))                 // ...then validate
+ *			continue;                             // overwritten: counted lost
+ *		if (keep)
+ *			fcr_writer_write(w, &pkt, rec.pos);   // (copy first in real code)
+ *	}
+ *	fcr_writer_close(w, &err);
+ *
+ * An archive loop (feedcap-stat -r, feedcap-replay):
+ *
+ *	struct fcr_archive *a = fcr_archive_open("x.pcapng.zst", &err);
+ *	while ((rc = fcr_archive_next(a, &pkt)) == 1)
+ *		use(&pkt);                                    // valid until the next call
+ *	if (rc < 0)                                           // damaged: say where
+ *		warn("%s", fcr_archive_error(a));
+ *	fcr_archive_close(a);
+ *
+ * Threads: every handle belongs to one thread at a time; there is no global mutable state
+ * (libpcap's pcap_compile() is serialised by libpcap itself).
+ */
+#ifndef FCREADER_H
+#define FCREADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringshm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A message a person can act on, naming the file, option or value. */
+struct fcr_error {
+	int code; /* the -errno the call returned (or errno for constructors) */
+	char msg[512];
+};
+
+/* One frame as the library passes it around: from the ring, to a writer, from an archive. */
+struct fcr_pkt {
+	const void *data;  /* cap_len bytes; lifetime set by whoever filled it */
+	uint32_t cap_len;  /* bytes captured */
+	uint32_t wire_len; /* bytes on the wire (>= cap_len) */
+	uint64_t ts_ns;	   /* UTC nanoseconds since the Unix epoch */
+	uint32_t port;	   /* capture port (ring) or pcapng interface id (archive; 0 for pcap) */
+	uint32_t flags;	   /* RINGSHM_F_* from the ring; 0 from an archive */
+};
+
+/* ------------------------------------------------------------------ time, sizes */
+
+/*
+ * fcr_parse_time - an absolute time: ISO 8601 ("2026-11-22T00:10:00Z",
+ * "2026-11-22T00:10:00.123456789+01:00", "2026-11-22 00:10:00" = UTC, a bare date = its
+ * midnight UTC) or epoch seconds with an optional fraction ("1795000000.25", "@1795000000").
+ * @return 0 with *ns set, or -EINVAL (err names the value and the accepted forms).
+ */
+int fcr_parse_time(const char *s, uint64_t *ns, struct fcr_error *err);
+
+/*
+ * fcr_parse_duration - "30s", "1.5s", "500ms", "250us", "100ns", "2m", "1h", "1d"; a bare
+ * number is seconds.  @return 0 with *ns set, or -EINVAL.
+ */
+int fcr_parse_duration(const char *s, uint64_t *ns, struct fcr_error *err);
+
+/*
+ * fcr_parse_size - "4096", "64k"/"64K"/"64KiB" (x1024), "10M"/"10MiB", "2G", "1T"; "10MB"
+ * (x1000000) and friends for decimal units.  @return 0 with *bytes set, or -EINVAL/-ERANGE.
+ */
+int fcr_parse_size(const char *s, uint64_t *bytes, struct fcr_error *err);
+
+/*
+ * fcr_format_time - ns since the epoch as ISO 8601 UTC with nanoseconds
+ * ("2026-11-22T00:10:00.123456789Z").  @return buf.  len >= 32 always suffices.
+ */
+char *fcr_format_time(uint64_t ns, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ attach */
+
+/* Where a reader starts (feedcap-dump --from). */
+enum fcr_from_kind {
+	FCR_FROM_NEWEST = 0, /* only what the producer writes next (live) */
+	FCR_FROM_OLDEST = 1, /* the oldest record the ring still holds */
+	FCR_FROM_TIME = 2,   /* the first record with ts_ns >= ts_ns */
+	FCR_FROM_AGO = 3,    /* the last ago_ns held: the first record with
+			      * ts_ns >= (timestamp of the newest record) - ago_ns */
+};
+
+struct fcr_from {
+	enum fcr_from_kind kind;
+	uint64_t ts_ns;	 /* FCR_FROM_TIME */
+	uint64_t ago_ns; /* FCR_FROM_AGO */
+};
+
+/*
+ * fcr_parse_from - "newest", "oldest", "-30s" (any fcr_parse_duration() after a '-'), or a
+ * time fcr_parse_time() takes.  @return 0, or -EINVAL naming the value.
+ */
+int fcr_parse_from(const char *s, struct fcr_from *from, struct fcr_error *err);
+
+/*
+ * fcr_attach - open a ring read-only by name or path (ringshm_reader_open()) and seek to from.
+ * FCR_FROM_AGO is anchored on the newest record's timestamp, not the wall clock: "the last 30
+ * seconds the ring holds", which is what a user wants after the fact and what a stopped
+ * capture still has.  from may be NULL (newest).
+ * @return the reader (close it with ringshm_reader_close()), or NULL with errno and err set as
+ *         ringshm_reader_open() does.
+ */
+struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,
+				  struct fcr_error *err);
+
+/*
+ * fcr_seek - (re)position an open reader as fcr_attach() does.  @return 0, -EINVAL, or -EPROTO
+ * (corrupt ring met while finding the newest timestamp).
+ */
+int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from);
+
+/* ------------------------------------------------------------------ filter */
+
+struct fcr_filter;
+
+/*
+ * fcr_filter_compile - compile a tcpdump expression for Ethernet frames (pcap_open_dead() +
+ * pcap_compile(), optimised, netmask unknown).  NULL or "" matches everything.
+ * @return the filter, or NULL with errno EINVAL and err holding libpcap's message with the
+ *         expression ("bad filter expression 'udp prot 1': syntax error"), or ENOMEM.
+ */
+struct fcr_filter *fcr_filter_compile(const char *expr, struct fcr_error *err);
+
+/* fcr_filter_match - whether the frame passes (pcap_offline_filter()).  Hot path: no syscall. */
+bool fcr_filter_match(const struct fcr_filter *f, const struct fcr_pkt *pkt);
+
+/* The expression as compiled ("" for match-all), valid until fcr_filter_free(). */
+const char *fcr_filter_expr(const struct fcr_filter *f);
+
+/* NULL is a no-op. */
+void fcr_filter_free(struct fcr_filter *f);
+
+/*
+ * fcr_join_args - the trailing words of a command line joined with single spaces, as tcpdump
+ * does ("udp", "and", "port", "1" -> "udp and port 1").  @return a malloc'd string ("" when
+ * argc is 0; free() it), or NULL with errno ENOMEM.
+ */
+char *fcr_join_args(int argc, char *const argv[]);
+
+/* ------------------------------------------------------------------ archive writer */
+
+/* Container formats.  Both carry nanosecond timestamps. */
+enum fcr_format {
+	FCR_FMT_PCAP = 0,   /* libpcap format, magic 0xa1b23c4d (nanosecond) */
+	FCR_FMT_PCAPNG = 1, /* SHB, one IDB per port (if_tsresol 9), EPBs, ISBs at close */
+};
+
+/* One capture port, for pcapng IDBs (name and description shown by tshark/capinfos). */
+struct fcr_port_info {
+	char name[64]; /* "0000:3b:00.0", "net_pcap0" */
+	char descr[64];
+};
+
+struct fcr_writer_opts {
+	enum fcr_format format;
+	int zstd_level;		    /* 0: no compression; 1..22 zstd level; <0 fast levels */
+	int zstd_threads;	    /* ZSTD_c_nbWorkers; 0: compress in the calling thread */
+	bool zstd_multiframe;	    /* end a zstd frame at every flush and append a seek table
+				      * (zstd seekable format) at close; default: one frame */
+	uint64_t flush_interval_ns; /* push buffered data to the file at least this often
+				      * (ZSTD_e_flush for zstd); 0 = 1 s.  Checked on writes and
+				      * by fcr_writer_tick(). */
+	uint32_t snaplen;	    /* 0 = 65535 */
+	uint32_t nports;	    /* pcapng IDBs: ports 0..nports-1 (0 = one interface) */
+	const struct fcr_port_info *ports; /* nports entries, or NULL: "port0".. */
+	const char *shb_comment;	   /* pcapng SHB comment, or NULL */
+};
+
+/* Final statistics for pcapng ISBs, one per port (see fcr_writer_set_isb()). */
+struct fcr_isb {
+	uint64_t if_recv;	/* isb_ifrecv: frames the port received (capture counter) */
+	uint64_t if_drop;	/* isb_ifdrop: frames the NIC dropped (imissed + rx_nombuf) */
+	uint64_t filter_accept; /* isb_filteraccept: frames this writer's filter accepted */
+	uint64_t os_drop;	/* isb_osdrop: records this reader lost to overrun */
+	uint64_t usr_deliv;	/* isb_usrdeliv: frames written to this file */
+};
+
+/* What a writer did (totals over its life). */
+struct fcr_writer_stats {
+	uint64_t frames;      /* frames accepted by fcr_writer_write() */
+	uint64_t bytes_in;    /* container bytes produced (before compression) */
+	uint64_t bytes_out;   /* bytes written to the file (after compression) */
+	uint64_t first_ts_ns; /* first and last frame timestamps (0 if none) */
+	uint64_t last_ts_ns;
+	uint64_t zstd_frames; /* zstd frames ended (0 while the single frame is open) */
+	bool durable;	      /* a frame has reached the file: durable_tag is valid */
+	uint64_t durable_tag; /* the tag of the last frame that reached the file */
+};
+
+struct fcr_writer;
+
+/*
+ * fcr_writer_open - start an archive on fd (a regular file, pipe or terminal-less stdout),
+ * writing the file header at once.  name is used in messages only.  The writer does not own
+ * fd: fcr_writer_close() leaves it open (the caller fsyncs, closes and renames).
+ * @return the writer, or NULL with errno/err set: EINVAL (bad options), ENOMEM, or the write
+ *         error of the header.
+ */
+struct fcr_writer *fcr_writer_open(int fd, const char *name, const struct fcr_writer_opts *opts,
+				   struct fcr_error *err);
+
+/*
+ * fcr_writer_write - append one frame.  tag is the caller's token for it (a ring position):
+ * fcr_writer_durable_tag() tells later which frames are safely in the file.  The pending
+ * comment, if any, is attached to this frame (pcapng).  Data is buffered: nothing is copied
+ * out of pkt after the call returns.
+ * @return 0, or the -errno of a write that failed (-ENOSPC, -EIO, -EPIPE, ...) with err naming
+ *         the file and the cause; the writer is then broken: only fcr_writer_close() is
+ *         allowed, which makes the file valid up to the last durable frame.
+ */
+int fcr_writer_write(struct fcr_writer *w, const struct fcr_pkt *pkt, uint64_t tag,
+		     struct fcr_error *err);
+
+/*
+ * fcr_writer_comment - a note attached to the next frame written (pcapng opt_comment, which
+ * tshark shows as a packet comment); notes accumulate, one line each, until that frame.  Used
+ * for "reader overrun: N records lost" and clock state changes.  pcap has no place for it:
+ * ignored there (0).  @return 0 or -ENOMEM.
+ */
+int fcr_writer_comment(struct fcr_writer *w, const char *text);
+
+/* The statistics written to the ISBs at close (pcapng only; kept until close). */
+void fcr_writer_set_isb(struct fcr_writer *w, uint32_t port, const struct fcr_isb *isb);
+
+/*
+ * fcr_writer_tick - push buffered data out if flush_interval_ns has passed since the last
+ * flush (call it when idle).  @return 0 or a write error as fcr_writer_write().
+ */
+int fcr_writer_tick(struct fcr_writer *w, struct fcr_error *err);
+
+/* fcr_writer_flush - push everything buffered to the file now (ZSTD_e_flush). */
+int fcr_writer_flush(struct fcr_writer *w, struct fcr_error *err);
+
+/*
+ * fcr_writer_durable_tag - the tag of the last frame that has reached the file (write()
+ * returned), and whether there is one.  After a write error this is where to resume.
+ */
+bool fcr_writer_durable_tag(const struct fcr_writer *w, uint64_t *tag);
+
+/* Totals so far. */
+void fcr_writer_stats(const struct fcr_writer *w, struct fcr_writer_stats *st);
+
+/*
+ * fcr_writer_close - finish the file: pcapng ISBs, the zstd frame end (and seek table), then
+ * free the writer.  After a write error, the file is cut back (ftruncate) to the last durable
+ * frame and ended so that it stays valid (a zstd frame is ended with an empty last block).
+ * fd stays open.  NULL is a no-op (0).
+ * @return 0, or the first write error (the writer is freed anyway).
+ */
+int fcr_writer_close(struct fcr_writer *w, struct fcr_error *err);
+
+/*
+ * fcr_writer_finish - fcr_writer_close() that also reports the final totals (frames the file
+ * keeps, bytes written including the trailer and the end of the zstd frame) in *st.
+ */
+int fcr_writer_finish(struct fcr_writer *w, struct fcr_writer_stats *st, struct fcr_error *err);
+
+/* "pcap", "pcapng", "pcap.zst", "pcapng.zst": the usual file suffix for the options. */
+const char *fcr_writer_suffix(const struct fcr_writer_opts *opts);
+
+/* ------------------------------------------------------------------ archive reader */
+
+/*
+ * Reading archives always goes through libpcap (pcap_fopen_offline_with_tstamp_precision on a
+ * FILE*; a zstd archive is decompressed by a fopencookie() stream), so pcap (micro and
+ * nanosecond) and pcapng from feedcap, tcpdump, dumpcap/Wireshark and editcap all read.
+ * Compression is detected by the zstd magic, not the file name.
+ */
+enum fcr_container {
+	FCR_CONT_PCAP = 0,
+	FCR_CONT_PCAPNG = 1,
+};
+
+struct fcr_archive;
+
+/*
+ * fcr_archive_open - open an archive ("-" reads stdin) and read its header.
+ * @return the archive, or NULL with errno and err set: ENOENT/EACCES (names the file), EPROTO
+ *         (not pcap/pcapng, or a damaged header: libpcap's message and the file), ENOMEM.
+ */
+struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err);
+
+/*
+ * fcr_archive_next - the next record.  pkt->data stays valid until the next call or close;
+ * ts_ns is nanoseconds whatever the file's resolution; port is the pcapng interface id when
+ * libpcap exposes it, else 0.
+ * @return 1 with *pkt filled, 0 at a clean end of file, or -EPROTO (a damaged or truncated
+ *         record: everything before it was returned; fcr_archive_error() and
+ *         fcr_archive_damage_offset() say where), -EIO (read or decompression error, same).
+ */
+int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt);
+
+/*
+ * fcr_archive_damage_offset - whether the archive stopped early, and where: *offset is the
+ * byte offset, in the uncompressed container stream, of the end of the last complete record
+ * (everything before it was read).  @return true if damaged/truncated.
+ */
+bool fcr_archive_damage_offset(const struct fcr_archive *a, uint64_t *offset);
+
+/*
+ * fcr_archive_error - a message for the last failure, naming the file and the offset
+ * ("x.pcap.zst: truncated at byte 123456 of the pcap stream (zstd frame cut short); 812
+ * records read"), or "" if none.  Valid until the next call or close.
+ */
+const char *fcr_archive_error(const struct fcr_archive *a);
+
+/*
+ * fcr_archive_seek_time - skip forward to the first record with ts_ns >= ts, using seek
+ * points when the file has them (zstd seek table, feedcap's directory index) and reading
+ * otherwise.  @return 0, -ENOTSUP (no faster way than reading: the caller filters), or an
+ * error as fcr_archive_next().
+ */
+int fcr_archive_seek_time(struct fcr_archive *a, uint64_t ts);
+
+int fcr_archive_linktype(const struct fcr_archive *a); /* DLT_* */
+enum fcr_container fcr_archive_container(const struct fcr_archive *a);
+bool fcr_archive_compressed(const struct fcr_archive *a);  /* zstd */
+const char *fcr_archive_path(const struct fcr_archive *a); /* as opened */
+uint64_t fcr_archive_records(const struct fcr_archive *a); /* returned so far */
+
+/* Close the archive and free everything.  NULL is a no-op. */
+void fcr_archive_close(struct fcr_archive *a);
+
+/* ------------------------------------------------------------------ archive sets */
+/*
+ * (Added by stat/replay.)  Several archives read as one stream in timestamp order, through a
+ * heap over the archives (ties keep the order the files were given in), restricted to
+ * [from_ns, to_ns).  Every archive must have the same link type.  A damaged archive ends early
+ * without stopping the others: after the set is done, ask each archive
+ * (fcr_archive_set_get()) for fcr_archive_error() / fcr_archive_damage_offset().
+ *
+ * Time ranges: each archive is entered with fcr_archive_seek_time(from_ns) and left once one
+ * of its records is more than FCR_ARCHIVE_TO_SLACK_NS past to_ns: archives are in time
+ * order, give or take a little between capture ports.
+ */
+#define FCR_ARCHIVE_TO_SLACK_NS UINT64_C(1000000000)
+#define FCR_TIME_MAX		UINT64_MAX
+
+struct fcr_archive_set;
+
+/*
+ * fcr_archive_set_open - open every path (fcr_archive_open()).
+ * @return the set, or NULL with errno and err set: as fcr_archive_open() for the first archive
+ *         that cannot be opened at all, or EINVAL for link types that differ (names both files).
+ */
+struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
+					     uint64_t from_ns, uint64_t to_ns, struct fcr_error *err);
+
+/*
+ * fcr_archive_set_next - the next record of the merged stream; *src (may be NULL) is the index
+ * of its archive.  pkt->data stays valid until the next call.
+ * @return 1 with *pkt filled, 0 when every archive is done (cleanly or at damage).
+ */
+int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigned int *src);
+
+unsigned int fcr_archive_set_count(const struct fcr_archive_set *s);
+struct fcr_archive *fcr_archive_set_get(const struct fcr_archive_set *s, unsigned int i);
+int fcr_archive_set_linktype(const struct fcr_archive_set *s); /* DLT_* */
+uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s);	/* largest of the files */
+
+/* Close every archive and free the set.  NULL is a no-op. */
+void fcr_archive_set_close(struct fcr_archive_set *s);
+
+/* The archive's snap length (pcap header, or the pcapng IDB as libpcap reports it). */
+uint32_t fcr_archive_snaplen(const struct fcr_archive *a);
+
+/* ------------------------------------------------------------------ directory index */
+
+/*
+ * Each output directory of feedcap-dump keeps INDEX_NAME: JSON lines, one object per
+ * complete archive:
+ *   {"file":"md-20261122T001000.pcapng.zst","first_ts":1795...,"last_ts":1795...,
+ *    "first":"2026-...Z","last":"2026-...Z","frames":123,"bytes":4567,"format":"pcapng",
+ *    "zstd":true}
+ * ts are ns since the epoch.  Lines of files that no longer exist are dropped when the index
+ * is rewritten (atomically, by rename).
+ */
+#define FCR_INDEX_NAME "feedcap-index.jsonl"
+
+struct fcr_index_ent {
+	char file[256]; /* name relative to the directory */
+	uint64_t first_ts;
+	uint64_t last_ts;
+	uint64_t frames;
+	uint64_t bytes; /* file size */
+	enum fcr_format format;
+	bool zstd;
+};
+
+/*
+ * fcr_index_add - add (or replace, by file name) one entry in DIR/FCR_INDEX_NAME, dropping
+ * entries whose file is gone.  @return 0 or -errno (err names the index file).
+ */
+int fcr_index_add(const char *dir, const struct fcr_index_ent *ent, struct fcr_error *err);
+
+/*
+ * fcr_index_read - the entries of DIR/FCR_INDEX_NAME (unknown or bad lines are skipped).
+ * @return the number of entries stored in *out (malloc'd; free() it), or -errno (-ENOENT: no
+ *         index).
+ */
+int fcr_index_read(const char *dir, struct fcr_index_ent **out, struct fcr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCREADER_H */

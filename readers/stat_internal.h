@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stat_internal.h - feedcap-stat's frame classification, kept apart from main() so that the
+ * unit tests can reach it.
+ */
+#ifndef FCREADER_STAT_INTERNAL_H
+#define FCREADER_STAT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a frame goes, by destination. */
+enum fcreader_flow_kind {
+	FCREADER_FLOW_UDP = 0,	    /* UDP (or the first fragment of a fragmented datagram) */
+	FCREADER_FLOW_FRAGMENT = 1, /* a later IP fragment: no UDP header, counted apart */
+	FCREADER_FLOW_OTHER = 2,    /* not IP/UDP, or too short to tell */
+};
+
+struct fcreader_flow {
+	enum fcreader_flow_kind kind;
+	uint8_t af;		/* 4 or 6 */
+	uint8_t dst[16];	/* IPv4 in the first 4 bytes */
+	uint16_t dport;		/* host order */
+	uint16_t vlans;		/* VLAN tags crossed (QinQ: 2) */
+	const uint8_t *payload; /* UDP payload, what was captured of it */
+	uint32_t paylen;
+};
+
+/*
+ * fcreader_flow_parse - classify a frame: Ethernet (DLT_EN10MB) with any number of 802.1Q /
+ * 802.1ad tags, raw IP (DLT_RAW), or Linux cooked (DLT_LINUX_SLL); IPv4 with options and
+ * fragments, IPv6 with extension headers; UDP.
+ * @return the kind (also in f->kind).
+ */
+enum fcreader_flow_kind fcreader_flow_parse(int linktype, const uint8_t *p, uint32_t caplen,
+					    struct fcreader_flow *f);
+
+/* "239.1.1.1:30001" or "[ff15::1]:30001". */
+void fcreader_flow_dst_str(const struct fcreader_flow *f, char *out, size_t outlen);
+
+/*
+ * fcreader_dst_parse - "239.1.1.1:30001", "239.1.1.1" (any port), "[ff15::1]:30001".
+ * @return 0 with *f's af, dst, dport filled and *any_port set, or -EINVAL.
+ */
+int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port);
+
+#endif /* FCREADER_STAT_INTERNAL_H */

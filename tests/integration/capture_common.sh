@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# capture_common.sh - what the capture integration scripts share (sourced after common.sh).
+#
+# DPDK runs here always use --no-pci --in-memory, a small -m and a file prefix of their own, so
+# the tests never collide with other DPDK processes on the machine.  Rings live on the
+# hugetlbfs mount under a name carrying this shell's PID, removed at exit.
+
+need_env FEEDCAP_CAPTURE FEEDCAP_BUILD
+need_root
+CAPTOOL=$FEEDCAP_BUILD/bin/capture-testtool
+[[ -x $CAPTOOL ]] || CAPTOOL=$FEEDCAP_BUILD/tests/unit/capture-testtool
+[[ -x $CAPTOOL ]] || skip "capture-testtool is not built (target capture-testtool)"
+HUGEDIR=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
+[[ -d $HUGEDIR ]] || skip "no hugetlbfs mount at $HUGEDIR"
+
+_cap_rings=()
+_cap_pids=()
+_cap_cleanup() {
+	local p r
+	for p in "${_cap_pids[@]}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null
+			sleep 1
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+	for r in "${_cap_rings[@]}"; do
+		rm -f "$r" "$r".*
+	done
+}
+at_exit _cap_cleanup
+
+# cap_ring VAR TAG: a ring path for this test, removed at exit.
+cap_ring() {
+	local r="$HUGEDIR/cap$$-$2"
+	rm -f "$r" "$r".*
+	_cap_rings+=("$r")
+	printf -v "$1" '%s' "$r"
+}
+
+# cap_eal TAG: the EAL arguments of one run.
+cap_eal() {
+	echo "--no-pci --in-memory -m 256 --file-prefix cap$$$1"
+}
+
+# cap_start VAR LOG ARGS...: feedcap-capture in the background; its PID in VAR.  Waits until it
+# says it is capturing (or dies).
+cap_start() {
+	local var=$1 log=$2 pid i
+	shift 2
+	"$FEEDCAP_CAPTURE" "$@" >"$log" 2>&1 &
+	pid=$!
+	_cap_pids+=("$pid")
+	for ((i = 0; i < 200; i++)); do
+		grep -q "capturing" "$log" && break
+		kill -0 "$pid" 2>/dev/null || {
+			cat "$log" >&2
+			fail "feedcap-capture $* died at start"
+		}
+		sleep 0.1
+	done
+	grep -q "capturing" "$log" || {
+		cat "$log" >&2
+		fail "feedcap-capture did not start within 20 s"
+	}
+	printf -v "$var" '%s' "$pid"
+}
+
+# cap_stop PID: SIGTERM, and the exit status must be 0.
+cap_stop() {
+	local rc=0
+	kill -TERM "$1"
+	wait "$1" || rc=$?
+	expect_eq "$rc" 0 "feedcap-capture exit status after SIGTERM"
+}
+
+# cap_counter RING KEY: one value from the ring header (capture-testtool counters).
+cap_counter() {
+	"$CAPTOOL" counters "$1" | sed -n "s/^$2=//p"
+}

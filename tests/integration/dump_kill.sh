@@ -1,0 +1,27 @@
+#!/bin/bash
+# A writer killed with SIGKILL: its NAME.part archive reads (tshark -r) up to the last flush.
+# feedcap-dump flushes at least every --flush-interval, so after it has been idle longer
+# than that, everything it wrote must be there: the zstd frame is flushed, not ended.
+source "$(dirname "$0")/dump_lib.sh"
+
+"$FCR_RINGFILL" gen -o "$T/in.pcap" -n 20000 --seed 13
+"$FCR_RINGFILL" fill -r "$RING" -i "$T/in.pcap" --capacity $((32 << 20)) --hold 60 >/dev/null &
+CLEANUP_PIDS+=($!)
+for _ in $(seq 100); do [[ -e "$RING" ]] && break; sleep 0.05; done
+sleep 0.5
+frames_of "$T/in.pcap" >"$T/want.txt"
+
+for name in k.pcap.zst k.pcapng.zst kt.pcapng.zst k.pcapng; do
+	opts=()
+	[[ $name == kt.* ]] && opts=(--zstd-threads 2)
+	"$FEEDCAP_DUMP" --ring "$RING" --from oldest -q -w "$T/$name" --flush-interval 200ms "${opts[@]}" &
+	dump=$!
+	sleep 1.5 # reads the 20000 frames in well under a second, then idles past a flush
+	kill -KILL $dump
+	wait $dump 2>/dev/null || true
+	[[ -e "$T/$name.part" && ! -e "$T/$name" ]] || fail "$name: expected only $name.part: $(ls "$T")"
+	[[ $(tshark_count "$T/$name.part") == 20000 ]] || fail "$name: tshark reads $(tshark_count "$T/$name.part") of 20000 frames from the killed writer's file"
+	frames_of "$T/$name.part" >"$T/got.txt"
+	cmp -s "$T/want.txt" "$T/got.txt" || fail "$name: the frames read back differ from the input"
+	echo "ok: $name: SIGKILLed writer's .part reads all 20000 frames with tshark"
+done

@@ -1,0 +1,66 @@
+# Shared setup for the feedcap-dump integration scripts (sourced, not a test).
+# Needs FEEDCAP_DUMP (the binary) and FCR_RINGFILL (the test producer, built with the tests).
+set -euo pipefail
+
+if [[ -z "${FEEDCAP_DUMP:-}" || -z "${FCR_RINGFILL:-}" ]]; then
+	echo "SKIP: FEEDCAP_DUMP and FCR_RINGFILL must be set (run through ctest)"
+	exit 77
+fi
+for tool in tcpdump tshark capinfos zstd; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+
+T=$(mktemp -d /tmp/fcr-dump.XXXXXX)
+RING=/dev/shm/fcr-dump-$$
+CLEANUP_PIDS=()
+CLEANUP_MOUNTS=()
+
+cleanup() {
+	local p m
+	for p in "${CLEANUP_PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	for m in "${CLEANUP_MOUNTS[@]}"; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	rm -rf "$T" "$RING" "$RING.readers"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# Whether a file starts with the zstd frame magic.
+is_zstd() {
+	[[ $(head -c4 "$1" | od -An -tx1 | tr -d ' ') == 28b52ffd ]]
+}
+
+# Frames of a capture file as text (timestamps in ns and every byte), compressed or not.
+frames_of() {
+	local f=$1
+	if [[ $f == *.part ]]; then
+		# A killed writer's file: tshark reads up to the last flush (zstd -d stops early).
+		tshark -r "$f" -F nsecpcap -w - 2>/dev/null | tcpdump -nn -S -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
+	elif is_zstd "$f"; then
+		zstd -dc "$f" | tcpdump -nn -S -r - --time-stamp-precision=nano -tt -xx 2>/dev/null
+	else
+		tcpdump -nn -S -r "$f" --time-stamp-precision=nano -tt -xx 2>/dev/null
+	fi
+}
+
+# Number of frames tshark reads from a file.
+tshark_count() {
+	tshark -r "$1" -T fields -e frame.number 2>/dev/null | wc -l
+}
+
+# A field of feedcap-dump's statistics line, e.g. stat_of "$log" "lost to overrun".
+stat_of() {
+	grep -o "[0-9]* $2" "$1" | tail -1 | cut -d' ' -f1
+}
