@@ -5,6 +5,7 @@
  *	bench-latency [--quick] [--rate PPS] [--frames N] [--runs N] [--no-rt]
  *	bench-latency --stamped RING [--frames N] [--timeout S]
  *	bench-latency --stamped-pcap FILE
+ *	bench-latency --count-ring RING     (frames the ring holds; prints RING frames lost counter)
  *
  * Default mode: a producer process pinned to one core writes one 200-byte record at a time
  * through ringshm_alloc()/ringshm_commit(), paced to --rate, with the TSC read just before
@@ -452,6 +453,38 @@ static int stamped_mode(const char *ring, uint64_t n, double timeout_s, const ch
 	return got ? 0 : 1;
 }
 
+/* How many frames the ring holds, read from the oldest record: bench-live's own count of what
+ * feedcap-capture captured, independent of the capture's counters (printed beside them). */
+static int count_ring_mode(const char *ring)
+{
+	struct ringshm_error err = { 0 };
+	struct ringshm_reader *rd = ringshm_reader_open(ring, &err);
+	struct ringshm_reader_stats st;
+	struct ringshm_record rec;
+	uint64_t frames = 0;
+	int rc;
+
+	if (!rd) {
+		fprintf(stderr, "bench-latency: %s\n", err.msg);
+		return 1;
+	}
+	ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
+	while ((rc = ringshm_reader_next(rd, &rec)) > 0) {
+		bool frame = rec.type == RINGSHM_REC_FRAME;
+
+		if (ringshm_reader_done(rd) && frame) {
+			frames++;
+		}
+	}
+	ringshm_reader_stats(rd, &st);
+	printf("RING\t%llu\t%llu\t%llu\n", (unsigned long long)frames,
+	       (unsigned long long)st.lost_records,
+	       (unsigned long long)__atomic_load_n(&ringshm_reader_ctl(rd)->counters.frames,
+						   __ATOMIC_RELAXED));
+	ringshm_reader_close(rd);
+	return rc < 0 ? 1 : 0;
+}
+
 /* The reference: a pcap written by tcpdump --time-stamp-precision=nano from the same stamped
  * frames; its timestamps are the kernel's receive time of each frame. */
 static int stamped_pcap_mode(const char *file, const char *label)
@@ -511,7 +544,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *stamped = NULL, *stamped_pcap = NULL, *label = "feedcap";
+	const char *stamped = NULL, *stamped_pcap = NULL, *count_ring = NULL, *label = "feedcap";
 	double rate = 50000, timeout_s = 30;
 	uint64_t n = 0;
 	int runs = 0;
@@ -528,6 +561,8 @@ int main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--stamped") && i + 1 < argc) {
 			stamped = argv[++i];
+		} else if (!strcmp(argv[i], "--count-ring") && i + 1 < argc) {
+			count_ring = argv[++i];
 		} else if (!strcmp(argv[i], "--stamped-pcap") && i + 1 < argc) {
 			stamped_pcap = argv[++i];
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
@@ -539,6 +574,9 @@ int main(int argc, char **argv)
 		} else {
 			return usage();
 		}
+	}
+	if (count_ring) {
+		return count_ring_mode(count_ring);
 	}
 	if (stamped_pcap) {
 		return stamped_pcap_mode(stamped_pcap, "tcpdump");
