@@ -127,6 +127,14 @@ int timesync_block_read(const struct ringshm_reader *rd, struct timesync_block *
 		}
 		return n;
 	}
+	if (n == 0) {
+		if (err != NULL) {
+			err->code = -ENODATA;
+			snprintf(err->msg, sizeof(err->msg),
+				 "clock block: never published (is the capture running with timesync?)");
+		}
+		return -ENODATA;
+	}
 	if ((size_t)n < sizeof(*out)) {
 		memset((char *)out + n, 0, sizeof(*out) - (size_t)n);
 	}

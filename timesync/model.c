@@ -3,6 +3,7 @@
  * model.c - clock model helpers, the seqlocked model cell, states and record flags.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "timesync.h"
@@ -48,9 +49,20 @@ void timesync_cell_store(struct timesync_cell *c, const struct timesync_model *m
 
 void timesync_cell_load(const struct timesync_cell *c, struct timesync_model *m)
 {
-	uint32_t seen = 1; /* odd: never equal to a stable seq, forces the copy */
+	unsigned tries = 0;
 
-	timesync_cell_refresh(c, m, &seen);
+	for (;;) {
+		uint32_t seen = 1; /* odd: never equal to a stable seq, forces the copy */
+
+		if (timesync_cell_refresh(c, m, &seen)) {
+			return;
+		}
+		/* A store takes nanoseconds; if it has not finished after a few tries the
+		 * writer was preempted mid-store: give it the CPU. */
+		if (++tries > 16) {
+			sched_yield();
+		}
+	}
 }
 
 static const char *const state_names[] = {

@@ -110,10 +110,12 @@ void timesync_cell_store(struct timesync_cell *c, const struct timesync_model *m
 
 /*
  * timesync_cell_refresh - bring *m up to date if the cell changed since *seen.
- * Cheap when nothing changed (one acquire load).  A store in progress is waited out (it takes
- * nanoseconds); the copy is never torn.  Start with *seen = 1 (odd: never a stable value)
- * to force the first load.
- * @return true if *m was replaced.
+ * One acquire load when nothing changed.  It never waits: if the control thread is in the
+ * middle of a store (or finishes one during the copy), *m and *seen stay as they were and the
+ * caller keeps converting with its previous model, which is still valid; the next call picks
+ * the new one up.  A poller must not spin on a writer that may have been preempted.  Start
+ * with *seen = 1 (odd: never a stable value) to force the first load.
+ * @return true if *m was replaced by a consistent copy.
  */
 static inline bool timesync_cell_refresh(const struct timesync_cell *c, struct timesync_model *m,
 					 uint32_t *seen)
@@ -121,36 +123,29 @@ static inline bool timesync_cell_refresh(const struct timesync_cell *c, struct t
 	/* Pairs with the release store of seq at the end of timesync_cell_store(). */
 	uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
 	uint64_t w[TIMESYNC_MODEL_WORDS];
+	size_t i;
 
-	if (s1 == *seen) {
+	if (s1 == *seen || (s1 & 1)) {
 		return false;
 	}
-	for (;;) {
-		size_t i;
-		uint32_t s2;
-
-		if (s1 & 1) {
-			s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
-			continue;
-		}
-		for (i = 0; i < TIMESYNC_MODEL_WORDS; i++) {
-			w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
-		}
-		/* Orders the word loads before the re-check; pairs with the writer's release
-		 * fence after it made seq odd. */
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
-		if (s2 == s1) {
-			break;
-		}
-		s1 = s2;
+	for (i = 0; i < TIMESYNC_MODEL_WORDS; i++) {
+		w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
+	}
+	/* Orders the word loads before the re-check; pairs with the writer's release fence
+	 * after it made seq odd. */
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&c->seq, memory_order_relaxed) != s1) {
+		return false;
 	}
 	memcpy(m, w, sizeof(*m));
 	*seen = s1;
 	return true;
 }
 
-/* timesync_cell_load - a consistent copy of the cell's model (any thread). */
+/*
+ * timesync_cell_load - a consistent copy of the cell's model, for threads that may wait
+ * (retries, yielding the CPU to a preempted writer).
+ */
 void timesync_cell_load(const struct timesync_cell *c, struct timesync_model *m);
 
 /* ------------------------------------------------------------------ states and flags */

@@ -12,12 +12,17 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "timesync.h"
 #include "timesync_internal.h"
+#include "ringshm.h"
 
 /* ------------------------------------------------------------------ injected world */
 
@@ -880,4 +885,187 @@ Test(block, set_ptp_takes_a_valid_utc_offset)
 	st.blk.tp_flags = 0;
 	timesync_block_set_ptp(&b, &st);
 	cr_assert_neq(b.hdr.tai_source, TIMESYNC_TAI_PTP);
+}
+
+/* ------------------------------------------------------------------ through a real ring */
+
+static char ring_path[128];
+
+static void ring_cleanup(void)
+{
+	char p[160];
+
+	unlink(ring_path);
+	snprintf(p, sizeof(p), "%s.readers", ring_path);
+	unlink(p);
+}
+
+static struct ringshm *ring_make(void)
+{
+	struct ringshm_params p = { .capacity = 1u << 20,
+				    .chunk_size = RINGSHM_MIN_CHUNK,
+				    .no_lock = true };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+
+	snprintf(ring_path, sizeof(ring_path), "/dev/shm/tstest-%d", (int)getpid());
+	ring_cleanup();
+	r = ringshm_create(ring_path, &p, &err);
+	cr_assert_not_null(r, "create %s: %s", ring_path, err.msg);
+	return r;
+}
+
+static void block_sample(struct timesync_block *b)
+{
+	timesync_block_init(b, 750, 30 * SEC);
+	b->ptp.state = TIMESYNC_HOLDOVER;
+	b->ptp.port_state = TIMESYNC_PS_SLAVE;
+	b->ptp.offset_ns = -1234;
+	b->ptp.reachable = 1;
+	b->ptp.gm_present = 1;
+	b->ptp.gm_identity[0] = 0x2e;
+	b->ptp.gm_identity[7] = 0x9b;
+	b->hdr.sys_sync = TIMESYNC_SYS_IS_PTP;
+	b->hdr.tai_utc_s = 37;
+	b->hdr.tai_source = TIMESYNC_TAI_PTP;
+	b->tsc.flags = TIMESYNC_MODEL_F_VALID;
+	b->tsc.mult = UINT64_C(1652000000);
+	b->tsc.shift = 32;
+	b->tsc.err_ns = 42;
+	b->tsc.state = TIMESYNC_HOLDOVER;
+	b->tsc.rec_flags = RINGSHM_F_TS_HOLDOVER;
+	b->hdr.nports = 1;
+	b->port[0].flags = TIMESYNC_MODEL_F_VALID;
+	b->port[0].mult = UINT64_C(1) << 32;
+	b->port[0].shift = 32;
+	b->port[0].source = RINGSHM_F_TS_SRC_NIC;
+}
+
+Test(ring, publish_and_read_back, .fini = ring_cleanup)
+{
+	struct ringshm *r = ring_make();
+	struct ringshm_error rerr = { 0 };
+	struct ringshm_reader *rd = ringshm_reader_open(ring_path, &rerr);
+	struct timesync_block b, got;
+	struct timesync_error err = { 0 };
+
+	cr_assert_not_null(rd, "%s", rerr.msg);
+	/* Before anything is published the block reads as never published. */
+	cr_assert_eq(timesync_block_read(rd, &got, &err), -ENODATA, "%s", err.msg);
+	block_sample(&b);
+	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	cr_assert_eq(b.hdr.generation, 1u);
+	cr_assert_neq(b.hdr.published_ns, 0u);
+	cr_assert_eq(b.hdr.rec_flags, RINGSHM_F_TS_HOLDOVER, "header mirrors the TSC flags");
+	cr_assert_eq(timesync_block_read(rd, &got, &err), 0, "%s", err.msg);
+	cr_assert_eq(memcmp(&b, &got, sizeof(b)), 0);
+	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	cr_assert_eq(timesync_block_read(rd, &got, &err), 0);
+	cr_assert_eq(got.hdr.generation, 2u);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* Run feedcap-timesync with args; its stdout into out.  @return its exit status. */
+static int run_cli(const char *const argv[], char *out, size_t len)
+{
+	int pfd[2], st;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		char *copy[16];
+		int i;
+
+		for (i = 0; i < 15 && argv[i] != NULL; i++) {
+			copy[i] = strdup(argv[i]);
+		}
+		copy[i] = NULL;
+		execv(copy[0], copy);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < len - 1 && (n = read(pfd[0], out + got, len - 1 - got)) > 0) {
+		got += (size_t)n;
+	}
+	out[got] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
+{
+	const char *cli = getenv("FEEDCAP_TIMESYNC");
+	struct ringshm *r;
+	struct timesync_block b;
+	static char out[16384];
+	json_object *j, *v;
+
+	cr_assert_not_null(cli, "FEEDCAP_TIMESYNC is not set (run through ctest)");
+	r = ring_make();
+	block_sample(&b);
+	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	{
+		const char *argv[] = { cli, "--ring", ring_path, "--json", NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 0, "%s", out);
+	}
+	j = json_tokener_parse(out);
+	cr_assert_not_null(j, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(j, "state", &v));
+	cr_assert_str_eq(json_object_get_string(v), "holdover");
+	cr_assert(json_object_object_get_ex(j, "offset_ns", &v));
+	cr_assert_eq(json_object_get_int64(v), -1234);
+	cr_assert(json_object_object_get_ex(j, "threshold_ns", &v));
+	cr_assert_eq(json_object_get_int64(v), 750);
+	cr_assert(json_object_object_get_ex(j, "gm_identity", &v));
+	cr_assert_str_eq(json_object_get_string(v), "2e0000.0000.00009b");
+	cr_assert(json_object_object_get_ex(j, "tai_utc_s", &v));
+	cr_assert_eq(json_object_get_int(v), 37);
+	cr_assert(json_object_object_get_ex(j, "tsc_flags", &v));
+	cr_assert_str_eq(json_object_get_string(v), "holdover");
+	cr_assert(json_object_object_get_ex(j, "port0_valid", &v));
+	cr_assert(json_object_get_boolean(v));
+	json_object_put(j);
+	/* Plain lines (stdout is a pipe, not a terminal). */
+	{
+		const char *argv[] = { cli, "--ring", ring_path, NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 0);
+		cr_assert_not_null(strstr(out, "\nstate holdover\n"), "%s", out);
+		cr_assert_not_null(strstr(out, "\ntimescale UTC\n"), "%s", out);
+	}
+	/* --wait-locked on a ring that stays in holdover: exit 1 after the timeout. */
+	{
+		const char *argv[] = { cli,	    "--ring", ring_path,    "--wait-locked",
+				       "--timeout", "0.3",    "--interval", "0.1",
+				       NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1);
+	}
+	b.ptp.state = TIMESYNC_LOCKED;
+	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	{
+		const char *argv[] = { cli,	    "--ring", ring_path, "--wait-locked",
+				       "--timeout", "2",      NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 0);
+		cr_assert_not_null(strstr(out, "\nstate locked\n"), "%s", out);
+	}
+	ringshm_close(r);
+	/* A ring that does not exist: exit 1 with a message; bad usage: 2. */
+	{
+		const char *argv[] = { cli, "--ring", "/dev/shm/tstest-none-here", NULL };
+		const char *bad[] = { cli, "--threshold", "abc", NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1);
+		cr_assert_eq(run_cli(bad, out, sizeof(out)), 2);
+	}
 }

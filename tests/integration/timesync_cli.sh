@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# timesync_cli.sh - feedcap-timesync's command line: --help and the man page document the same
+# options, usage errors exit 2, --no-ptp reports free-running in every output form, a missing
+# ptp4l socket is free-running (not an error), --wait-locked times out with 1.
+source "$FEEDCAP_TESTLIB/common.sh"
+need_env FEEDCAP_TIMESYNC
+TS=$FEEDCAP_TIMESYNC
+MAN=$FEEDCAP_SRC/docs/man/feedcap-timesync.1
+make_tmpdir DIR ts
+
+help=$("$TS" --help) || fail "--help exited $?"
+opts_help=$(grep -o -- '--[a-z0-9][a-z0-9-]*' <<<"$help" | sort -u)
+# In the man page options are written \-\-name.
+opts_man=$(sed 's/\\-/-/g' "$MAN" | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u)
+missing=$(comm -23 <(echo "$opts_help") <(echo "$opts_man"))
+extra=$(comm -13 <(echo "$opts_help") <(echo "$opts_man"))
+[[ -z $missing ]] || fail "options in --help but not in the man page: $missing"
+[[ -z $extra ]] || fail "options in the man page but not in --help: $extra"
+expect_eq "$(wc -l <<<"$opts_help")" 14 "number of documented options"
+
+set +e
+"$TS" --bogus >/dev/null 2>&1
+expect_eq $? 2 "unknown option exit"
+"$TS" --threshold 12x >/dev/null 2>"$DIR/err"
+expect_eq $? 2 "bad number exit"
+grep -q '"12x"' "$DIR/err" || fail "the message does not name the bad value: $(cat "$DIR/err")"
+"$TS" --ring x --ptp4l-socket y >/dev/null 2>&1
+expect_eq $? 2 "--ring with a live option"
+"$TS" --watch --wait-locked >/dev/null 2>&1
+expect_eq $? 2 "--watch with --wait-locked"
+"$TS" extra-arg >/dev/null 2>&1
+expect_eq $? 2 "stray argument"
+set -e
+
+out=$("$TS" --no-ptp)
+grep -qx "state free-running" <<<"$out" || fail "--no-ptp: $out"
+grep -qx "tsc_valid yes" <<<"$out" || fail "no TSC model: $out"
+hz=$(awk '$1 == "tsc_hz" { print $2 }' <<<"$out")
+# The fitted TSC frequency against the kernel's own figure, when the kernel says one.
+khz=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+if [[ -n $khz ]]; then
+	awk -v a="$hz" -v b="$khz" 'BEGIN { d = a / (b * 1e6) - 1; exit !(d < 0.01 && d > -0.01) }' ||
+		fail "fitted TSC $hz Hz is not within 1% of cpu MHz $khz"
+fi
+"$TS" --no-ptp --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["state"]=="free-running" and d["timescale"]=="UTC", d'
+n=$("$TS" --no-ptp --watch --count 3 --interval 0.1 | grep -c 'state=free-running flags=\|state=free-running ')
+expect_eq "$n" 3 "--watch --count 3 lines"
+"$TS" --no-ptp --watch --count 2 --interval 0.1 --json |
+	python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin]; assert len(l)==2 and all(x["state"]=="free-running" and x["flags"]=="none" for x in l), l'
+
+out=$("$TS" --ptp4l-socket "$DIR/no-ptp4l-here")
+grep -qx "state free-running" <<<"$out" || fail "missing socket: $out"
+grep -qx "ptp4l_reachable no" <<<"$out" || fail "missing socket reachable: $out"
+set +e
+"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --wait-locked --timeout 0.5 --interval 0.1 >/dev/null 2>"$DIR/err"
+expect_eq $? 1 "--wait-locked timeout exit"
+set -e
+grep -q "not locked after" "$DIR/err" || fail "timeout message: $(cat "$DIR/err")"
+pass "feedcap-timesync command line"
