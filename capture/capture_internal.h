@@ -37,7 +37,8 @@ struct rte_ring;
 enum cap_ts_mode {
 	CAP_TS_TSC = 0,	   /* TSC once per burst, through the calibrated TSC model */
 	CAP_TS_PMD_US = 1, /* the PMD's dynfield in microseconds since the epoch (net_pcap) */
-	CAP_TS_PMD_NS = 2, /* the PMD's dynfield in nanoseconds since the epoch */
+	CAP_TS_NIC = 2,	   /* the PMD's dynfield in its NIC clock's units, through the port's
+			    * NIC clock model (rte_eth_read_clock() fitted to CLOCK_REALTIME) */
 };
 
 /* One RX queue's counters: written by the poller only, one cache line each. */
@@ -65,7 +66,8 @@ struct cap_port {
 	unsigned if_index;	     /* kernel interface (net_af_packet), 0 if none */
 	int pkt_fds[CAP_MAX_QUEUES]; /* the PMD's AF_PACKET sockets (control thread reads drops) */
 	int npkt_fds;
-	uint64_t sock_drops; /* drops those sockets reported (control thread) */
+	uint64_t sock_drops;	      /* drops those sockets reported (control thread) */
+	struct timesync_fit *nic_fit; /* CAP_TS_NIC: NIC clock -> CLOCK_REALTIME (control) */
 };
 
 /* One (port, queue) the poller drains. */
@@ -115,6 +117,7 @@ struct cap_ctx {
 
 	/* clock: control stores, poller refreshes its copy once per burst */
 	struct timesync_cell tsc_cell;
+	struct timesync_cell nic_cell[CAP_MAX_PORTS]; /* CAP_TS_NIC ports' models, by idx */
 
 	/* control -> poller */
 	_Atomic bool quit;

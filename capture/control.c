@@ -225,13 +225,15 @@ static void igmp_unsolicited(struct cap_ctx *cx, uint64_t now)
 }
 
 /*
- * A random delay within a query's Max Resp Time.  The query may have waited up to a tick in
- * the hand-over ring: keep that much of the window in hand.
+ * A random delay within a query's Max Resp Time.  RFC 2236/3376 let a host pick it anywhere
+ * in [0, Max Resp Time]; we pick in the first half, so the time the query waited in the
+ * hand-over ring and the control thread's own scheduling on a busy host never push the answer
+ * past the deadline.  (Spreading answers matters for report suppression among many hosts; a
+ * capture appliance is one host among few on its link.)
  */
 static uint64_t answer_delay(uint64_t window)
 {
-	return (uint64_t)rand_r(&cs.seed) %
-	       (window > 2 * TICK_NS ? window - TICK_NS : window / 2 + 1);
+	return (uint64_t)rand_r(&cs.seed) % (window / 2 + 1);
 }
 
 /* A query the poller saw: schedule answers at a random time within its Max Resp Time. */
@@ -592,6 +594,37 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 /* ------------------------------------------------------------------ clock */
 
 /*
+ * A NIC clock sample: the tightest of 8 brackets CLOCK_REALTIME / rte_eth_read_clock() /
+ * CLOCK_REALTIME, fed to the port's fitter; then a new model for the poller (continuous with
+ * the last one, slewed, as the TSC model is) and for readers in the clock block.
+ */
+static void nic_clock_step(struct cap_ctx *cx, struct cap_port *p)
+{
+	struct timesync_bracket best, b;
+	struct timesync_model m;
+	int i;
+
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < 8; i++) {
+		b.sys_before = real_ns();
+		if (rte_eth_read_clock(p->port_id, &b.counter) != 0) {
+			return;
+		}
+		b.sys_after = real_ns();
+		if (i == 0 || b.sys_after - b.sys_before < best.sys_after - best.sys_before) {
+			best = b;
+		}
+	}
+	if (timesync_fit_add(p->nic_fit, &best) < 0 ||
+	    timesync_fit_update(p->nic_fit, timesync_calib_stepped(cs.cal), &m) < 0) {
+		return;
+	}
+	timesync_model_set_quality(&m, cs.state, cx->o->clock_threshold_ns);
+	timesync_cell_store(&cx->nic_cell[p->idx], &m);
+	cs.blk.port[p->idx] = m;
+}
+
+/*
  * Once a second: ptp4l's state (if we ask it), then a new TSC model carrying the record flags
  * that state gives (synchronised, holdover), published to the poller's cell and, with the PTP
  * evidence, to the ring's clock block for readers.  A state change also goes in-band as a
@@ -601,7 +634,7 @@ static void clock_step(struct cap_ctx *cx, bool first)
 {
 	const struct capture_opts *o = cx->o;
 	enum timesync_state prev = cs.state;
-	int rc;
+	int rc, i;
 
 	if (cs.ptp) {
 		timesync_ptp_poll(cs.ptp, &cs.ptp_st);
@@ -618,6 +651,11 @@ static void clock_step(struct cap_ctx *cx, bool first)
 			timesync_state_name(cs.state), cs.ptp ? "" : " (no ptp4l asked)",
 			timesync_model_hz(&cs.tsc) / 1e6, cs.tsc.err_ns);
 		cs.clock_marker_due = !first;
+	}
+	for (i = 0; i < cx->nports; i++) {
+		if (cx->ports[i].nic_fit) {
+			nic_clock_step(cx, &cx->ports[i]);
+		}
 	}
 	cs.blk.tsc = cs.tsc;
 	cs.blk.hdr.rec_flags = cs.tsc.rec_flags;
@@ -651,9 +689,9 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 		rp->port_id = p->port_id;
 		rp->nb_rx_queues = p->nb_rxq;
 		rp->numa_node = (uint16_t)(p->socket < 0 ? 0xffff : p->socket);
-		rp->ts_source = p->ts_mode == CAP_TS_PMD_US   ? RINGSHM_F_TS_SRC_PMD_US
-				: p->ts_mode == CAP_TS_PMD_NS ? RINGSHM_F_TS_SRC_NIC
-							      : RINGSHM_F_TS_SRC_TSC;
+		rp->ts_source = p->ts_mode == CAP_TS_PMD_US ? RINGSHM_F_TS_SRC_PMD_US
+				: p->ts_mode == CAP_TS_NIC  ? RINGSHM_F_TS_SRC_NIC
+							    : RINGSHM_F_TS_SRC_TSC;
 		memcpy(rp->mac, p->mac.addr_bytes, 6);
 	}
 	PUT(ctl->nports, (uint32_t)cx->nports);
@@ -700,6 +738,42 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 		nanosleep(&ts, NULL);
 	}
 	clock_step(cx, true);
+
+	/* NIC clocks: a first model each before the poller starts (the fit needs 10 ms). */
+	for (i = 0; i < cx->nports; i++) {
+		struct cap_port *p = &cx->ports[i];
+		struct timesync_fit_params fp;
+		struct timesync_model m;
+
+		if (p->ts_mode != CAP_TS_NIC) {
+			continue;
+		}
+		memset(&fp, 0, sizeof(fp));
+		fp.source = RINGSHM_F_TS_SRC_NIC;
+		timesync_cell_init(&cx->nic_cell[p->idx]);
+		p->nic_fit = timesync_fit_create(&fp);
+		deadline = mono_ns() + CAP_NS_PER_S;
+		while (p->nic_fit && mono_ns() < deadline) {
+			struct timespec ts = { 0, 5000000 };
+
+			nic_clock_step(cx, p);
+			timesync_cell_load(&cx->nic_cell[p->idx], &m);
+			if (timesync_model_valid(&m)) {
+				break;
+			}
+			nanosleep(&ts, NULL);
+		}
+		timesync_cell_load(&cx->nic_cell[p->idx], &m);
+		if (!timesync_model_valid(&m)) {
+			snprintf(
+				err, errlen,
+				"port %s (%s): no model of its NIC clock within 1 s (rte_eth_read_clock); use --timestamp tsc",
+				p->name, p->driver);
+			return -EIO;
+		}
+		cap_log(LOG_INFO, "port %s: NIC clock %.6f MHz", p->name,
+			timesync_model_hz(&m) / 1e6);
+	}
 
 	igmp_members_init(cx);
 	if (rte_telemetry_register_cmd(
@@ -870,4 +944,8 @@ void cap_control_finish(struct cap_ctx *cx)
 	cs.cal = NULL;
 	timesync_ptp_close(cs.ptp);
 	cs.ptp = NULL;
+	for (i = 0; i < cx->nports; i++) {
+		timesync_fit_destroy(cx->ports[i].nic_fit);
+		cx->ports[i].nic_fit = NULL;
+	}
 }

@@ -103,8 +103,8 @@ int cap_poller_main(void *arg)
 {
 	struct cap_ctx *cx = arg;
 	struct rte_mbuf *pkts[CAP_BURST];
-	struct timesync_model model;
-	uint32_t model_seen = 1; /* odd: forces the first load */
+	struct timesync_model model, nic[CAP_MAX_PORTS];
+	uint32_t model_seen = 1, nic_seen[CAP_MAX_PORTS]; /* odd: forces the first load */
 	const struct capture_group *groups = cx->o->groups;
 	const int ngroups = cx->o->ngroups;
 	const uint32_t snaplen = cx->snaplen;
@@ -119,6 +119,10 @@ int cap_poller_main(void *arg)
 	pthread_setname_np(pthread_self(), "feedcap-poll");
 	atomic_store(&cx->poller_tid, (int)syscall(SYS_gettid));
 	memset(&model, 0, sizeof(model));
+	memset(nic, 0, sizeof(nic));
+	for (qi = 0; qi < CAP_MAX_PORTS; qi++) {
+		nic_seen[qi] = 1;
+	}
 	timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
 
 	/*
@@ -151,6 +155,10 @@ int cap_poller_main(void *arg)
 			/* One TSC read per burst, through the model the control thread keeps
 			 * calibrated; the refresh is one load when the model did not change. */
 			timesync_cell_refresh(&cx->tsc_cell, &model, &model_seen);
+			if (pq->ts_mode == CAP_TS_NIC) {
+				timesync_cell_refresh(&cx->nic_cell[pq->idx], &nic[pq->idx],
+						      &nic_seen[pq->idx]);
+			}
 			if (likely(timesync_model_valid(&model))) {
 				ts_burst = timesync_model_convert(&model, rte_rdtsc());
 				burst_flags = RINGSHM_F_TS_SRC_TSC | model.rec_flags;
@@ -187,8 +195,12 @@ int cap_poller_main(void *arg)
 							ts = v * 1000;
 							flags = RINGSHM_F_TS_SRC_PMD_US;
 						} else {
-							ts = v;
-							flags = RINGSHM_F_TS_SRC_NIC;
+							const struct timesync_model *nm =
+								&nic[pq->idx];
+
+							ts = timesync_model_convert(nm, v);
+							flags = RINGSHM_F_TS_SRC_NIC |
+								nm->rec_flags;
 						}
 					} else {
 						atomic_fetch_add_explicit(&cx->ts_fallback, 1,

@@ -23,13 +23,17 @@
  * How this PMD timestamps.  Debian's DPDK 22.11 net_pcap fills the RX timestamp dynfield on
  * every mbuf, in microseconds since the epoch, without advertising RTE_ETH_RX_OFFLOAD_TIMESTAMP:
  * we recognise it by name.  A PMD that advertises the offload gets it enabled; its units are
- * its own (raw NIC ticks on mlx5 free-running) and need a per-port NIC clock model, which is
- * timesync's: until a port has one, it is timestamped from the TSC.
+ * its own (raw NIC ticks on mlx5 free-running), so such a port is timestamped through a model
+ * of its NIC clock, fitted by the control thread from rte_eth_read_clock() (mlx5, cnxk in
+ * 22.11).  Without a readable clock the ticks cannot be converted: the TSC it is.
  */
 static enum cap_ts_mode port_ts_mode(const struct rte_eth_dev_info *info)
 {
 	if (info->driver_name && !strcmp(info->driver_name, "net_pcap")) {
 		return CAP_TS_PMD_US;
+	}
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		return CAP_TS_NIC; /* if its clock is readable once started: cap_ports_setup() */
 	}
 	return CAP_TS_TSC;
 }
@@ -254,6 +258,14 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
 
+		uint64_t clk;
+
+		if (p->ts_mode == CAP_TS_NIC && rte_eth_read_clock(p->port_id, &clk) != 0) {
+			cap_log(LOG_WARNING,
+				"port %s (%s): RX timestamps in NIC clock units, but the clock cannot be read (rte_eth_read_clock) to convert them: using the TSC",
+				p->name, p->driver);
+			p->ts_mode = CAP_TS_TSC;
+		}
 		if (p->ts_mode != CAP_TS_TSC && (cx->ts_dynoff < 0 || !cx->ts_dynflag)) {
 			cap_log(LOG_WARNING,
 				"port %s (%s): no RX timestamp field registered: using the TSC",
@@ -295,8 +307,8 @@ const char *cap_ts_mode_name(enum cap_ts_mode m)
 	switch (m) {
 	case CAP_TS_PMD_US:
 		return "pmd-us";
-	case CAP_TS_PMD_NS:
-		return "pmd-ns";
+	case CAP_TS_NIC:
+		return "nic-clock";
 	case CAP_TS_TSC:
 	default:
 		return "tsc";

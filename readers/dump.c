@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include "fcreader.h"
+#include "feedcap_config.h"
+#include "timesync.h"
 
 #define NS_PER_S	 UINT64_C(1000000000)
 #define DEFAULT_ZSTD_LVL 1
@@ -63,6 +66,17 @@ struct options {
 	bool on_error_wait;
 	const char *reg_name;
 	bool quiet;
+
+	/* the config file: --job NAME, --check-config */
+	const char *config;
+	const char *job;
+	bool check_config;
+	bool from_set, threads_set, on_error_set;
+	char job_wpat[PATH_MAX]; /* -w built from the job's directory and file_name */
+	struct fcc_cpuset cpus;	 /* the job's CPUs */
+	bool has_cpus;
+	uint64_t retention_age_ns;
+	unsigned filter_line; /* the job's filter line, for a bad expression */
 };
 
 /* The file being written. */
@@ -113,7 +127,7 @@ struct dump {
 
 	char pending_note[2048]; /* comments made while no file was open */
 
-	uint8_t frame[RINGSHM_MAX_CAPLEN];
+	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -151,6 +165,11 @@ static void usage(FILE *f)
 		"  -c COUNT                 stop after COUNT frames written\n"
 		"  --duration DURATION      stop after DURATION of wall-clock time (30s, 5m, 1h)\n"
 		"  --name NAME              name this reader in the ring's reader registry (feedcap-dump)\n"
+		"\n"
+		"Config file:\n"
+		"  --job NAME               run [job NAME] of the config file; options given override it\n"
+		"  --config FILE            the config file (default /etc/feedcap/feedcap.conf)\n"
+		"  --check-config           validate the config file (and --job NAME, its filter) and exit\n"
 		"\n"
 		"Output:\n"
 		"  -w FILE|PATTERN|-        the archive; strftime(3) conversions (UTC) with -G; - is stdout\n"
@@ -213,6 +232,9 @@ enum {
 	OPT_FLUSH,
 	OPT_ON_ERROR,
 	OPT_NAME,
+	OPT_CONFIG,
+	OPT_JOB,
+	OPT_CHECK_CONFIG,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -227,6 +249,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "flush-interval", required_argument, NULL, OPT_FLUSH },
 		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "job", required_argument, NULL, OPT_JOB },
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -250,14 +275,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (fcr_parse_from(optarg, &o->from, &err) != 0) {
 				return bad_usage("%s", err.msg);
 			}
+			o->from_set = true;
 			break;
 		case OPT_NO_FOLLOW:
 			o->follow = false;
 			break;
 		case OPT_DURATION:
-			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0 ||
-			    o->duration_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->duration_ns, &err) != 0) {
 				return bad_usage("--duration: %s", err.msg);
+			}
+			if (o->duration_ns == 0) {
+				return bad_usage("--duration '%s': the duration must be above 0",
+						 optarg);
 			}
 			break;
 		case 'c':
@@ -309,15 +338,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return bad_usage("--zstd-threads '%s': expected 0..64", optarg);
 			}
 			o->wo.zstd_threads = (int)t;
+			o->threads_set = true;
 			break;
 		}
 		case OPT_ZSTD_MULTI:
 			o->wo.zstd_multiframe = true;
 			break;
 		case OPT_FLUSH:
-			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0 ||
-			    o->wo.flush_interval_ns == 0) {
+			if (fcr_parse_duration(optarg, &o->wo.flush_interval_ns, &err) != 0) {
 				return bad_usage("--flush-interval: %s", err.msg);
+			}
+			if (o->wo.flush_interval_ns == 0) {
+				return bad_usage(
+					"--flush-interval '%s': the interval must be above 0",
+					optarg);
 			}
 			break;
 		case 'C':
@@ -359,9 +393,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 			} else {
 				return bad_usage("--on-error '%s': expected exit or wait", optarg);
 			}
+			o->on_error_set = true;
 			break;
 		case OPT_NAME:
 			o->reg_name = optarg;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_JOB:
+			o->job = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			o->check_config = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -377,15 +421,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 2;
 		}
 	}
+	o->filter = fcr_join_args(argc - optind, argv + optind);
+	if (!o->filter) {
+		return bad_usage("%s", "out of memory");
+	}
+	return 0;
+}
+
+/* What the options say together, once the job (if any) filled in what they did not. */
+static int check_args(struct options *o)
+{
 	if (!o->ring) {
 		return bad_usage("%s", "--ring PATH|NAME is required");
 	}
 	if (!o->wpat) {
 		return bad_usage("%s", "-w FILE|PATTERN|- is required");
-	}
-	o->filter = fcr_join_args(argc - optind, argv + optind);
-	if (!o->filter) {
-		return bad_usage("%s", "out of memory");
 	}
 	if (strcmp(o->wpat, "-") == 0) {
 		if (o->rot_size || o->rot_ns || o->keep) {
@@ -407,6 +457,212 @@ static int parse_args(int argc, char **argv, struct options *o)
 				 "--zstd-threads and --zstd-multiframe need -z or a .zst name");
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ config file */
+
+static int config_error(const struct fcc_error *ce)
+{
+	char msg[FCC_ERROR_MAX];
+
+	fcc_format_error(ce, msg, sizeof(msg));
+	fprintf(stderr, "feedcap-dump: %s\n", msg);
+	return FCC_EXIT_CONFIG;
+}
+
+/* A job's filter must compile: say where it is written when it does not. */
+static int check_job_filter(const struct fcc_config *cfg, const struct fcc_job *job)
+{
+	struct fcr_error err = { 0 };
+	struct fcr_filter *f = fcr_filter_compile(job->filter, &err);
+
+	if (!f) {
+		fprintf(stderr, "feedcap-dump: %s:%u: job.filter: %s\n", cfg->path,
+			job->filter_line ? job->filter_line : job->line, err.msg);
+		return FCC_EXIT_CONFIG;
+	}
+	fcr_filter_free(f);
+	return 0;
+}
+
+/* --check-config [--config FILE] [--job NAME]: validate, print, exit status. */
+static int check_config(const struct options *o)
+{
+	char msg[FCC_ERROR_MAX];
+	struct fcc_config *cfg;
+	struct fcc_error ce;
+	unsigned i;
+	int rc;
+
+	rc = fcc_check(o->config, 0, o->job, msg, sizeof(msg));
+	if (rc != 0) {
+		fprintf(stderr, "feedcap-dump: %s\n", msg);
+		return rc;
+	}
+	cfg = fcc_load(o->config, &ce);
+	if (!cfg) {
+		return config_error(&ce);
+	}
+	for (i = 0; i < cfg->njobs && rc == 0; i++) {
+		if (!o->job || strcmp(o->job, cfg->jobs[i].name) == 0) {
+			rc = check_job_filter(cfg, &cfg->jobs[i]);
+		}
+	}
+	fcc_free(cfg);
+	if (rc == 0) {
+		printf("%s\n", msg);
+	}
+	return rc;
+}
+
+static int mkdirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
+				return -errno;
+			}
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * --job NAME: take what the command line did not say from [job NAME] of the config file (the
+ * command line overrides the file).  *cfgp stays loaded: o->ring points into it.
+ */
+static int apply_job(struct options *o, struct fcc_config **cfgp)
+{
+	const struct fcc_job *job;
+	const struct fcc_ring *ring;
+	struct fcc_config *cfg;
+	struct fcc_error ce;
+	char dir[PATH_MAX];
+	int rc;
+
+	cfg = fcc_load(o->config, &ce);
+	if (!cfg) {
+		return config_error(&ce);
+	}
+	*cfgp = cfg;
+	job = fcc_job_find(cfg, o->job, &ce);
+	if (!job) {
+		return config_error(&ce);
+	}
+	ring = fcc_ring_find(cfg, job->ring, &ce);
+	if (!ring) {
+		return config_error(&ce);
+	}
+	if (!o->ring) {
+		o->ring = ring->path;
+	}
+	/*
+	 * -w on the command line replaces the job's whole output (directory, name, format,
+	 * compression, rotation, retention): where and how to write is one decision, and a file
+	 * named on the command line must not be rotated away by the job's retention.
+	 */
+	if (!o->wpat) {
+		if (!o->format_set) {
+			o->wo.format =
+				job->format == FCC_FORMAT_PCAPNG ? FCR_FMT_PCAPNG : FCR_FMT_PCAP;
+			o->format_set = true;
+		}
+		if (!o->zstd_set) {
+			o->wo.zstd_level =
+				job->compression == FCC_COMPRESSION_ZSTD
+					? (job->compression_level ? job->compression_level : 1)
+					: 0;
+			o->zstd_set = true;
+		}
+		if (!o->threads_set && o->wo.zstd_level) {
+			o->wo.zstd_threads = (int)job->zstd_threads;
+		}
+		if (!o->rot_size) {
+			o->rot_size = job->rotate_size;
+		}
+		if (!o->rot_ns) {
+			if (job->rotate_interval_ns % NS_PER_S) {
+				fprintf(stderr,
+					"feedcap-dump: %s:%u: job.rotate_interval: use whole seconds for archive rotation\n",
+					cfg->path, job->line);
+				return FCC_EXIT_CONFIG;
+			}
+			o->rot_ns = job->rotate_interval_ns;
+		}
+		if (!o->keep) {
+			o->keep = job->retention_files;
+		}
+		o->retention_age_ns = job->retention_age_ns;
+	}
+	if (!o->from_set) {
+		o->from.kind = job->from == FCC_FROM_OLDEST ? FCR_FROM_OLDEST : FCR_FROM_NEWEST;
+	}
+	if (!o->on_error_set) {
+		o->on_error_wait = job->on_error == FCC_ON_ERROR_WAIT;
+	}
+	if (!o->filter[0] && job->filter[0]) {
+		rc = check_job_filter(cfg, job);
+		if (rc) {
+			return rc;
+		}
+		free(o->filter);
+		o->filter = strdup(job->filter);
+		if (!o->filter) {
+			return 1;
+		}
+	}
+	if (strcmp(o->reg_name, "feedcap-dump") == 0) {
+		o->reg_name = job->name;
+	}
+	o->has_cpus = job->has_cpus;
+	o->cpus = job->cpus;
+	if (!o->wpat) {
+		if (job->directory[0]) {
+			snprintf(dir, sizeof(dir), "%s", job->directory);
+		} else {
+			snprintf(dir, sizeof(dir), "/var/lib/feedcap/%s", job->name);
+		}
+		rc = mkdirs(dir, 0750);
+		if (rc < 0) {
+			fprintf(stderr,
+				"feedcap-dump: [job %s]: cannot create the directory %s: %s\n",
+				job->name, dir, strerror(-rc));
+			return 1;
+		}
+		snprintf(o->job_wpat, sizeof(o->job_wpat), "%.2000s/%.1000s.%s", dir,
+			 job->file_name, fcr_writer_suffix(&o->wo));
+		o->wpat = o->job_wpat;
+	}
+	return 0;
+}
+
+static void set_affinity(const struct options *o)
+{
+	cpu_set_t set;
+	int cpu, n = 0;
+
+	if (!o->has_cpus) {
+		return;
+	}
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < CPU_SETSIZE && cpu < FCC_MAX_CPUS; cpu++) {
+		if (fcc_cpuset_has(&o->cpus, cpu)) {
+			CPU_SET(cpu, &set);
+			n++;
+		}
+	}
+	if (n && sched_setaffinity(0, sizeof(set), &set) != 0) {
+		fprintf(stderr, "feedcap-dump: warning: cannot run on the job's CPUs: %s\n",
+			strerror(errno));
+	}
 }
 
 /* ------------------------------------------------------------------ statistics */
@@ -456,7 +712,7 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
 					    ".zst" };
 	time_t t = (time_t)(ts / NS_PER_S);
-	char base[PATH_MAX];
+	char base[PATH_MAX], part[PATH_MAX + 8];
 	struct stat sb;
 	struct tm tm;
 	size_t i, n;
@@ -488,13 +744,67 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 		}
 		/*
 		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
-		 * file after a write error) never replace an archive that exists.
+		 * file after a write error) never replace an archive that exists.  And never
+		 * touch an existing NAME.part: another dump may be writing it, or it is what a
+		 * killed one left, readable up to its last flush.
 		 */
-		if (stat(out, &sb) != 0 ||
-		    (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered)) {
+		snprintf(part, sizeof(part), "%s.part", out);
+		if (stat(part, &sb) != 0 &&
+		    (stat(out, &sb) != 0 ||
+		     (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered))) {
 			return 0;
 		}
 		numbered = true;
+	}
+}
+
+/*
+ * The clock state in words, from timesync's clock block (a CLOCK record's payload, or the
+ * ring's current block).  Returns false if the block is not one timesync can vouch for.
+ */
+static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
+{
+	struct timesync_block b;
+	char gm[24] = "none";
+
+	if (len < sizeof(b)) {
+		return false;
+	}
+	/* Check an aligned copy: the caller's buffer may not be aligned for the struct. */
+	memcpy(&b, blk, sizeof(b));
+	if (timesync_block_check(&b, sizeof(b), NULL) != 0) {
+		return false;
+	}
+	if (b.ptp.gm_present) {
+		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
+			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
+			 b.ptp.gm_identity[4], b.ptp.gm_identity[5], b.ptp.gm_identity[6],
+			 b.ptp.gm_identity[7]);
+	}
+	snprintf(out, outlen,
+		 "PTP %s (port %s, grandmaster %s), master offset %" PRId64
+		 " ns, TSC model error %" PRIu32 " ns, TAI-UTC %d s (%s); timestamps are UTC",
+		 timesync_state_name((enum timesync_state)b.ptp.state),
+		 timesync_port_state_name(b.ptp.port_state), gm, b.ptp.offset_ns, b.tsc.err_ns,
+		 b.hdr.tai_utc_s,
+		 b.hdr.tai_source == TIMESYNC_TAI_PTP	   ? "from PTP"
+		 : b.hdr.tai_source == TIMESYNC_TAI_KERNEL ? "from the kernel"
+							   : "unknown, not to be trusted");
+	return true;
+}
+
+static void clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, char *out, size_t outlen)
+{
+	char t[48], words[320];
+
+	fcr_format_time(ts, t, sizeof(t));
+	if (clock_words(pl, len, words, sizeof(words))) {
+		snprintf(out, outlen, "feedcap: clock state changed at %s: %.300s", t, words);
+	} else {
+		snprintf(
+			out, outlen,
+			"feedcap: clock state changed at %s (a %u-byte clock block this version cannot read)",
+			t, len);
 	}
 }
 
@@ -518,7 +828,7 @@ static void set_ports(struct dump *d)
 static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
-	char comment[512], t[48];
+	char comment[1024], t[48];
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -527,10 +837,20 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		f->period = ts - ts % d->o.rot_ns;
 	}
 	set_ports(d);
-	snprintf(comment, sizeof(comment),
-		 "feedcap-dump %s from ring %s; filter '%s'; timestamps UTC ns; started %s",
-		 FEEDCAP_VERSION, d->o.ring, fcr_filter_expr(d->flt),
-		 fcr_format_time(now_ns(CLOCK_REALTIME), t, sizeof(t)));
+	{
+		uint8_t blk[RINGSHM_CLOCK_BLOCK_SIZE];
+		char words[320] = "not published";
+		int n = ringshm_reader_clock(d->rd, blk, sizeof(blk));
+
+		if (n > 0 && !clock_words(blk, (uint32_t)n, words, sizeof(words))) {
+			snprintf(words, sizeof(words), "unreadable (%d bytes)", n);
+		}
+		snprintf(
+			comment, sizeof(comment),
+			"feedcap-dump %s from ring %.200s; filter '%.200s'; file started %s; clock: %s",
+			FEEDCAP_VERSION, d->o.ring, fcr_filter_expr(d->flt),
+			fcr_format_time(now_ns(CLOCK_REALTIME), t, sizeof(t)), words);
+	}
 	d->o.wo.shb_comment = comment;
 	if (d->to_stdout) {
 		f->fd = STDOUT_FILENO;
@@ -545,7 +865,7 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
 			return -ENAMETOOLONG;
 		}
-		f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (f->fd < 0) {
 			rc = -errno;
 			err->code = rc;
@@ -592,6 +912,34 @@ static void keep_limit(struct dump *d, const char *name)
 		free(d->kept[0]);
 		memmove(d->kept, d->kept + 1, (d->nkept - 1) * sizeof(*k));
 		d->nkept--;
+	}
+}
+
+/*
+ * The job's retention_age: delete the archives the directory's index lists whose last frame
+ * is older than that (only files this tool wrote and indexed, never anything else).
+ */
+static void prune_by_age(struct dump *d)
+{
+	uint64_t now = now_ns(CLOCK_REALTIME);
+	struct fcr_index_ent *ents;
+	char path[PATH_MAX];
+	int n, i;
+
+	n = fcr_index_read(d->dir, &ents, NULL);
+	for (i = 0; i < n; i++) {
+		if (ents[i].last_ts && ents[i].last_ts + d->o.retention_age_ns < now &&
+		    !strchr(ents[i].file, '/')) {
+			snprintf(path, sizeof(path), "%.3000s/%.255s", d->dir, ents[i].file);
+			if (unlink(path) != 0 && errno != ENOENT) {
+				fprintf(stderr,
+					"feedcap-dump: cannot remove %s (retention_age): %s\n",
+					path, strerror(errno));
+			}
+		}
+	}
+	if (n > 0) {
+		free(ents);
 	}
 }
 
@@ -697,6 +1045,9 @@ static int close_file(struct dump *d, struct fcr_error *err)
 	if (fcr_index_add(d->dir, &ent, &cerr) != 0) {
 		fprintf(stderr, "feedcap-dump: warning: %s\n", cerr.msg);
 	}
+	if (d->o.retention_age_ns) {
+		prune_by_age(d);
+	}
 	return ret;
 }
 
@@ -714,47 +1065,10 @@ static void add_note(struct dump *d, const char *msg)
 	snprintf(d->pending_note + n, sizeof(d->pending_note) - n, "%s%s", n ? "\n" : "", msg);
 }
 
-/*
- * The clock state in words.  The block is timesync's (timesync_format.h); only its header and
- * PTP part are read here, after checking the magic and major version.
- */
-static void clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, char *out, size_t outlen)
-{
-	static const char *const states[] = { "free-running", "unlocked", "locked", "holdover" };
-	static const char *const syncs[] = { "unknown", "is the PTP clock", "in step with the PHC",
-					     "OFF STEP with the PHC" };
-	char t[48];
-	uint32_t magic = 0;
-	uint16_t major = 0;
-
-	fcr_format_time(ts, t, sizeof(t));
-	if (len >= 192) {
-		memcpy(&magic, pl, 4);
-		memcpy(&major, pl + 4, 2);
-	}
-	if (magic != UINT32_C(0x53544346) || major != 1) {
-		snprintf(out, outlen, "feedcap: clock state changed at %s (%u-byte clock block)", t,
-			 len);
-		return;
-	}
-	{
-		int32_t tai;
-		uint8_t st = pl[64], sys = pl[14];
-		int64_t off;
-
-		memcpy(&tai, pl + 48, 4);
-		memcpy(&off, pl + 64 + 16, 8);
-		snprintf(out, outlen,
-			 "feedcap: clock state changed at %s: PTP %s, master offset %" PRId64
-			 " ns, system clock %s, TAI-UTC %d s; timestamps are UTC",
-			 t, st < 4 ? states[st] : "?", off, sys < 4 ? syncs[sys] : "?", tai);
-	}
-}
-
 /* Comments for markers the producer wrote into the ring (pcapng only). */
 static void marker_comment(struct dump *d, const struct ringshm_record *rec, const uint8_t *pl)
 {
-	char msg[400], t[48];
+	char msg[512], t[48];
 
 	fcr_format_time(rec->ts_ns, t, sizeof(t));
 	switch (rec->type) {
@@ -1061,6 +1375,13 @@ static int run(struct dump *d)
 		continue;
 
 write_error:
+		if (d->to_stdout && err.code == -EPIPE) {
+			/* The reading end went away (| head, | tcpdump -c): a normal end. */
+			struct fcr_error cerr = { 0 };
+
+			(void)close_file(d, &cerr);
+			break;
+		}
 		d->write_errors++;
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
@@ -1075,9 +1396,6 @@ write_error:
 					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
 					name);
 			}
-		}
-		if (d->to_stdout && err.code == -EPIPE) {
-			break; /* the reading end went away: a normal end for a pipe */
 		}
 		if (!d->o.on_error_wait) {
 			status = 1;
@@ -1129,6 +1447,7 @@ int main(int argc, char **argv)
 	struct fcr_error err = { 0 };
 	struct ringshm_error rerr = { 0 };
 	struct ringshm_reader_stats rs;
+	struct fcc_config *cfg = NULL;
 	struct dump *d;
 	int rc;
 
@@ -1139,18 +1458,35 @@ int main(int argc, char **argv)
 	}
 	rc = parse_args(argc, argv, &d->o);
 	if (rc) {
-		return rc;
+		goto out;
 	}
+	if (d->o.check_config) {
+		rc = check_config(&d->o);
+		goto out;
+	}
+	if (d->o.job) {
+		rc = apply_job(&d->o, &cfg);
+		if (rc) {
+			goto out;
+		}
+	}
+	rc = check_args(&d->o);
+	if (rc) {
+		goto out;
+	}
+	set_affinity(&d->o);
 	d->flt = fcr_filter_compile(d->o.filter, &err);
 	if (!d->flt) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	d->to_stdout = strcmp(d->o.wpat, "-") == 0;
 	if (d->to_stdout && isatty(STDOUT_FILENO)) {
 		fprintf(stderr,
 			"feedcap-dump: refusing to write an archive to a terminal (-w -)\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (!d->to_stdout) {
 		struct stat sb;
@@ -1159,17 +1495,21 @@ int main(int argc, char **argv)
 		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
 				d->o.wpat, d->dir);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				       errno == EACCES
-			       ? 2
-			       : 1;
+		/* A ring that is not there, not a ring, or not named right: bad usage. */
+		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
+				     errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
+				     errno == ENAMETOOLONG
+			     ? 2
+			     : 1;
+		goto out;
 	}
 	ringshm_reader_stats(d->rd, &rs);
 	d->lost_seen = rs.lost_records;
@@ -1192,6 +1532,7 @@ int main(int argc, char **argv)
 	if (!d->o.quiet) {
 		print_stats(d, stderr);
 	}
+out:
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);
@@ -1200,5 +1541,6 @@ int main(int argc, char **argv)
 	}
 	free(d->kept);
 	free(d);
+	fcc_free(cfg);
 	return rc;
 }

@@ -11,9 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +23,10 @@
 
 #include "fcreader.h"
 #include "ringshm.h"
+#include "stat_internal.h"
 
 #define PROG "feedcap-replay"
 
-#define EXIT_USAGE	  2
 #define RING_BURST	  32
 #define DEFAULT_RING_SIZE (UINT64_C(64) << 20)
 
@@ -72,28 +70,6 @@ struct opts {
 	char *filter;
 };
 
-static atomic_bool stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&stop, true, memory_order_relaxed);
-}
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	exit(EXIT_USAGE);
-}
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_FROM = 256, OPT_TO, OPT_TO_RING, OPT_PACE, OPT_RING_SIZE };
@@ -127,17 +103,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			} else if (strcmp(optarg, "pcapng") == 0) {
 				o->format = FCR_FMT_PCAPNG;
 			} else {
-				usage_error("-F %s: the format is pcap or pcapng", optarg);
+				fcr_cli_usage_error("-F %s: the format is pcap or pcapng", optarg);
 			}
 			break;
 		case OPT_FROM:
 			if (fcr_parse_time(optarg, &o->from, &err) < 0) {
-				usage_error("--from: %s", err.msg);
+				fcr_cli_usage_error("--from: %s", err.msg);
 			}
 			break;
 		case OPT_TO:
 			if (fcr_parse_time(optarg, &o->to, &err) < 0) {
-				usage_error("--to: %s", err.msg);
+				fcr_cli_usage_error("--to: %s", err.msg);
 			}
 			break;
 		case OPT_TO_RING:
@@ -149,12 +125,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			} else if (strcmp(optarg, "max") == 0) {
 				o->pace = PACE_MAX;
 			} else {
-				usage_error("--pace %s: original or max", optarg);
+				fcr_cli_usage_error("--pace %s: original or max", optarg);
 			}
 			break;
 		case OPT_RING_SIZE:
 			if (fcr_parse_size(optarg, &o->ring_size, &err) < 0) {
-				usage_error("--ring-size: %s", err.msg);
+				fcr_cli_usage_error("--ring-size: %s", err.msg);
 			}
 			break;
 		case 'v':
@@ -165,14 +141,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			exit(0);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
-			exit(EXIT_USAGE);
+			exit(FCR_CLI_EXIT_USAGE);
 		}
 	}
 	if (!o->out == !o->ring) {
-		usage_error("give exactly one of -w FILE|- and --to-ring PATH|NAME");
+		fcr_cli_usage_error("give exactly one of -w FILE|- and --to-ring PATH|NAME");
 	}
 	if (o->from >= o->to) {
-		usage_error("--from is not before --to: nothing would be kept");
+		fcr_cli_usage_error("--from is not before --to: nothing would be kept");
 	}
 
 	int i = optind;
@@ -192,11 +168,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->narchives == 0) {
 		if (i < argc) {
-			usage_error(
+			fcr_cli_usage_error(
 				"%s: no such archive (ARCHIVE arguments come before the filter)",
 				argv[i]);
 		}
-		usage_error("no ARCHIVE given");
+		fcr_cli_usage_error("no ARCHIVE given");
 	}
 	if (i < argc && strcmp(argv[i], "--") == 0) {
 		i++;
@@ -229,14 +205,6 @@ struct output {
 	enum pace pace;
 	const char *name;
 };
-
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int out_open(struct output *out, const struct opts *o, int linktype, uint32_t snaplen)
 {
@@ -333,7 +301,7 @@ static int out_open(struct output *out, const struct opts *o, int linktype, uint
 static void pace_wait(struct output *out, uint64_t ts)
 {
 	if (out->pace_base_wall == 0) {
-		out->pace_base_wall = now_ns(CLOCK_MONOTONIC);
+		out->pace_base_wall = fcr_cli_now_ns(CLOCK_MONOTONIC);
 		out->pace_base_ts = ts;
 		return;
 	}
@@ -343,7 +311,7 @@ static void pace_wait(struct output *out, uint64_t ts)
 
 	uint64_t due = out->pace_base_wall + (ts - out->pace_base_ts);
 
-	if (now_ns(CLOCK_MONOTONIC) >= due) {
+	if (fcr_cli_now_ns(CLOCK_MONOTONIC) >= due) {
 		return;
 	}
 	/* publish what is ready before sleeping, so readers see it on time */
@@ -356,7 +324,7 @@ static void pace_wait(struct output *out, uint64_t ts)
 			      .tv_nsec = (long)(due % 1000000000u) };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR &&
-	       !atomic_load_explicit(&stop, memory_order_relaxed)) {
+	       !fcr_cli_stopping()) {
 	}
 }
 
@@ -381,7 +349,7 @@ static int out_write(struct output *out, const struct fcr_pkt *pkt)
 			ringshm_commit(out->ring);
 			out->burst = 0;
 
-			uint64_t now = now_ns(CLOCK_MONOTONIC);
+			uint64_t now = fcr_cli_now_ns(CLOCK_MONOTONIC);
 
 			if (now - out->last_hb > 100000000u) {
 				ringshm_heartbeat(out->ring);
@@ -456,12 +424,10 @@ int main(int argc, char **argv)
 	struct output out;
 	int status = 0;
 
+	fcr_cli_prog = PROG;
 	parse_args(argc, argv, &o);
 
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	fcr_cli_catch_stop_signals();
 
 	struct fcr_archive_set *set =
 		fcr_archive_set_open(o.archives, o.narchives, o.from, o.to, &err);
@@ -486,7 +452,7 @@ int main(int argc, char **argv)
 		if (!fdead || pcap_compile(fdead, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 			fprintf(stderr, PROG ": bad filter expression '%s': %s\n", o.filter,
 				fdead ? pcap_geterr(fdead) : "out of memory");
-			status = EXIT_USAGE;
+			status = FCR_CLI_EXIT_USAGE;
 			goto out_set;
 		}
 	}
@@ -498,8 +464,7 @@ int main(int argc, char **argv)
 	struct fcr_pkt pkt;
 	uint64_t read = 0, written = 0, filtered = 0;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed) &&
-	       fcr_archive_set_next(set, &pkt, NULL) == 1) {
+	while (!fcr_cli_stopping() && fcr_archive_set_next(set, &pkt, NULL) == 1) {
 		read++;
 		if (fdead) {
 			struct pcap_pkthdr h = { .caplen = pkt.cap_len, .len = pkt.wire_len };

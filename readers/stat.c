@@ -19,9 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +38,6 @@
 
 #define PROG "feedcap-stat"
 
-#define EXIT_USAGE   2
 #define MAX_FEEDS    64
 #define RANGES_SHOWN 1000 /* missing ranges listed per session (counts stay exact) */
 #define TEXT_RANGES  10
@@ -155,38 +152,6 @@ struct stat_ctx {
 	unsigned int damaged;
 };
 
-static atomic_bool stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&stop, true, memory_order_relaxed);
-}
-
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ------------------------------------------------------------------ options */
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	exit(EXIT_USAGE);
-}
-
 static void parse_feed(struct opts *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -194,12 +159,12 @@ static void parse_feed(struct opts *o, const char *arg)
 	struct feed *f;
 
 	if (o->nfeeds == MAX_FEEDS) {
-		usage_error("--feed %s: at most %d feeds", arg, MAX_FEEDS);
+		fcr_cli_usage_error("--feed %s: at most %d feeds", arg, MAX_FEEDS);
 	}
 	if (!eq || !comma || eq == arg || (size_t)(eq - arg) >= sizeof(f->name)) {
-		usage_error("--feed %s: expected NAME=GROUP_A,GROUP_B, e.g. "
-			    "itch=239.1.1.1:30001,239.1.2.1:30001",
-			    arg);
+		fcr_cli_usage_error("--feed %s: expected NAME=GROUP_A,GROUP_B, e.g. "
+				    "itch=239.1.1.1:30001,239.1.2.1:30001",
+				    arg);
 	}
 	f = &o->feeds[o->nfeeds];
 	memset(f, 0, sizeof(*f));
@@ -211,12 +176,13 @@ static void parse_feed(struct opts *o, const char *arg)
 
 	for (int l = 0; l < 2; l++) {
 		if (lens[l] == 0 || lens[l] >= sizeof(f->spec[l])) {
-			usage_error("--feed %s: group %c is empty or too long", arg, 'A' + l);
+			fcr_cli_usage_error("--feed %s: group %c is empty or too long", arg,
+					    'A' + l);
 		}
 		memcpy(f->spec[l], parts[l], lens[l]);
 		f->spec[l][lens[l]] = '\0';
 		if (fcreader_dst_parse(f->spec[l], &f->line[l], &f->any_port[l]) < 0) {
-			usage_error(
+			fcr_cli_usage_error(
 				"--feed %s: group %c \"%s\" is not ADDR:PORT, ADDR or [IPV6]:PORT",
 				arg, 'A' + l, f->spec[l]);
 		}
@@ -262,7 +228,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FROM:
 			if (fcr_parse_from(optarg, &o->from, &err) < 0) {
-				usage_error("--from: %s", err.msg);
+				fcr_cli_usage_error("--from: %s", err.msg);
 			}
 			break;
 		case OPT_NO_FOLLOW:
@@ -270,15 +236,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DURATION:
 			if (fcr_parse_duration(optarg, &o->duration_ns, &err) < 0) {
-				usage_error("--duration: %s", err.msg);
+				fcr_cli_usage_error("--duration: %s", err.msg);
 			}
 			break;
 		case 'i':
 			if (fcr_parse_duration(optarg, &o->interval_ns, &err) < 0) {
-				usage_error("--interval: %s", err.msg);
+				fcr_cli_usage_error("--interval: %s", err.msg);
 			}
 			if (o->interval_ns < 1000000u) {
-				usage_error("--interval %s: at least 1ms", optarg);
+				fcr_cli_usage_error("--interval %s: at least 1ms", optarg);
 			}
 			o->interval_given = true;
 			break;
@@ -290,7 +256,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_GAPS:
 			if (fcreader_seq_decoder_parse(optarg, &o->dec, msg, sizeof(msg)) < 0) {
-				usage_error("%s", msg);
+				fcr_cli_usage_error("%s", msg);
 			}
 			o->gaps = true;
 			break;
@@ -302,7 +268,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			exit(0);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
-			exit(EXIT_USAGE);
+			exit(FCR_CLI_EXIT_USAGE);
 		}
 	}
 	if (o->narchives > 0) {
@@ -310,18 +276,19 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->archives[o->narchives++] = argv[i];
 		}
 	} else if (optind < argc) {
-		usage_error("%s: unexpected argument (archives are read with -r)", argv[optind]);
+		fcr_cli_usage_error("%s: unexpected argument (archives are read with -r)",
+				    argv[optind]);
 	}
 	if (!o->ring == !o->narchives) {
-		usage_error("give exactly one of --ring PATH|NAME and -r ARCHIVE...");
+		fcr_cli_usage_error("give exactly one of --ring PATH|NAME and -r ARCHIVE...");
 	}
 	if (o->nfeeds && !o->gaps) {
-		usage_error(
+		fcr_cli_usage_error(
 			"--feed needs a sequence decoder: add --gaps moldudp64 (or generic:...)");
 	}
 	if (o->ring == NULL &&
 	    (o->no_follow || o->duration_ns || o->from.kind != FCR_FROM_NEWEST)) {
-		usage_error("--from, --no-follow and --duration apply to --ring only");
+		fcr_cli_usage_error("--from, --no-follow and --duration apply to --ring only");
 	}
 }
 
@@ -397,15 +364,8 @@ static struct group *group_get(struct stat_ctx *s, const struct fcreader_flow *f
 		}
 		return group_get(s, f);
 	}
-	if (s->ngroups == s->gcap) {
-		size_t nc = s->gcap ? s->gcap * 2 : 64;
-		struct group *g = realloc(s->groups, nc * sizeof(*g));
-
-		if (!g) {
-			return NULL;
-		}
-		s->groups = g;
-		s->gcap = nc;
+	if (fcr_grow((void **)&s->groups, &s->gcap, s->ngroups, sizeof(*s->groups), 64) < 0) {
+		return NULL;
 	}
 
 	struct group *g = &s->groups[s->ngroups];
@@ -438,15 +398,8 @@ static struct session *session_get(struct sessions *ss, const struct fcreader_se
 			return &ss->v[i];
 		}
 	}
-	if (ss->n == ss->cap) {
-		size_t nc = ss->cap ? ss->cap * 2 : 4;
-		struct session *v = realloc(ss->v, nc * sizeof(*v));
-
-		if (!v) {
-			return NULL;
-		}
-		ss->v = v;
-		ss->cap = nc;
+	if (fcr_grow((void **)&ss->v, &ss->cap, ss->n, sizeof(*ss->v), 4) < 0) {
+		return NULL;
 	}
 
 	struct session *x = &ss->v[ss->n++];
@@ -1321,8 +1274,7 @@ static int run_archives(struct stat_ctx *s)
 	int lt = fcr_archive_set_linktype(s->set);
 	bool intervals = s->o.interval_given;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed) &&
-	       fcr_archive_set_next(s->set, &pkt, NULL) == 1) {
+	while (!fcr_cli_stopping() && fcr_archive_set_next(s->set, &pkt, NULL) == 1) {
 		if (intervals) {
 			if (s->tot.frames == 0) {
 				s->i_start_ts = pkt.ts_ns - pkt.ts_ns % s->o.interval_ns;
@@ -1364,15 +1316,15 @@ static int run_ring(struct stat_ctx *s)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}
-	s->start_wall = s->last_wall = now_ns(CLOCK_MONOTONIC);
+	s->start_wall = s->last_wall = fcr_cli_now_ns(CLOCK_MONOTONIC);
 
 	uint64_t stop_at = s->o.no_follow ? ringshm_reader_head(s->rd) : UINT64_MAX;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+	while (!fcr_cli_stopping()) {
+		uint64_t now = fcr_cli_now_ns(CLOCK_MONOTONIC);
 
 		if (now - s->last_wall >= s->o.interval_ns) {
-			report(s, false, secs(now - s->last_wall), now_ns(CLOCK_REALTIME));
+			report(s, false, secs(now - s->last_wall), fcr_cli_now_ns(CLOCK_REALTIME));
 			s->last_wall = now;
 		}
 		if (s->o.duration_ns && now - s->start_wall >= s->o.duration_ns) {
@@ -1426,12 +1378,12 @@ static int run_ring(struct stat_ctx *s)
 		}
 	}
 
-	uint64_t end = now_ns(CLOCK_MONOTONIC);
+	uint64_t end = fcr_cli_now_ns(CLOCK_MONOTONIC);
 
 	if (!s->o.json && !s->tty && end - s->last_wall > 0 && s->tot.i_frames) {
-		report(s, false, secs(end - s->last_wall), now_ns(CLOCK_REALTIME));
+		report(s, false, secs(end - s->last_wall), fcr_cli_now_ns(CLOCK_REALTIME));
 	}
-	report(s, true, secs(end - s->start_wall), now_ns(CLOCK_REALTIME));
+	report(s, true, secs(end - s->start_wall), fcr_cli_now_ns(CLOCK_REALTIME));
 	ringshm_reader_close(s->rd);
 	return status;
 }
@@ -1461,13 +1413,11 @@ int main(int argc, char **argv)
 	static struct stat_ctx s;
 	int status;
 
+	fcr_cli_prog = PROG;
 	parse_args(argc, argv, &s.o);
 	s.tty = isatty(STDOUT_FILENO) && !s.o.json;
 
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	fcr_cli_catch_stop_signals();
 
 	status = s.o.ring ? run_ring(&s) : run_archives(&s);
 	if (s.oom) {

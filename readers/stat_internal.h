@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
 
 /* Where a frame goes, by destination. */
 enum fcreader_flow_kind {
@@ -44,5 +46,42 @@ void fcreader_flow_dst_str(const struct fcreader_flow *f, char *out, size_t outl
  * @return 0 with *f's af, dst, dport filled and *any_port set, or -EINVAL.
  */
 int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port);
+
+/*
+ * fcr_grow - room for one more element in a doubling array of *cap elements of elem bytes, n
+ * in use (first is the size of the first allocation).  @return 0, or -1 (*v unchanged).
+ */
+static inline int fcr_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap) {
+		return 0;
+	}
+
+	size_t nc = *cap ? *cap * 2 : first;
+	void *nv = realloc(*v, nc * elem);
+
+	if (!nv) {
+		return -1;
+	}
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the programs' main() */
+
+/* Shared by feedcap-stat and feedcap-replay (stat_cli.c, linked into the programs only). */
+#define FCR_CLI_EXIT_USAGE 2
+
+extern const char *fcr_cli_prog; /* program name for messages */
+
+/* "PROG: message", "Try 'PROG --help'.", exit 2. */
+void fcr_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* SIGINT and SIGTERM set the stop flag (the loops check it and finish cleanly). */
+void fcr_cli_catch_stop_signals(void);
+bool fcr_cli_stopping(void);
+
+uint64_t fcr_cli_now_ns(clockid_t c);
 
 #endif /* FCREADER_STAT_INTERNAL_H */

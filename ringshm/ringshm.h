@@ -36,9 +36,23 @@
  * Libraries never print: every function that can fail for a reason a person must fix fills
  * a struct ringshm_error (may be NULL) with a message naming the file and the problem.
  *
- * Threads: a producer handle is used by one poller thread for alloc/commit/marker; the
+ * Threads: a producer handle is used by one poller thread for alloc/put/commit/marker; the
  * control-plane calls (counters, ports, clock, heartbeat) may come from one other thread.  A
  * reader handle belongs to one thread.
+ *
+ * Caveats (for operators):
+ * - Memory: the default 8 GiB ring needs 4097 free 2 MiB hugepages; with AUTO and too few, it
+ *   lands in /dev/shm (4 KiB pages, counted against its size) with a warning in err->msg.
+ *   Pick the capacity from the hugepages you reserve.  2 MiB pages are preferred: 1 GiB pages
+ *   would make the control area a whole 1 GiB page.
+ * - The file outlives the producer and keeps its size: a restart with another capacity is
+ *   refused (EEXIST) until the file is removed.  Readers map the file they opened: a ring
+ *   removed and created anew is a different file they do not see.
+ * - A reader started at the newest record takes next_seq as its first expected sequence
+ *   number; if it is lapped before it reads its first record, the loss it counts can be short
+ *   by the records of one burst.  From then on the count is exact.
+ * - The registry recognises dead readers by pid: a registered reader that died and whose
+ *   pid was reused keeps its slot until that process exits.
  */
 #ifndef RINGSHM_H
 #define RINGSHM_H
@@ -134,6 +148,17 @@ void ringshm_close(struct ringshm *r);
  */
 void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint64_t ts_ns,
 		    uint8_t port, uint16_t flags);
+
+/*
+ * ringshm_put - copy one contiguous frame into the ring (header and cap_len bytes from frame)
+ * in the current burst, with streaming (non-temporal) stores on x86-64: faster than
+ * ringshm_alloc() + memcpy for every frame size (bench-ringshm), and it keeps the ring out of
+ * the poller's cache.  Same rules and counters as ringshm_alloc(), except that a cap_len over
+ * ringshm_max_caplen() is cut to it (and flagged truncated); never reads past frame + cap_len.
+ * Visible to readers after ringshm_commit().
+ */
+void ringshm_put(struct ringshm *r, const void *frame, uint32_t cap_len, uint32_t wire_len,
+		 uint64_t ts_ns, uint8_t port, uint16_t flags);
 
 /*
  * ringshm_marker - write a non-frame record (LOSS, CLOCK, EPOCH) of len payload bytes in the

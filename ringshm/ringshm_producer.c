@@ -24,12 +24,22 @@
 
 #include "ringshm_internal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #ifndef HUGETLBFS_MAGIC
 #define HUGETLBFS_MAGIC 0x958458f6
 #endif
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
 #endif
+
+/* ringshm_put() builds the header's last word by shifts: */
+static_assert(offsetof(struct ringshm_rec_hdr, wire_len) == 26, "wire_len at byte 26");
+static_assert(offsetof(struct ringshm_rec_hdr, port) == 28, "port at byte 28");
+static_assert(offsetof(struct ringshm_rec_hdr, type) == 29, "type at byte 29");
+static_assert(offsetof(struct ringshm_rec_hdr, flags) == 30, "flags at byte 30");
 
 struct ringshm {
 	struct ringshm_ctl *ctl;
@@ -39,6 +49,7 @@ struct ringshm {
 	uint64_t nchunks_mask;
 	unsigned int chunk_shift;
 	uint32_t max_caplen;
+	bool nt_pending; /* ringshm_put() stored with streaming stores since the last commit */
 
 	uint64_t pos;	/* where the next record goes (may be ahead of the published head) */
 	uint64_t claim; /* end of the chunk being written, as last published */
@@ -88,6 +99,10 @@ static __attribute__((noinline)) uint64_t next_chunk(struct ringshm *r, uint64_t
 	 */
 	RS_STORE_RELAXED(&r->ctl->claim, r->claim);
 	RS_FENCE_RELEASE();
+#ifdef __SSE2__
+	/* Streaming stores (ringshm_put) may pass earlier stores: not this one. */
+	_mm_sfence();
+#endif
 	ent = &r->ctl->chunk_index[(pos >> r->chunk_shift) & r->nchunks_mask];
 	RS_STORE_RELAXED(&ent->first_ts, ts_ns);
 	/* Pairs with the reader's load-acquire of chunk_pos in the time search. */
@@ -118,21 +133,82 @@ static inline void *put_record(struct ringshm *r, uint32_t cap_len, uint32_t wir
 	return h + 1;
 }
 
-void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint64_t ts_ns,
-		    uint8_t port, uint16_t flags)
+/* Count a frame and fix its wire length and flags (clamped, truncated). */
+static inline uint16_t frame_flags(struct ringshm *r, uint32_t cap_len, uint32_t *wire_len,
+				   uint16_t flags)
 {
 	r->frames++;
-	r->bytes += wire_len;
+	r->bytes += *wire_len;
 	r->cap_bytes += cap_len;
-	if (unlikely(wire_len > RINGSHM_MAX_CAPLEN)) {
-		wire_len = RINGSHM_MAX_CAPLEN;
+	if (unlikely(*wire_len > RINGSHM_MAX_CAPLEN)) {
+		*wire_len = RINGSHM_MAX_CAPLEN;
 		flags |= RINGSHM_F_WIRE_CLAMPED;
 	}
-	if (cap_len < wire_len || (flags & RINGSHM_F_WIRE_CLAMPED)) {
+	if (cap_len < *wire_len || (flags & RINGSHM_F_WIRE_CLAMPED)) {
 		flags |= RINGSHM_F_TRUNCATED;
 		r->truncated++;
 	}
+	return flags;
+}
+
+void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint64_t ts_ns,
+		    uint8_t port, uint16_t flags)
+{
+	flags = frame_flags(r, cap_len, &wire_len, flags);
 	return put_record(r, cap_len, wire_len, ts_ns, port, RINGSHM_REC_FRAME, flags);
+}
+
+void ringshm_put(struct ringshm *r, const void *frame, uint32_t cap_len, uint32_t wire_len,
+		 uint64_t ts_ns, uint8_t port, uint16_t flags)
+{
+#ifdef __SSE2__
+	/*
+	 * Streaming stores write whole lines without reading them first and leave the ring out of
+	 * the poller's cache: 1.3 to 2.3 times the rate of memcpy here (bench-ringshm).  They
+	 * are weakly ordered, hence the sfence after each claim and before each head.
+	 */
+	const uint8_t *src = frame;
+	uint32_t size = ringshm_rec_size(cap_len), i;
+	uint64_t pos = r->pos, meta;
+	__m128i *dst, tail[2];
+
+	if (unlikely(cap_len > r->max_caplen)) {
+		/* Here (unlike alloc) the copy is ours: cut it rather than cross the chunk. */
+		cap_len = r->max_caplen;
+		size = ringshm_rec_size(cap_len);
+	}
+	flags = frame_flags(r, cap_len, &wire_len, flags);
+	if (unlikely(pos + size > r->claim)) {
+		pos = next_chunk(r, ts_ns);
+	}
+	/*
+	 * The header built in registers (a struct written field by field and loaded as vectors
+	 * would stall on store forwarding); the last word is cap_len, wire_len, port, type, flags
+	 * as struct ringshm_rec_hdr lays them out (little-endian).
+	 */
+	meta = (uint64_t)cap_len | (uint64_t)wire_len << 16 | (uint64_t)port << 32 |
+	       (uint64_t)RINGSHM_REC_FRAME << 40 | (uint64_t)flags << 48;
+	dst = (__m128i *)(void *)(r->data + (pos & r->mask));
+	_mm_stream_si128(dst, _mm_set_epi64x((long long)ts_ns, (long long)pos));
+	_mm_stream_si128(dst + 1, _mm_set_epi64x((long long)meta, (long long)r->seq++));
+	dst += 2;
+	for (i = 0; i + 16 <= cap_len; i += 16) {
+		_mm_stream_si128(dst++, _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+	}
+	/* The tail through a zeroed copy: never read past the frame, fill the record out. */
+	if (i < size - RINGSHM_REC_HDR_SIZE) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, src + i, cap_len - i);
+		_mm_stream_si128(dst++, tail[0]);
+		if (i + 16 < size - RINGSHM_REC_HDR_SIZE) {
+			_mm_stream_si128(dst, tail[1]);
+		}
+	}
+	r->pos = pos + size;
+	r->nt_pending = true;
+#else
+	memcpy(ringshm_alloc(r, cap_len, wire_len, ts_ns, port, flags), frame, cap_len);
+#endif
 }
 
 int ringshm_marker(struct ringshm *r, enum ringshm_rec_type type, const void *payload, uint32_t len,
@@ -156,6 +232,13 @@ void ringshm_commit(struct ringshm *r)
 {
 	struct ringshm_ctl *c = r->ctl;
 
+#ifdef __SSE2__
+	if (r->nt_pending) {
+		/* Make ringshm_put()'s streaming stores visible before head. */
+		_mm_sfence();
+		r->nt_pending = false;
+	}
+#endif
 	RS_STORE_RELAXED(&c->next_seq, r->seq);
 	/*
 	 * Every record below r->pos is complete.  Pairs with the reader's load-acquire of head:
@@ -595,7 +678,7 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 	char link[PATH_MAX], target[PATH_MAX], hdir[PATH_MAX / 2];
 	const char *name = name_or_path;
 	struct ringshm *r;
-	bool is_name;
+	bool is_name, existed = false;
 	long gid, page = RINGSHM_CTL_ALIGN;
 	struct stat st;
 	int rc;
@@ -737,18 +820,31 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 			}
 		}
 	}
-	rc = create_new(r, target, &p, gid, (uint64_t)page, err);
-	if (rc) {
-		goto out_fail;
+	if (is_name && strcmp(target, link) != 0 && lstat(target, &st) == 0) {
+		/* The ring file is there but its link in DIR is not (removed, or DIR is new). */
+		snprintf(r->path, sizeof(r->path), "%s", target);
+		rc = open_existing(r, &p, err);
+		if (rc) {
+			goto out_fail;
+		}
+		existed = true;
+	} else {
+		rc = create_new(r, target, &p, gid, (uint64_t)page, err);
+		if (rc) {
+			goto out_fail;
+		}
 	}
 	if (is_name && strcmp(target, link) != 0 && symlink(target, link) != 0) {
 		rc = rs_error(err, -errno, "%s: cannot link to %s: %s", link, target,
 			      strerror(errno));
-		unlink(target);
+		if (!existed) {
+			unlink(target);
+		}
 		goto out_fail;
 	}
-	rs_registry_create(r->path, gid);
 out_start:
+	/* The registry next to the ring, in the ring's group (made again if it was removed). */
+	rs_registry_create(r->path, fstat(r->fd, &st) == 0 ? (long)st.st_gid : gid);
 	setup_geometry(r);
 	start_epoch(r);
 	return r;

@@ -76,6 +76,17 @@ static inline uint64_t claim_after(const struct ringshm_reader *rd)
 	return RS_LOAD_RELAXED(&rd->ctl->claim);
 }
 
+/*
+ * Whether the producer's claim has overwritten the record at p: claim > p + capacity, written
+ * so that it cannot overflow.  Real positions never get near 2^64 (47 years at 100 Gb/s), but
+ * a damaged control area can hold any value, and an overflowed sum made a reader seeking in
+ * such a file loop forever (found by tests/fuzz/fuzz_ring).
+ */
+static inline bool overwritten(const struct ringshm_reader *rd, uint64_t claim, uint64_t p)
+{
+	return claim > p && claim - p > rd->capacity;
+}
+
 /* The first position still intact given claim: the start of the oldest chunk held. */
 static inline uint64_t oldest_for(const struct ringshm_reader *rd, uint64_t claim)
 {
@@ -124,7 +135,7 @@ static int peek(struct ringshm_reader *rd, uint64_t p, struct ringshm_rec_hdr *h
 	}
 	load_hdr(rd, p, h);
 	sane = hdr_sane(rd, p, h);
-	if (claim_after(rd) > p + rd->capacity) {
+	if (overwritten(rd, claim_after(rd), p)) {
 		return -EAGAIN;
 	}
 	/* Not lapped, so what we read was a finished record: if it is not sane, nothing is. */
@@ -196,7 +207,7 @@ bool ringshm_reader_done(struct ringshm_reader *rd)
 	}
 	rd->pending = false;
 	/* The final check: was any byte of the record rewritten while the caller used it? */
-	if (likely(!rd->skip_final) && claim_after(rd) > rd->cur_pos + rd->capacity) {
+	if (likely(!rd->skip_final) && overwritten(rd, claim_after(rd), rd->cur_pos)) {
 		lapped(rd);
 		return false;
 	}
@@ -292,7 +303,11 @@ static bool chunk_before(const struct ringshm_reader *rd, uint64_t i, uint64_t t
 	uint64_t cp = RS_LOAD_ACQUIRE(&e->chunk_pos);
 	uint64_t first = RS_LOAD_RELAXED(&e->first_ts);
 
-	if (cp != i << rd->chunk_shift) {
+	/*
+	 * If the producer started rewriting this entry for the next lap while we read it,
+	 * first_ts may be the new one; it had claimed the chunk before, so claim tells.
+	 */
+	if (cp != i << rd->chunk_shift || claim_after(rd) > cp + rd->capacity) {
 		return true;
 	}
 	return first < ts;

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,11 +300,21 @@ static int parse_num(const char *opt, const char *s, double min, double max, dou
 	return 0;
 }
 
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+/* Sleep, unless a signal asked us to stop: then return at once (the loop ends cleanly and
+ * the management socket we bound is removed). */
 static void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	while (!quit && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
 	}
 }
 
@@ -351,8 +362,11 @@ static void print_watch(const struct timesync_block *b, bool json)
 	fflush(stdout);
 }
 
+/* A capture that stopped or hangs leaves its last state behind: never take it for current. */
+#define ALIVE_MAX_AGE_NS UINT64_C(3000000000)
+
 #ifdef TIMESYNC_HAVE_RINGSHM
-static int ring_read(const char *ring, struct timesync_block *b)
+static int ring_read(const char *ring, struct timesync_block *b, bool *alive)
 {
 	struct ringshm_error rerr = { 0 };
 	struct timesync_error terr = { 0 };
@@ -364,6 +378,7 @@ static int ring_read(const char *ring, struct timesync_block *b)
 		return -1;
 	}
 	rc = timesync_block_read(rd, b, &terr);
+	*alive = ringshm_reader_producer_alive(rd, ALIVE_MAX_AGE_NS);
 	ringshm_reader_close(rd);
 	if (rc < 0) {
 		fprintf(stderr, "feedcap-timesync: %s: %s\n", ring, terr.msg);
@@ -372,9 +387,10 @@ static int ring_read(const char *ring, struct timesync_block *b)
 	return 0;
 }
 #else
-static int ring_read(const char *ring, struct timesync_block *b)
+static int ring_read(const char *ring, struct timesync_block *b, bool *alive)
 {
 	(void)b;
+	*alive = false;
 	fprintf(stderr, "feedcap-timesync: --ring %s: this build has no ring support\n", ring);
 	return -1;
 }
@@ -423,6 +439,7 @@ int main(int argc, char **argv)
 	struct out o = { 0 };
 	struct timesync_calib *cal = NULL;
 	unsigned long polls = 0;
+	bool alive = true; /* live mode: we are the one asking */
 	uint64_t deadline;
 	double v;
 	int c, ret = 0;
@@ -526,13 +543,20 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	{
+		struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (op.ring == NULL) {
 		cal = calib_start();
 	}
 	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(op.timeout_s * 1e9);
 	for (;;) {
 		if (op.ring != NULL) {
-			if (ring_read(op.ring, &b) < 0) {
+			if (ring_read(op.ring, &b, &alive) < 0) {
 				ret = 1;
 				break;
 			}
@@ -557,18 +581,25 @@ int main(int argc, char **argv)
 			}
 		}
 		polls++;
+		if (quit) {
+			ret = op.watch ? 0 : 1;
+			break;
+		}
 		if (op.watch) {
 			print_watch(&b, op.json);
 			if (op.count != 0 && polls >= op.count) {
 				break;
 			}
-		} else if (!op.wait_locked || b.ptp.state == TIMESYNC_LOCKED) {
+		} else if (!op.wait_locked || (b.ptp.state == TIMESYNC_LOCKED && alive)) {
 			break;
 		} else if (now_ns(CLOCK_MONOTONIC) >= deadline) {
 			ret = 1;
 			break;
 		}
 		sleep_s(op.interval_s);
+		if (quit && op.watch) {
+			break;
+		}
 	}
 	timesync_calib_destroy(cal);
 	if (ptp != NULL) {
@@ -580,6 +611,9 @@ int main(int argc, char **argv)
 	o.j = json_object_new_object();
 	if (op.ring != NULL) {
 		describe(&b, op.ring, &o);
+		put(&o, "capture_alive", "capture running (heartbeat)",
+		    json_object_new_boolean(alive), "%s",
+		    alive ? "yes" : "no (this is its last state, not the current one)");
 	} else {
 		char src[160];
 
@@ -595,8 +629,9 @@ int main(int argc, char **argv)
 	print(&o, op.json);
 	json_object_put(o.j);
 	if (op.wait_locked && ret != 0) {
-		fprintf(stderr, "feedcap-timesync: not locked after %g s (state %s)\n",
-			op.timeout_s, timesync_state_name(b.ptp.state));
+		fprintf(stderr, "feedcap-timesync: not locked after %g s (state %s%s)\n",
+			op.timeout_s, timesync_state_name(b.ptp.state),
+			alive ? "" : ", and the capture that published it is not running");
 	}
 	return ret;
 }

@@ -38,6 +38,8 @@ struct timesync_fit {
 	uint32_t n;	      /* samples held */
 	uint32_t next;	      /* where the next sample goes */
 	double slope;	      /* ns per tick of the last fit, 0 if none yet */
+	double span_ns;	      /* sys time the last fit spanned */
+	double rate_err;      /* its relative rate uncertainty */
 	struct timesync_model model;
 	bool have_model;
 	struct timesync_fit_info info;
@@ -62,6 +64,9 @@ static void fit_defaults(struct timesync_fit_params *p)
 	}
 	if (p->stepped_hold_ns == 0) {
 		p->stepped_hold_ns = 2000000000;
+	}
+	if (p->horizon_ns == 0) {
+		p->horizon_ns = 1000000000;
 	}
 }
 
@@ -104,6 +109,8 @@ void timesync_fit_reset(struct timesync_fit *f)
 	f->n = 0;
 	f->next = 0;
 	f->slope = 0.0;
+	f->span_ns = 0.0;
+	f->rate_err = 0.0;
 	f->have_model = false;
 	memset(&f->model, 0, sizeof(f->model));
 	memset(&f->info, 0, sizeof(f->info));
@@ -293,8 +300,28 @@ int timesync_fit_update(struct timesync_fit *f, bool sys_stepped, struct timesyn
 		}
 	}
 	/* What is not slewed out yet, what the newest reading cannot resolve, how well the line
-	 * fits.  After a step the offset is gone; before it, it was the error. */
-	m.err_ns = sat_u32((step ? 0.0 : fabs(offset)) + (double)last->width / 2.0 + resid);
+	 * fits, and how far an uncertain rate carries the model off before the next update: the
+	 * ends of the fit are each known to about half their bracket plus the residual, so the
+	 * rate to about that over the span.  A first model fitted over 10 ms is good to a few
+	 * ppm - microseconds a second later - and must not claim better. */
+	{
+		double span = f->n >= 2 ? (double)(last->sys_ns - fit_at(f, 0)->sys_ns) : 0.0;
+		double drift = 0.0;
+
+		if (span > 0) {
+			drift = ((double)(last->width + fit_at(f, 0)->width) / 2.0 + 2.0 * resid) /
+				span * (double)f->p.horizon_ns;
+		} else if (f->span_ns > 0) {
+			drift = f->rate_err *
+				(double)f->p.horizon_ns; /* after a step: the old fit's */
+		}
+		if (span > 0) {
+			f->span_ns = span;
+			f->rate_err = drift / (double)f->p.horizon_ns;
+		}
+		m.err_ns = sat_u32((step ? 0.0 : fabs(offset)) + (double)last->width / 2.0 + resid +
+				   drift);
+	}
 
 	f->model = m;
 	f->have_model = true;

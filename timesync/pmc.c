@@ -23,7 +23,9 @@
  *
  * A GET carries a zero-filled data field of the data set's size, as pmc sends by default.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -153,6 +155,36 @@ int pmc_decode(const uint8_t *buf, size_t len, uint16_t seq, uint16_t mid, struc
 	return 0;
 }
 
+/*
+ * Sockets of clients that died without closing (SIGKILL, a crash) stay in the directory; the
+ * next client removes those whose process is gone, so they cannot pile up in /run.
+ */
+static void reclaim_dead(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		unsigned n;
+		int pid;
+
+		if (sscanf(e->d_name, "feedcap-pmc.%d.%u", &pid, &n) != 2 || pid <= 0) {
+			continue;
+		}
+		if (kill(pid, 0) == 0 || errno != ESRCH) {
+			continue;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path)) {
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 int pmc_open(struct pmc_client *c, const char *ptp4l_path, const char *dir, uint8_t domain,
 	     uint32_t timeout_ms)
 {
@@ -182,6 +214,7 @@ int pmc_open(struct pmc_client *c, const char *ptp4l_path, const char *dir, uint
 	memset(&local, 0, sizeof(local));
 	local.sun_family = AF_UNIX;
 	strcpy(local.sun_path, c->local);
+	reclaim_dead(dir);
 	unlink(c->local); /* a leftover of a process that had our pid */
 	if (bind(c->fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		int e = errno;

@@ -44,6 +44,10 @@ struct timesync_ptp {
 	struct timesync_ptp_obs last_obs;
 	struct timesync_offset_sample *hist;
 	uint32_t hist_n, hist_next;
+	/* The state machine runs on the time feed() is given (CLOCK_MONOTONIC from poll(), so a
+	 * step of the system clock - ptp4l's own first step, a leap second - cannot shorten or
+	 * stretch a holdover); published times are that plus this, CLOCK_REALTIME. */
+	int64_t disp_off;
 };
 
 struct timesync_ptp *timesync_ptp_open(const struct timesync_ptp_params *p,
@@ -256,6 +260,12 @@ int timesync_ptp_query(struct timesync_ptp *t, struct timesync_ptp_obs *o)
 	return 0;
 }
 
+/* A state machine time as CLOCK_REALTIME (0 stays 0: "never"). */
+static uint64_t disp(const struct timesync_ptp *t, uint64_t ns)
+{
+	return ns == 0 ? 0 : (uint64_t)((int64_t)ns + t->disp_off);
+}
+
 /* now - then, 0 if the clock went back meanwhile (durations must not wrap). */
 static uint64_t elapsed(uint64_t now, uint64_t then)
 {
@@ -281,6 +291,7 @@ int timesync_ptp_history(const struct timesync_ptp *t, struct timesync_offset_sa
 
 	for (i = 0; i < n; i++) {
 		out[i] = t->hist[(t->hist_next + t->p.history - n + i) % t->p.history];
+		out[i].sys_ns = disp(t, out[i].sys_ns);
 	}
 	return (int)n;
 }
@@ -305,9 +316,9 @@ static void fill_status(struct timesync_ptp *t, const struct timesync_ptp_obs *o
 		b->tp_flags = o->tp_flags;
 		b->time_source = o->time_source;
 	}
-	b->updated_ns = t->last_update_ns;
-	b->state_since_ns = t->state_since_ns;
-	b->last_locked_ns = t->ever_locked ? t->last_locked_ns : 0;
+	b->updated_ns = disp(t, t->last_update_ns);
+	b->state_since_ns = disp(t, t->state_since_ns);
+	b->last_locked_ns = t->ever_locked ? disp(t, t->last_locked_ns) : 0;
 	b->polls_failed = t->polls_failed;
 	b->history_n = t->hist_n;
 	for (i = 0; i < t->hist_n; i++) {
@@ -383,11 +394,15 @@ void timesync_ptp_feed(struct timesync_ptp *t, const struct timesync_ptp_obs *o,
 int timesync_ptp_poll(struct timesync_ptp *t, struct timesync_ptp_status *out)
 {
 	struct timesync_ptp_obs o;
-	struct timespec ts;
+	struct timespec mono, real;
 	int rc = timesync_ptp_query(t, &o);
+	uint64_t m;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	timesync_ptp_feed(t, &o, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, out);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	m = (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec;
+	t->disp_off = (int64_t)((uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec - m);
+	timesync_ptp_feed(t, &o, m, out);
 	return rc;
 }
 

@@ -204,6 +204,8 @@ struct timesync_fit_params {
 	uint64_t slew_ns;	  /* time over which an offset is slewed out: 2 s */
 	uint64_t step_ns;	  /* offset above which the model steps instead: 1 ms */
 	uint64_t stepped_hold_ns; /* models say STEPPED this long after a step: 2 s */
+	uint64_t horizon_ns;	  /* err_ns also covers the rate's uncertainty this long after
+				   * the model is computed (the update interval): 1 s */
 	uint16_t source;	  /* RINGSHM_F_TS_SRC_* stored in the models */
 	bool clamp_past;	  /* set TIMESYNC_MODEL_F_CLAMP_PAST in the models (TSC) */
 };
@@ -382,8 +384,9 @@ void timesync_ptp_close(struct timesync_ptp *t);
 int timesync_ptp_query(struct timesync_ptp *t, struct timesync_ptp_obs *obs);
 
 /*
- * timesync_ptp_feed - run the state machine on one observation made at now_ns
- * (CLOCK_REALTIME); fills *out.  Tests drive this directly.
+ * timesync_ptp_feed - run the state machine on one observation made at now_ns, a monotonic
+ * time (timesync_ptp_poll() gives CLOCK_MONOTONIC, so system clock steps do not move
+ * durations, and publishes CLOCK_REALTIME times); fills *out.  Tests drive this directly.
  *   locked:   port SLAVE, gmPresent, a new Sync within stale_ns, |offset| <= threshold_ns
  *   holdover: was locked and is not any more (master lost, ptp4l gone, offset out), for less
  *             than holdover_ns since the last locked observation
@@ -393,10 +396,14 @@ int timesync_ptp_query(struct timesync_ptp *t, struct timesync_ptp_obs *obs);
 void timesync_ptp_feed(struct timesync_ptp *t, const struct timesync_ptp_obs *obs, uint64_t now_ns,
 		       struct timesync_ptp_status *out);
 
-/* timesync_ptp_poll - query + feed with the current time.  @return as timesync_ptp_query(). */
+/*
+ * timesync_ptp_poll - query + feed with CLOCK_MONOTONIC; the times in *out (updated, state
+ * since, last locked) are CLOCK_REALTIME.  @return as timesync_ptp_query().
+ */
 int timesync_ptp_poll(struct timesync_ptp *t, struct timesync_ptp_status *out);
 
-/* Copy the newest offset samples, oldest first.  @return how many (<= max). */
+/* Copy the newest offset samples, oldest first (sys_ns as CLOCK_REALTIME after poll()).
+ * @return how many (<= max). */
 int timesync_ptp_history(const struct timesync_ptp *t, struct timesync_offset_sample *out, int max);
 
 /* The IEEE 1588 port state name: "SLAVE", "LISTENING", ... ("?" if unknown). */

@@ -3,12 +3,16 @@
  * bench-ringshm - the ring's producer and reader rates next to the physical limit measured in
  * the same run: a plain memcpy of the same records into (or out of) the same memory.
  *
- *	bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:r]
+ *	bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:a|SIZE:r]
  *
- * Producer: Mpps and GB/s (frame bytes) for 64, 256 and 1500-byte frames with 0, 1 and 2
- * reader processes attached (readers on the other core, copying and validating every record).
+ * Producer: Mpps and GB/s (frame bytes) for 64, 256 and 1500-byte frames written with
+ * ringshm_put() (streaming stores) with 0, 1 and 2 reader processes attached (readers on the
+ * other core, copying and validating every record), and with ringshm_alloc() + memcpy with 0.
+ * Reference: a plain memcpy of the same records (32-byte header + frame) into the same
+ * memory; the human table adds the same copy with streaming stores (nt-copy).
  * Reader: copy + validate rate over a full ring, against memcpy of the same payloads.
- * Every figure is the median of several runs alternating ring and memcpy.  Prints the
+ * Rates are per second of the measuring thread's CPU time (the machine is shared).
+ * Every figure is the median of several runs alternating ring and references.  Prints the
  * BENCH rows of bench/bench_report.h on stdout, then a human table with ratios.
  *
  * The ring is 1 GiB on 2 MiB hugepages when that many are free, else 256 MiB, else /dev/shm.
@@ -16,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "bench_report.h"
 #include "ringshm.h"
@@ -45,12 +54,48 @@ static int reps = 5;
 static double run_s = 0.5;
 static uint8_t frames[16][2048]; /* source frames, hot in cache as a NIC's mbufs would be */
 
-static double now_s(void)
+/*
+ * Time is this thread's CPU time: the machine is shared, and a run descheduled half the time
+ * would otherwise report half the rate.  (Contention for caches and memory still shows, and
+ * the references suffer it the same way.)  A run ends after run_s of CPU time, or twice
+ * that of wall time.
+ */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct clk {
+	double cpu0, wall0;
+};
+
+static struct clk clk_start(void)
+{
+	struct clk c = { cpu_s(), wall_s() };
+
+	return c;
+}
+
+/* The rate of n events so far if the run is over, else 0. */
+static double clk_done(const struct clk *c, uint64_t n)
+{
+	double cpu = cpu_s() - c->cpu0;
+
+	if (cpu >= run_s || wall_s() - c->wall0 >= 2 * run_s) {
+		return (double)n / cpu;
+	}
+	return 0;
 }
 
 static void pin(int cpu)
@@ -65,22 +110,32 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* The producer as the poller uses it: bursts of 32, alloc + copy, one commit per burst. */
-static double run_producer(struct ringshm *r, uint32_t len)
+/*
+ * The producer as the poller uses it: bursts of 32, one commit per burst; each frame either
+ * with ringshm_put() (streaming stores) or ringshm_alloc() + memcpy.
+ */
+static double run_producer(struct ringshm *r, uint32_t len, bool put)
 {
 	uint64_t n = 0;
-	double t0 = now_s(), t;
+	struct clk c = clk_start();
+	double rate;
 
 	for (;;) {
-		for (int i = 0; i < 32; i++) {
-			void *p = ringshm_alloc(r, len, len, n, 0, RINGSHM_F_TS_SRC_TSC);
+		if (put) {
+			for (int i = 0; i < 32; i++, n++) {
+				ringshm_put(r, frames[n & 15], len, len, n, 0,
+					    RINGSHM_F_TS_SRC_TSC);
+			}
+		} else {
+			for (int i = 0; i < 32; i++, n++) {
+				void *p = ringshm_alloc(r, len, len, n, 0, RINGSHM_F_TS_SRC_TSC);
 
-			memcpy(p, frames[n & 15], len);
-			n++;
+				memcpy(p, frames[n & 15], len);
+			}
 		}
 		ringshm_commit(r);
-		if ((n & 1023) == 0 && (t = now_s()) - t0 >= run_s) {
-			return (double)n / (t - t0);
+		if ((n & 1023) == 0 && (rate = clk_done(&c, n)) > 0) {
+			return rate;
 		}
 	}
 }
@@ -90,7 +145,8 @@ static double run_memcpy_in(uint8_t *data, uint64_t capacity, uint32_t len)
 {
 	uint64_t n = 0, off = 0, rs = ringshm_rec_size(len);
 	uint8_t hdr[32] = { 0 };
-	double t0 = now_s(), t;
+	struct clk c = clk_start();
+	double rate;
 
 	for (;;) {
 		for (int i = 0; i < 32; i++) {
@@ -103,11 +159,62 @@ static double run_memcpy_in(uint8_t *data, uint64_t capacity, uint32_t len)
 			n++;
 		}
 		__asm__ volatile("" ::: "memory");
-		if ((n & 1023) == 0 && (t = now_s()) - t0 >= run_s) {
-			return (double)n / (t - t0);
+		if ((n & 1023) == 0 && (rate = clk_done(&c, n)) > 0) {
+			return rate;
 		}
 	}
 }
+
+#ifdef __SSE2__
+/* The streaming-store reference: the same records copied with SSE2 non-temporal stores. */
+static double run_ntcopy_in(uint8_t *data, uint64_t capacity, uint32_t len)
+{
+	uint64_t n = 0, off = 0, rs = ringshm_rec_size(len);
+	uint8_t hdr[32] = { 0 };
+	__m128i tail[2];
+	struct clk c = clk_start();
+	double rate;
+
+	for (;;) {
+		for (int i = 0; i < 32; i++, n++) {
+			const uint8_t *src = frames[n & 15];
+			__m128i *dst;
+			uint32_t k;
+
+			if (off + rs > capacity) {
+				off = 0;
+			}
+			dst = (__m128i *)(void *)(data + off);
+			_mm_stream_si128(dst++, _mm_loadu_si128((const __m128i *)(void *)hdr));
+			_mm_stream_si128(dst++,
+					 _mm_loadu_si128((const __m128i *)(void *)(hdr + 16)));
+			for (k = 0; k + 16 <= len; k += 16) {
+				_mm_stream_si128(
+					dst++,
+					_mm_loadu_si128((const __m128i *)(const void *)(src + k)));
+			}
+			if (k < rs - 32) {
+				memset(tail, 0, sizeof(tail));
+				memcpy(tail, src + k, len - k);
+				_mm_stream_si128(dst++, tail[0]);
+				if (k + 16 < rs - 32) {
+					_mm_stream_si128(dst, tail[1]);
+				}
+			}
+			off += rs;
+		}
+		_mm_sfence();
+		if ((n & 1023) == 0 && (rate = clk_done(&c, n)) > 0) {
+			return rate;
+		}
+	}
+}
+#else
+static double run_ntcopy_in(uint8_t *data, uint64_t capacity, uint32_t len)
+{
+	return run_memcpy_in(data, capacity, len);
+}
+#endif
 
 /* A reader process: copy every record out and validate it, until told to stop. */
 static void reader_proc(int idx)
@@ -156,12 +263,12 @@ static double run_reader_full(uint64_t *count)
 	double t0;
 
 	ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
-	t0 = now_s();
+	t0 = cpu_s();
 	while (ringshm_reader_next(rd, &rec) == 1) {
 		memcpy(buf, rec.data, rec.cap_len);
 		n += ringshm_reader_done(rd);
 	}
-	t0 = now_s() - t0;
+	t0 = cpu_s() - t0;
 	ringshm_reader_close(rd);
 	*count = n;
 	return (double)n / t0;
@@ -171,22 +278,21 @@ static double run_reader_full(uint64_t *count)
 static double run_memcpy_out(const uint8_t *data, uint64_t n, uint32_t len)
 {
 	static uint8_t buf[65536];
-	uint64_t rs = ringshm_rec_size(len), off = 0, per_chunk = (64u << 10) / rs;
-	double t0 = now_s();
+	uint64_t rs = ringshm_rec_size(len), off = 0;
+	double t0 = cpu_s();
 
-	(void)per_chunk;
 	for (uint64_t i = 0; i < n; i++) {
 		memcpy(buf, data + off + 32, len);
 		__asm__ volatile("" ::: "memory");
 		off += rs;
 	}
-	return (double)n / (now_s() - t0);
+	return (double)n / (cpu_s() - t0);
 }
 
 struct row {
 	char name[64];
-	double fc[MAXREP], ref[MAXREP];
-	double bytes; /* frame bytes per record, for GB/s */
+	double fc[MAXREP], ref[MAXREP], nt[MAXREP]; /* nt: the streaming-store reference */
+	double bytes;				    /* frame bytes per record, for GB/s */
 };
 
 static void print_rows(struct row *rows, int n)
@@ -208,9 +314,10 @@ int main(int argc, char **argv)
 {
 	struct ringshm_params p = { .chunk_size = RINGSHM_DEFAULT_CHUNK };
 	struct ringshm_error err = { 0 };
-	struct row rows[NSIZES * 3 + NSIZES];
+	struct row rows[NSIZES * 4 + NSIZES];
 	uint64_t size_mib = 0;
 	int only_size = 0, only_readers = -1;
+	bool only_alloc = false;
 	char only_kind = 0;
 	struct ringshm *r;
 	uint8_t *data;
@@ -219,17 +326,20 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			reps = 3;
-			run_s = 0.25;
+			run_s = 0.1;
 		} else if (!strcmp(argv[i], "--case") && i + 1 < argc &&
 			   sscanf(argv[i + 1], "%d:%c", &only_size, &only_kind) == 2) {
 			/* SIZE:N = the producer with N readers, SIZE:r = the reader alone */
-			only_readers = only_kind == 'r' ? 9 : only_kind - '0';
+			only_readers = only_kind == 'r'	  ? 9
+				       : only_kind == 'a' ? 0
+							  : only_kind - '0';
+			only_alloc = only_kind == 'a';
 			i++;
 		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
 			size_mib = strtoull(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr,
-				"usage: bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:r]\n");
+				"usage: bench-ringshm [--quick] [--size MiB] [--case SIZE:READERS|SIZE:a|SIZE:r]\n");
 			return 2;
 		}
 	}
@@ -273,19 +383,24 @@ int main(int argc, char **argv)
 
 	/* Warm up: one full lap so every page is touched by both. */
 	run_memcpy_in(data, ringshm_ctl(r)->capacity, 1500);
-	run_producer(r, 1500);
+	run_producer(r, 1500, true);
 
-	for (int nr = 0; nr <= 2; nr++) {
+	/* put with 0, 1, 2 readers; alloc + memcpy with 0 (nr 3 below). */
+	for (int v = 0; v <= 3; v++) {
+		int nr = v == 3 ? 0 : v;
+		bool put = v != 3;
+
 		for (int s = 0; s < NSIZES; s++) {
 			struct row *row;
 
 			if (only_readers >= 0 &&
-			    (nr != only_readers || (int)sizes[s] != only_size)) {
+			    (nr != only_readers || (int)sizes[s] != only_size ||
+			     only_alloc == put)) {
 				continue;
 			}
 			row = &rows[nrows++];
-			snprintf(row->name, sizeof(row->name), "ring producer %u B, %d reader%s",
-				 sizes[s], nr, nr == 1 ? "" : "s");
+			snprintf(row->name, sizeof(row->name), "ring producer %s %u B, %d reader%s",
+				 put ? "put" : "alloc", sizes[s], nr, nr == 1 ? "" : "s");
 			row->bytes = sizes[s];
 			for (int k = 0; k < reps; k++) {
 				pid_t pids[2];
@@ -303,7 +418,7 @@ int main(int argc, char **argv)
 						usleep(100);
 					}
 				}
-				row->fc[k] = run_producer(r, sizes[s]) / 1e6;
+				row->fc[k] = run_producer(r, sizes[s], put) / 1e6;
 				__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 				for (int i = 0; i < nr; i++) {
 					waitpid(pids[i], &status, 0);
@@ -316,6 +431,9 @@ int main(int argc, char **argv)
 				}
 				row->ref[k] =
 					run_memcpy_in(data, ringshm_ctl(r)->capacity, sizes[s]) /
+					1e6;
+				row->nt[k] =
+					run_ntcopy_in(data, ringshm_ctl(r)->capacity, sizes[s]) /
 					1e6;
 			}
 		}
@@ -330,33 +448,39 @@ int main(int argc, char **argv)
 		row = &rows[nrows++];
 		snprintf(row->name, sizeof(row->name), "ring reader copy+validate %u B", sizes[s]);
 		row->bytes = sizes[s];
-		for (int k = 0; k < reps; k++) {
-			/* Fill the whole ring with records of this size, then read it all. */
-			uint64_t fill = ringshm_ctl(r)->capacity / ringshm_rec_size(sizes[s]);
+		/* Fill the whole ring with records of this size once, then read it all, again. */
+		uint64_t fill = ringshm_ctl(r)->capacity / ringshm_rec_size(sizes[s]);
 
-			for (uint64_t i = 0; i < fill; i++) {
-				memcpy(ringshm_alloc(r, sizes[s], sizes[s], i, 0, 0),
-				       frames[i & 15], sizes[s]);
-				if ((i & 31) == 31) {
-					ringshm_commit(r);
-				}
+		for (uint64_t i = 0; i < fill; i++) {
+			ringshm_put(r, frames[i & 15], sizes[s], sizes[s], i, 0, 0);
+			if ((i & 31) == 31) {
+				ringshm_commit(r);
 			}
-			ringshm_commit(r);
+		}
+		ringshm_commit(r);
+		for (int k = 0; k < reps; k++) {
 			row->fc[k] = run_reader_full(&n) / 1e6;
 			row->ref[k] = run_memcpy_out(data, n, sizes[s]) / 1e6;
 		}
 	}
 	print_rows(rows, nrows);
 
-	printf("\n%-40s %10s %10s %7s %10s %10s\n", "", "ring", "memcpy", "ratio", "ring GB/s",
-	       "memcpy GB/s");
+	printf("\n%-40s %9s %9s %6s %9s %6s %9s\n", "(medians, Mpps)", "ring", "memcpy", "ratio",
+	       "nt-copy", "ratio", "ring GB/s");
 	for (int i = 0; i < nrows; i++) {
 		struct bench_stat a = bench_stat_of(rows[i].fc, reps);
 		struct bench_stat b = bench_stat_of(rows[i].ref, reps);
+		bool has_nt = strncmp(rows[i].name, "ring producer", 13) == 0;
+		struct bench_stat c = bench_stat_of(rows[i].nt, reps);
 
-		printf("%-40s %8.1f M %8.1f M %6.0f%% %10.2f %10.2f\n", rows[i].name, a.median,
-		       b.median, 100 * a.median / b.median, a.median * rows[i].bytes / 1e3,
-		       b.median * rows[i].bytes / 1e3);
+		printf("%-40s %9.1f %9.1f %5.0f%%", rows[i].name, a.median, b.median,
+		       100 * a.median / b.median);
+		if (has_nt) {
+			printf(" %9.1f %5.0f%%", c.median, 100 * a.median / c.median);
+		} else {
+			printf(" %9s %6s", "-", "-");
+		}
+		printf(" %9.2f\n", a.median * rows[i].bytes / 1e3);
 	}
 	ringshm_close(r);
 	unlink(path);

@@ -13,6 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <pcap/pcap.h>
 
 #define GEN_FRAME_MAX	9216 /* largest frame we build (jumbo, 9000-byte IP MTU) */
 #define GEN_ETH_MTU	1500
@@ -101,5 +104,88 @@ void gen_udp4(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t d
 	      size_t payload_len);
 void gen_udp6(uint8_t *p, const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
 	      uint16_t dport, size_t payload_len);
+
+/* ------------------------------------------------------------------ the generator */
+
+#define NSEC_PER_SEC	UINT64_C(1000000000)
+#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
+
+enum odd_kind { ODD_JUMBO, ODD_VLAN, ODD_QINQ, ODD_FRAG, ODD_IPV6, ODD_NONUDP, ODD_RUNT, ODD_N };
+
+extern const char *const gen_odd_names[ODD_N];
+extern const uint8_t gen_src_mac_a[6]; /* the A line and every odd frame */
+extern const uint8_t gen_src_mac_b[6];
+extern const uint8_t gen_gw_mac[6]; /* unicast peer of the non-UDP frames */
+
+struct opts {
+	const char *out;
+	uint64_t count;
+	uint64_t seed;
+	uint64_t rate;
+	unsigned int groups;
+	uint64_t start_ns;
+	bool us;
+	bool ab;
+	uint64_t ab_delay_ns;
+	uint32_t ab_loss;
+	uint32_t gaps;
+	uint32_t burst;
+	unsigned int burst_len;
+	uint32_t odd;
+	unsigned int odd_mask;
+	const char *gaps_log;
+	bool verbose;
+};
+
+struct qframe {
+	uint64_t ts;
+	size_t len;
+	uint8_t data[GEN_ETH_MTU + 14];
+};
+
+struct gen {
+	struct opts o;
+	struct gen_rng rng;
+	pcap_t *pd;
+	pcap_dumper_t *dump;
+	FILE *gaps_log;
+	struct gen_session feed[GEN_MAX_FEEDS];
+	struct gen_session odd_sess[ODD_N];
+	uint64_t now;
+	uint64_t last_ts;
+	uint64_t written;
+	uint64_t bytes;
+	unsigned int burst_left;
+	unsigned int odd_next;
+	unsigned int nonudp_next;
+	uint16_t ipid;
+	/* Line B copies wait here until the A line's clock passes them (time order). */
+	struct qframe *q;
+	size_t qcap;
+	size_t qhead;
+	size_t qlen;
+	uint64_t last_b_ts;
+	/* What was written, for -v. */
+	uint64_t md_frames;
+	uint64_t heartbeats;
+	uint64_t lost_both;
+	uint64_t lost_a;
+	uint64_t lost_b;
+	uint64_t odd_count[ODD_N];
+	uint64_t min_len;
+	uint64_t max_len;
+};
+
+/* gen_stream.c: the market-data stream and the pcap output. */
+int gen_run(struct gen *g);
+/* Write a frame at ts (never before the last one written); line B copies due first go first. */
+void gen_emit(struct gen *g, uint64_t ts, const uint8_t *data, size_t len);
+/* Ethernet + IPv4 + UDP to a multicast group around a payload of plen bytes that the caller
+ * put at frame + 42 (after untagged headers); moves it when tags make the headers longer. */
+size_t gen_udp4_frame(struct gen *g, uint8_t *frame, const uint8_t *src_mac, enum gen_tag tag,
+		      uint16_t vid, uint32_t src, uint32_t group, uint16_t port, size_t plen);
+
+/* gen_odd.c: one odd event (a frame, or several IPv4 fragments) at the current time. */
+void gen_odd_frame(struct gen *g);
 
 #endif /* GENDATA_H */

@@ -7,9 +7,9 @@
 
 need_env FEEDCAP_CAPTURE FEEDCAP_BUILD
 need_root
-CAPTOOL=$FEEDCAP_BUILD/bin/capture-testtool
-[[ -x $CAPTOOL ]] || CAPTOOL=$FEEDCAP_BUILD/tests/unit/capture-testtool
-[[ -x $CAPTOOL ]] || skip "capture-testtool is not built (target capture-testtool)"
+need_env CAPTURE_TESTTOOL
+CAPTOOL=$CAPTURE_TESTTOOL
+[[ -x $CAPTOOL ]] || skip "$CAPTOOL is not built (target capture-testtool)"
 HUGEDIR=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
 [[ -d $HUGEDIR ]] || skip "no hugetlbfs mount at $HUGEDIR"
 

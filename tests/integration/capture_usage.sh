@@ -29,13 +29,17 @@ expect_usage '--filter-groups needs at least one --group' -- --filter-groups
 cap_ring ring0 noport
 expect_usage "no DPDK port" -- --ring "$ring0" --ring-size 2M -- $(cap_eal n)
 expect_usage "choose the CPUs with --lcores" -- --ring "$ring0" --ring-size 2M -- -l 0,1
+cap_ring ring1 nots
+expect_usage "--timestamp nic, but this port gives no RX timestamp" -- --ring "$ring1" \
+	--ring-size 2M --vdev net_null0 --timestamp nic -- $(cap_eal t)
 "$FEEDCAP_CAPTURE" --help >"$tmp/help" || fail "--help exit status"
 grep -q "^Usage: feedcap-capture" "$tmp/help" || fail "--help output"
 
 # A first capture, then a second producer on the same ring.
 cap_ring ring run
+# Two ports of two RX queues each, all drained by the one poller.
 cap_start cap "$tmp/a.log" --ring "$ring" --ring-size 16M --vdev net_null0,size=128 \
-	--duration 60 -- $(cap_eal a)
+	--vdev net_null1,size=256 --rx-queues 2 --duration 60 -- $(cap_eal a)
 rc=0
 "$FEEDCAP_CAPTURE" --ring "$ring" --ring-size 16M --vdev net_null0 -- $(cap_eal b) \
 	>"$tmp/b.log" 2>&1 || rc=$?
@@ -54,9 +58,13 @@ d = json.loads(text[text.index('{"/feedcap/stats"'):].splitlines()[0])["/feedcap
 assert d["frames"] > 0, d
 assert d["port0"]["name"] == "net_null0", d
 assert d["port0"]["driver"] == "net_null", d
-assert d["port0"]["q0_frames"] > 0, d
+assert d["port0"]["q0_frames"] > 0 and d["port0"]["q1_frames"] > 0, d
+assert d["port1"]["name"] == "net_null1", d
+assert d["port1"]["q0_frames"] > 0 and d["port1"]["q1_frames"] > 0, d
+assert d["frames"] >= d["port0"]["frames"] + d["port1"]["frames"] - 10**6, d
 assert d["ring_capacity"] == 16 << 20, d
-print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"])
+print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"],
+      "port1", d["port1"]["frames"], "(2 queues each)")
 PY
 
 cap_stop "$cap"
@@ -84,6 +92,36 @@ if ! grep -q "^isolcpus .* ok" "$tmp/check"; then
 	expect_eq "$rc" 1 "--strict start on a host without isolated CPUs"
 	grep -q "refusing to start" "$tmp/d.log" || fail "--strict message: $(cat "$tmp/d.log")"
 fi
+# systemd: READY=1 once the ports are up, WATCHDOG=1 while the poller runs, STOPPING=1 (a
+# datagram socket standing in for systemd's NOTIFY_SOCKET).
+python3 - "$tmp/notify.sock" "$tmp/notify.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+end = time.time() + 30
+with open(sys.argv[2], "w") as out:
+    while time.time() < end:
+        try:
+            out.write(s.recv(4096).decode() + "\n")
+            out.flush()
+        except socket.timeout:
+            pass
+PY
+notifier=$!
+at_exit kill "$notifier"
+for ((i = 0; i < 50; i++)); do [[ -S $tmp/notify.sock ]] && break; sleep 0.1; done
+cap_ring nring notify
+NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=1000000 "$FEEDCAP_CAPTURE" --ring "$nring" \
+	--ring-size 16M --vdev net_null0 --duration 3 -- $(cap_eal w) >"$tmp/w.log" 2>&1 ||
+	fail "capture under NOTIFY_SOCKET: $(cat "$tmp/w.log")"
+sleep 0.5
+grep -q "^READY=1" "$tmp/notify.txt" || fail "no READY=1: $(cat "$tmp/notify.txt")"
+wd=$(grep -c "^WATCHDOG=1" "$tmp/notify.txt" || true)
+((wd >= 3)) || fail "$wd WATCHDOG=1 in 3 s with WatchdogSec=1s: $(cat "$tmp/notify.txt")"
+grep -q "^STOPPING=1" "$tmp/notify.txt" || fail "no STOPPING=1"
+echo "ok: sd_notify READY=1, $wd x WATCHDOG=1, STOPPING=1"
+
 # The config file: --check-config, a run from it, command-line overrides, and a bad file.
 cap_ring cring conf
 cat >"$tmp/feedcap.conf" <<CONF

@@ -63,9 +63,11 @@ capinfos -M "$T/d.pcapng.zst" >"$T/capinfos"
 grep -q "Name = testport2" "$T/capinfos" || fail "pcapng: port names missing"
 tshark -r "$T/d.pcapng.zst" -Y frame.comment -T fields -e frame.comment >"$T/comments" 2>/dev/null
 grep -q "the capture itself lost frames.*NIC imissed 7" "$T/comments" || fail "pcapng: no capture-loss comment: $(cat "$T/comments")"
-grep -q "clock state changed" "$T/comments" || fail "pcapng: no clock comment"
+grep -q "clock state changed at .*: PTP locked (port SLAVE.*master offset -123 ns.*TAI-UTC 37 s (from PTP)" "$T/comments" ||
+	fail "pcapng: no clock comment: $(cat "$T/comments")"
+capinfos -k "$T/d.pcapng.zst" | grep -q "clock: PTP locked (port SLAVE" || fail "pcapng: the file comment lacks the clock state at start: $(capinfos -k "$T/d.pcapng.zst")"
 grep -q "capture started" "$T/comments" || fail "pcapng: no epoch comment"
-echo "ok: pcapng: 3 IDBs with if_tsresol 9, 3 ISBs, loss/clock/epoch comments"
+echo "ok: pcapng: 3 IDBs with if_tsresol 9, 3 ISBs, loss/clock/epoch comments, clock state in the file comment"
 
 # The index lists what each file holds.
 for f in a.pcap d.pcapng.zst; do
@@ -79,3 +81,12 @@ echo "ok: index"
 "$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -w - udp | tcpdump -r - 2>/dev/null | wc -l >"$T/n"
 [[ $(cat "$T/n") == "$(tcpdump -r "$T/in.pcap" udp 2>/dev/null | wc -l)" ]] || fail "-w - | tcpdump -r -: $(cat "$T/n") frames"
 echo "ok: -w - | tcpdump -r -"
+
+# A reader that stops early (tcpdump -c): feedcap-dump ends quietly with status 0.
+set +e
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -w - udp 2>"$T/log" | tcpdump -r - -c 5 >/dev/null 2>&1
+rc=${PIPESTATUS[0]}
+set -e
+[[ $rc == 0 ]] || fail "-w - | tcpdump -c 5: feedcap-dump exited $rc: $(cat "$T/log")"
+! grep -q "Broken pipe" "$T/log" || fail "-w - | tcpdump -c 5: an error was printed: $(cat "$T/log")"
+echo "ok: -w - | tcpdump -c 5: a quiet end, status 0"

@@ -20,11 +20,8 @@ log "namespaces $near $far, veth $near_if <-> $far_if"
 
 netns_spawn dump_pid "$far" timeout 20 tcpdump -n -i "$far_if" -c 50 -w "$tmp/far.pcap" \
 	'udp and dst host 239.1.1.1 and dst port 30001' 2>"$tmp/tcpdump.err"
-for ((i = 0; i < 100; i++)); do
-	grep -q 'listening on' "$tmp/tcpdump.err" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q 'listening on' "$tmp/tcpdump.err" || fail "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
+wait_until 10 grep -q 'listening on' "$tmp/tcpdump.err" ||
+	fail "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
 rx_before=$(netns_ifstat "$far" "$far_if" rx_packets)
 netns_exec "$near" python3 - <<'PY'
 import socket

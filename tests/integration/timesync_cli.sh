@@ -32,6 +32,9 @@ expect_eq $? 2 "--ring with a live option"
 expect_eq $? 2 "--watch with --wait-locked"
 "$TS" extra-arg >/dev/null 2>&1
 expect_eq $? 2 "stray argument"
+"$TS" --ptp4l-socket "$DIR/x" --phc "$DIR/ptp-none" >/dev/null 2>"$DIR/err"
+expect_eq $? 1 "--phc on a missing device"
+grep -q "$DIR/ptp-none" "$DIR/err" || fail "the message does not name the device: $(cat "$DIR/err")"
 set -e
 
 out=$("$TS" --no-ptp)
@@ -43,6 +46,12 @@ khz=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
 if [[ -n $khz ]]; then
 	awk -v a="$hz" -v b="$khz" 'BEGIN { d = a / (b * 1e6) - 1; exit !(d < 0.01 && d > -0.01) }' ||
 		fail "fitted TSC $hz Hz is not within 1% of cpu MHz $khz"
+fi
+# On a terminal: a table with a header and a meaning per field (script(1) gives it a pty).
+if command -v script >/dev/null; then
+	tty_out=$(script -qec "$TS --no-ptp" /dev/null | tr -d '\r')
+	grep -q '^FIELD  *VALUE  *MEANING$' <<<"$tty_out" || fail "no table header on a tty: $tty_out"
+	grep -q '^state  *free-running  *clock state$' <<<"$tty_out" || fail "table row: $tty_out"
 fi
 "$TS" --no-ptp --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["state"]=="free-running" and d["timescale"]=="UTC", d'
 n=$("$TS" --no-ptp --watch --count 3 --interval 0.1 | grep -c 'state=free-running flags=\|state=free-running ')
@@ -58,4 +67,34 @@ set +e
 expect_eq $? 1 "--wait-locked timeout exit"
 set -e
 grep -q "not locked after" "$DIR/err" || fail "timeout message: $(cat "$DIR/err")"
+# start_watch: a --watch client in the background, its PID in wpid once its management
+# socket (/var/run/feedcap-pmc.PID.N) exists.
+start_watch() {
+	# bounded (--count: 2 minutes at most) and killed at exit if a check fails first
+	"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" --watch --interval 0.2 --count 600 >/dev/null &
+	wpid=$!
+	at_exit kill "$wpid"
+	for _ in $(seq 1 50); do
+		compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no client socket /var/run/feedcap-pmc.$wpid.*"
+}
+sock_left() { compgen -G "/var/run/feedcap-pmc.$wpid.*" >/dev/null; }
+
+# SIGTERM ends --watch cleanly (exit 0) and removes the management socket it bound.
+start_watch
+kill -TERM "$wpid"
+set +e
+wait "$wpid"
+expect_eq $? 0 "--watch exit on SIGTERM"
+set -e
+! sock_left || fail "client socket left behind after SIGTERM"
+# A client killed outright leaves its socket; the next client removes it.
+start_watch
+kill -KILL "$wpid"
+wait "$wpid" 2>/dev/null || true
+sock_left || fail "SIGKILL should have left the socket"
+"$TS" --ptp4l-socket "$DIR/no-ptp4l-here" >/dev/null
+! sock_left || fail "a dead client's socket was not reclaimed"
 pass "feedcap-timesync command line"

@@ -100,6 +100,31 @@ off=$(awk '$1 == "offset_ns" { print $2 }' "$DIR/locked.txt")
 [ "${off#-}" -le $THR ] || fail "locked with |offset| $off above the threshold"
 # ptp4l's own log agrees: the slave port reached SLAVE.
 grep -q "to SLAVE" "$DIR/slave.log" || fail "ptp4l's log never shows SLAVE"
+# linuxptp's own pmc, asked the same questions on the same socket, is the oracle for the
+# decoding: grandmaster identity, port state and UTC offset must agree.
+if command -v pmc >/dev/null; then
+	pmc -u -b 0 -s "$DIR/slave.sock" 'GET TIME_STATUS_NP' 'GET PORT_DATA_SET' \
+		'GET TIME_PROPERTIES_DATA_SET' > "$DIR/pmc.txt" 2>&1
+	"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR > "$DIR/ours.txt"
+	pmc_gm=$(awk '$1 == "gmIdentity" { print $2 }' "$DIR/pmc.txt")
+	pmc_ps=$(awk '$1 == "portState" { print $2 }' "$DIR/pmc.txt")
+	pmc_utc=$(awk '$1 == "currentUtcOffset" { print $2 }' "$DIR/pmc.txt")
+	[[ -n $pmc_gm && -n $pmc_ps && -n $pmc_utc ]] || fail "pmc gave no answer: $(cat "$DIR/pmc.txt")"
+	expect_eq "$(awk '$1 == "gm_identity" { print $2 }' "$DIR/ours.txt")" "$pmc_gm" \
+		"grandmaster identity (pmc's)"
+	expect_eq "$(awk '$1 == "port_state" { print $2 }' "$DIR/ours.txt")" "$pmc_ps" \
+		"port state (pmc's)"
+	expect_eq "$(awk '$1 == "utc_offset_s" { print $2 }' "$DIR/ours.txt")" "$pmc_utc" \
+		"currentUtcOffset (pmc's)"
+fi
+# Negative control: the same slave with a 1 ns threshold is not locked (unless its offset
+# happens to be within 1 ns), so `locked` above really depended on the offset.
+"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold 1 > "$DIR/tight.txt"
+toff=$(awk '$1 == "offset_ns" { print $2 }' "$DIR/tight.txt")
+if [[ ${toff#-} -gt 1 ]]; then
+	grep -qx "state unlocked" "$DIR/tight.txt" ||
+		fail "offset $toff ns with a 1 ns threshold: $(grep '^state' "$DIR/tight.txt")"
+fi
 # JSON output parses and says the same.
 "$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR --json > "$DIR/state.json" ||
 	fail "--json failed"
@@ -108,8 +133,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]==
 
 # 2. Holdover then unlocked: a watcher with a 6 s holdover across the master's death.
 HOLD=6
-netns_spawn WATCH "" "$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR \
-	--holdover $HOLD --watch --interval 0.5 > "$DIR/watch.txt" 2>&1
+# Started directly (so $! is the watcher itself, not a shell around it), bounded by --count
+# (at most 2 minutes) and killed at exit whatever happens.
+"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR --holdover $HOLD --watch \
+	--interval 0.5 --count 240 > "$DIR/watch.txt" 2>&1 &
+WATCH=$!
+at_exit kill "$WATCH"
 for _ in $(seq 1 40); do
 	grep -q "state=locked" "$DIR/watch.txt" && break
 	sleep 0.25
@@ -127,7 +156,8 @@ for _ in $(seq 1 120); do
 done
 sleep 1
 kill "$WATCH"
-wait "$WATCH" 2>/dev/null
+wait "$WATCH"
+expect_eq $? 0 "watcher exit on SIGTERM"
 cat "$DIR/watch.txt"
 # The sequence of distinct states must be exactly locked, holdover, unlocked.
 seq_states=$(sed -n 's/.* state=\([a-z-]*\) .*/\1/p' "$DIR/watch.txt" | uniq | tr '\n' ' ')

@@ -66,6 +66,16 @@ need_tools() {
 	done
 }
 
+# wait_until SECONDS CMD [ARGS...]: run CMD every 0.1 s until it succeeds; 1 after SECONDS.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" 2>/dev/null; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
 need_root() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, hugepages)"
 }

@@ -14,6 +14,9 @@
  *       sequence number (from `send`): prints frames=, in_order=, dups=, ts_sorted=.
  *   capture-testtool markers RING
  *       count the marker records (EPOCH, LOSS, CLOCK) and sum what the LOSS records report.
+ *   capture-testtool clock RING
+ *       the ring's clock block (state, ptp4l reachable, TSC model) and the FRAME records'
+ *       timestamp flags: frames_sync=, frames_holdover=, frames_src_tsc=, ...
  *   capture-testtool counters RING
  *       the ring header's counters and ports, as KEY=VALUE lines.
  *   capture-testtool send GROUP PORT COUNT SIZE
@@ -36,6 +39,7 @@
 
 #include "capture.h"
 #include "ringshm.h"
+#include "timesync.h"
 
 static struct ringshm_reader *open_ring(const char *path)
 {
@@ -279,6 +283,51 @@ static int cmd_markers(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+static int cmd_clock(int argc, char **argv)
+{
+	struct ringshm_reader *rd;
+	struct ringshm_record rec;
+	struct timesync_block blk;
+	struct timesync_error te;
+	uint64_t n = 0, sync = 0, hold = 0, src[8] = { 0 };
+	int rc;
+
+	if (argc < 3) {
+		return 2;
+	}
+	rd = open_ring(argv[2]);
+	memset(&te, 0, sizeof(te));
+	rc = timesync_block_read(rd, &blk, &te);
+	if (rc < 0) {
+		fprintf(stderr, "capture-testtool: clock block: %s (%d)\n", te.msg, rc);
+		return 1;
+	}
+	while ((rc = ringshm_reader_next(rd, &rec)) > 0) {
+		uint16_t f = rec.flags;
+		bool frame = rec.type == RINGSHM_REC_FRAME;
+
+		if (!ringshm_reader_done(rd) || !frame) {
+			continue;
+		}
+		n++;
+		sync += (f & RINGSHM_F_TS_SYNC) != 0;
+		hold += (f & RINGSHM_F_TS_HOLDOVER) != 0;
+		src[f & RINGSHM_F_TS_SRC_MASK]++;
+	}
+	printf("clock_state=%s\nptp_reachable=%u\nptp_port_state=%u\nptp_offset_ns=%" PRId64
+	       "\ntsc_valid=%d\ntsc_mhz=%.3f\ntsc_err_ns=%u\ntsc_rec_flags=%u\nframes=%" PRIu64
+	       "\nframes_sync=%" PRIu64 "\nframes_holdover=%" PRIu64 "\nframes_src_tsc=%" PRIu64
+	       "\nframes_src_nic=%" PRIu64 "\nframes_src_pmd_us=%" PRIu64
+	       "\nframes_src_none=%" PRIu64 "\n",
+	       timesync_state_name((enum timesync_state)blk.ptp.state), blk.ptp.reachable,
+	       blk.ptp.port_state, blk.ptp.offset_ns, timesync_model_valid(&blk.tsc),
+	       timesync_model_hz(&blk.tsc) / 1e6, blk.tsc.err_ns, blk.tsc.rec_flags, n, sync, hold,
+	       src[RINGSHM_F_TS_SRC_TSC], src[RINGSHM_F_TS_SRC_NIC], src[RINGSHM_F_TS_SRC_PMD_US],
+	       src[RINGSHM_F_TS_SRC_NONE]);
+	ringshm_reader_close(rd);
+	return rc < 0 ? 1 : 0;
+}
+
 static int cmd_counters(int argc, char **argv)
 {
 	struct ringshm_reader *rd;
@@ -435,6 +484,8 @@ int main(int argc, char **argv)
 			rc = cmd_seqcheck(argc, argv);
 		} else if (!strcmp(argv[1], "markers")) {
 			rc = cmd_markers(argc, argv);
+		} else if (!strcmp(argv[1], "clock")) {
+			rc = cmd_clock(argc, argv);
 		} else if (!strcmp(argv[1], "counters")) {
 			rc = cmd_counters(argc, argv);
 		} else if (!strcmp(argv[1], "send")) {
@@ -445,7 +496,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == 2) {
 		fprintf(stderr,
-			"usage: capture-testtool cmp|topcap|seqcheck|markers|counters|send|query ...\n"
+			"usage: capture-testtool cmp|topcap|seqcheck|markers|clock|counters|send|query ...\n"
 			"(see the comment at the top of tests/unit/test_capture_tool.c)\n");
 	}
 	return rc;

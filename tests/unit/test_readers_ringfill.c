@@ -10,6 +10,8 @@
  *   fcr-ringfill fill -r RING -i IN.pcap [--capacity BYTES] [--chunk BYTES] [--loops L]
  *                     [--ts-base NS --ts-step NS] [--pause-at N --go-file PATH]
  *                     [--hold SECONDS] [--ports P] [--clock-marker] [--loss-marker]
+ *       (--clock-marker: a timesync clock block, free-running, published at start; a CLOCK
+ *       record with the block turned locked half-way, and the ring's block updated)
  *       Creates the ring file RING (a path, tmpfs backing, no mlock) and writes the frames of
  *       IN.pcap (read with libpcap) into it in bursts of 32 with ringshm's producer API.
  *       --ts-base/--ts-step replace the timestamps; --loops repeats the input with timestamps
@@ -30,6 +32,7 @@
 #include <pcap/pcap.h>
 
 #include "ringshm.h"
+#include "timesync.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -325,6 +328,7 @@ static int cmd_fill(int argc, char **argv)
 	};
 	struct ringshm_params params = { 0 };
 	struct ringshm_error err = { 0 };
+	struct timesync_block blk;
 	const char *ring = NULL, *in = NULL, *go = NULL;
 	uint64_t base = 0, step = 0, loops = 1, pause_at = UINT64_MAX, produced = 0, l;
 	unsigned hold = 0, ports = 1;
@@ -426,6 +430,10 @@ static int cmd_fill(int argc, char **argv)
 		ctl->nports = (uint32_t)(i + 1);
 	}
 	ringshm_heartbeat(r);
+	timesync_block_init(&blk, 1000, 5000000000u);
+	if (clock_marker) {
+		(void)ringshm_clock_publish(r, &blk, sizeof(blk));
+	}
 	for (l = 0; l < loops; l++) {
 		uint64_t span = fr[nf - 1].ts - fr[0].ts + 1000;
 
@@ -441,9 +449,15 @@ static int cmd_fill(int argc, char **argv)
 				}
 			}
 			if (clock_marker && produced == nf / 2) {
-				uint8_t blk[64] = { 0 };
-
-				(void)ringshm_marker(r, RINGSHM_REC_CLOCK, blk, sizeof(blk), ts);
+				/* The clock went from free-running to locked. */
+				blk.ptp.state = TIMESYNC_LOCKED;
+				blk.ptp.port_state = TIMESYNC_PS_SLAVE;
+				blk.ptp.gm_present = 1;
+				blk.ptp.offset_ns = -123;
+				blk.hdr.tai_utc_s = 37;
+				blk.hdr.tai_source = TIMESYNC_TAI_PTP;
+				(void)ringshm_marker(r, RINGSHM_REC_CLOCK, &blk, sizeof(blk), ts);
+				(void)ringshm_clock_publish(r, &blk, sizeof(blk));
 			}
 			if (loss_marker && produced == nf / 3) {
 				struct ringshm_loss_payload lp = { .nic_imissed = 7 };

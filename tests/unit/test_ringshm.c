@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -437,7 +438,7 @@ Test(ringshm, wait_times_out_and_wakes)
 	}
 	t0 = rs_mono_ns();
 	cr_assert_eq(ringshm_reader_wait(rd, 5000000000ull), 0);
-	cr_assert_lt(rs_mono_ns() - t0, 1000000000ull);
+	cr_assert_lt(rs_mono_ns() - t0, 3000000000ull, "the wait ends when data comes");
 	waitpid(pid, &status, 0);
 	ringshm_reader_close(rd);
 	ringshm_close(r);
@@ -484,7 +485,9 @@ Test(ringshm, clock_seqlock_consistent)
 			ringshm_clock_publish(r, blk, sizeof(blk));
 		}
 	}
-	for (uint64_t t0 = rs_mono_ns(); rs_mono_ns() - t0 < 300000000;) {
+	/* 0.3 s, or longer on a loaded machine until enough consistent copies were checked. */
+	for (uint64_t t0 = rs_mono_ns();
+	     rs_mono_ns() - t0 < 300000000 || (ok < 100 && rs_mono_ns() - t0 < 5000000000ull);) {
 		int n = ringshm_reader_clock(rd, out, sizeof(out));
 
 		if (n == (int)sizeof(out)) {
@@ -1026,30 +1029,46 @@ static int unprivileged_reader(gid_t grp, char *msg, size_t msglen)
 	return WEXITSTATUS(status);
 }
 
-Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+static void unprivileged_case(uint64_t capacity)
 {
 	struct ringshm_params p = {
-		.capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true, .group = "54322"
+		.capacity = capacity, .chunk_size = CHUNK, .no_lock = true, .group = "54322"
 	};
 	struct ringshm_error err = { 0 };
-	struct ringshm *r = ringshm_create(tmp_ring("priv"), &p, &err);
+	struct ringshm *r = ringshm_create(ring_path, &p, &err);
 	struct ringshm_reader_info info[4];
+	uint64_t head;
 	char msg[512];
 
 	cr_assert_not_null(r, "%s", err.msg);
 	put_frame(r, 100, 1);
 	ringshm_commit(r);
+	head = ringshm_ctl(r)->head;
 	cr_assert_eq(unprivileged_reader(54322, msg, sizeof(msg)), 0,
 		     "a member of the ring's group reads and registers: %s", msg);
 	cr_assert_eq(unprivileged_reader(54323, msg, sizeof(msg)), 3, "an outsider: %s", msg);
 	cr_assert(strstr(msg, "permission denied") && strstr(msg, ring_path) &&
 			  strstr(msg, "mode 0640") && strstr(msg, "gid 54322"),
 		  "a clear message: %s", msg);
-	/* Neither changed the ring. */
-	cr_assert_eq(ringshm_ctl(r)->head, ringshm_ctl(r)->head);
+	/* Neither changed the ring; the member's registry slot went with it. */
+	cr_assert_eq(ringshm_ctl(r)->head, head);
 	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
 	cr_assert_eq(ringshm_registry_list(ring_path, info, 4), 0);
 	ringshm_close(r);
+}
+
+Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+{
+	tmp_ring("priv");
+	unprivileged_case(1 << 20);
+}
+
+/* The same on hugetlbfs, the production backing: no capability needed to map it. */
+Test(ringshm, unprivileged_reader_on_hugetlbfs, .fini = cleanup_files)
+{
+	snprintf(ring_path, sizeof(ring_path), "/dev/hugepages/rstest-priv-%d", (int)getpid());
+	cleanup_files();
+	unprivileged_case(2u << 20);
 }
 
 /* A reader SIGKILLed in the middle of using a record changes nothing for anyone else. */
@@ -1186,4 +1205,265 @@ Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
 	p.backing = RINGSHM_BACKING_HUGETLBFS;
 	cr_assert_null(ringshm_create(name_buf, &p, &err));
 	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
+}
+
+/* ringshm_put (streaming stores) writes exactly what alloc + memcpy would, for every length. */
+Test(ringshm, put_writes_every_length)
+{
+	struct ringshm *r = mk_ring(tmp_ring("put"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_record rec;
+	uint8_t src[2048];
+	uint64_t n = 0, got = 0;
+
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_NEWEST, 0), 0);
+	for (uint32_t len = 0; len <= 1600; len++, n++) {
+		fill(src, len, n);
+		if (n % 2) {
+			ringshm_put(r, src, len, len + 4, 1000 * n, 3, RINGSHM_F_TS_SRC_NIC);
+		} else {
+			memcpy(ringshm_alloc(r, len, len + 4, 1000 * n, 3, RINGSHM_F_TS_SRC_NIC),
+			       src, len);
+		}
+		if (n % 7 == 6) {
+			ringshm_commit(r);
+			while (ringshm_reader_next(rd, &rec) == 1) {
+				cr_assert_eq(rec.cap_len, got);
+				cr_assert_eq(rec.wire_len, got + 4);
+				cr_assert_eq(rec.ts_ns, 1000 * got);
+				cr_assert_eq(rec.port, 3);
+				cr_assert_eq(rec.flags, RINGSHM_F_TS_SRC_NIC | RINGSHM_F_TRUNCATED);
+				cr_assert(check(rec.data, rec.cap_len, got), "length %llu",
+					  (unsigned long long)got);
+				cr_assert(ringshm_reader_done(rd));
+				got++;
+			}
+		}
+	}
+	cr_assert_eq(got, 1596);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1596);
+	cr_assert_eq(ringshm_ctl(r)->counters.truncated, 1596);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+Test(ringshm, put_cuts_oversized_frames)
+{
+	struct ringshm *r = mk_ring(tmp_ring("putbig"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	static uint8_t big[CHUNK + 100];
+	struct ringshm_record rec;
+
+	fill(big, sizeof(big), 9);
+	ringshm_put(r, big, sizeof(big), sizeof(big), 1, 0, 0);
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.cap_len, ringshm_max_caplen(r));
+	cr_assert_eq(rec.wire_len, 65535);
+	cr_assert_eq(rec.flags, RINGSHM_F_TRUNCATED | RINGSHM_F_WIRE_CLAMPED);
+	cr_assert(check(rec.data, rec.cap_len, 9));
+	cr_assert_eq((rec.pos & (CHUNK - 1)) + ringshm_rec_size(rec.cap_len), CHUNK,
+		     "the largest record fills a chunk exactly");
+	cr_assert(ringshm_reader_done(rd));
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/* ------------------------------------------------------------------ the format, independently */
+
+static uint32_t crc32_of(const uint8_t *p, uint32_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (uint32_t i = 0; i < len; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++) {
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+		}
+	}
+	return ~c;
+}
+
+/* The library's view, in the Python reader's output format. */
+static void lib_lines(const char *path, enum ringshm_from from, uint64_t ts, char *out,
+		      size_t outlen)
+{
+	struct ringshm_reader *rd = mk_reader(path);
+	struct ringshm_reader_stats st;
+	struct ringshm_record rec;
+	size_t n = 0;
+
+	cr_assert_eq(ringshm_reader_seek(rd, from, ts), 0);
+	while (ringshm_reader_next(rd, &rec) == 1) {
+		n += (size_t)snprintf(out + n, outlen - n, "%u %llu %llu %llu %u %u %u %u %u\n",
+				      rec.type, (unsigned long long)rec.seq,
+				      (unsigned long long)rec.pos, (unsigned long long)rec.ts_ns,
+				      rec.cap_len, rec.wire_len, rec.port, rec.flags,
+				      crc32_of(rec.data, rec.cap_len));
+		cr_assert_lt(n, outlen);
+		cr_assert(ringshm_reader_done(rd));
+	}
+	ringshm_reader_stats(rd, &st);
+	snprintf(out + n, outlen - n, "lost %llu\n", (unsigned long long)st.lost_records);
+	ringshm_reader_close(rd);
+}
+
+static void py_lines(const char *path, const char *ts, char *out, size_t outlen)
+{
+	char cmd[PATH_MAX * 2];
+	size_t n = 0, k;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "bash %s/tests/integration/ringshm_pyreader.sh %s %s",
+		 FEEDCAP_SOURCE_DIR, path, ts ? ts : "");
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while ((k = fread(out + n, 1, outlen - 1 - n, f)) > 0) {
+		n += k;
+	}
+	out[n] = '\0';
+	cr_assert_eq(pclose(f), 0, "the Python reader failed: %s", cmd);
+}
+
+/*
+ * A reader written from docs/ring-format.md alone, in another language, sees exactly what the
+ * library sees: every record from the oldest held, and from a time, across laps, padding,
+ * markers and a producer restart.
+ */
+Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
+{
+	static char lib[4 << 20], py[4 << 20];
+	struct ringshm_loss_payload lp = { .nic_imissed = 3 };
+	uint64_t base = rs_now_ns() - 10000000000ull, n, mid = 0;
+	struct ringshm *r = mk_ring(tmp_ring("pyfmt"), 8 * CHUNK);
+	char ts[32];
+
+	for (n = 0; n < 3000; n++) {
+		put_frame(r, (uint32_t)(1 + (n * 37) % 1400), n);
+		if (n % 16 == 15) {
+			ringshm_commit(r);
+		}
+		if (n == 2500) {
+			ringshm_marker(r, RINGSHM_REC_LOSS, &lp, sizeof(lp), base + 1000 * n);
+		}
+	}
+	ringshm_commit(r);
+	ringshm_close(r);
+	r = mk_ring(ring_path, 8 * CHUNK); /* epoch 2: PADs, an EPOCH record */
+	for (n = 3000; n < 3400; n++) {
+		ringshm_put(r, (uint8_t[1024]){ (uint8_t)n }, (uint32_t)(n % 1000), 1500,
+			    rs_now_ns(), 1, RINGSHM_F_TS_SRC_SYS);
+		if (n == 3200) {
+			mid = rs_now_ns();
+			ringshm_commit(r);
+		}
+	}
+	ringshm_commit(r);
+	ringshm_close(r);
+
+	lib_lines(ring_path, RINGSHM_FROM_OLDEST, 0, lib, sizeof(lib));
+	py_lines(ring_path, NULL, py, sizeof(py));
+	cr_assert_gt(strlen(lib), 10000, "enough records held to compare");
+	cr_assert_str_eq(py, lib, "oldest: Python and the library disagree");
+	cr_assert(strstr(lib, "\n5 "), "the EPOCH record is among them");
+
+	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)mid);
+	lib_lines(ring_path, RINGSHM_FROM_TIME, mid, lib, sizeof(lib));
+	py_lines(ring_path, ts, py, sizeof(py));
+	cr_assert_str_eq(py, lib, "from a time: Python and the library disagree");
+	cr_assert_lt(strlen(lib), 30000, "the time search skipped the older records");
+
+	/* The registry, too. */
+	struct ringshm_reader *a = mk_reader(ring_path), *b = mk_reader(ring_path);
+	struct ringshm_reader_info info[4];
+	struct ringshm_record rec;
+	size_t off = 0;
+	int nr;
+
+	cr_assert_eq(ringshm_reader_register(a, "pyfmt-a", NULL), 0);
+	cr_assert_eq(ringshm_reader_register(b, "pyfmt-b", NULL), 0);
+	cr_assert_eq(ringshm_reader_seek(a, RINGSHM_FROM_OLDEST, 0), 0);
+	while (ringshm_reader_next(a, &rec) == 1) {
+		ringshm_reader_done(a);
+	}
+	cr_assert_eq(ringshm_reader_wait(a, 1000), -ETIMEDOUT); /* publishes */
+	nr = ringshm_registry_list(ring_path, info, 4);
+	cr_assert_eq(nr, 2);
+	for (int i = 0; i < nr; i++) {
+		off += (size_t)snprintf(lib + off, sizeof(lib) - off, "%s %llu %llu %llu %llu\n",
+					info[i].name, (unsigned long long)info[i].pid,
+					(unsigned long long)info[i].pos,
+					(unsigned long long)info[i].delivered,
+					(unsigned long long)info[i].lost_records);
+	}
+	py_lines(ring_path, "--registry", py, sizeof(py));
+	cr_assert_str_eq(py, lib, "registry: Python and the library disagree");
+	cr_assert(strstr(lib, "pyfmt-a") && strstr(lib, "pyfmt-b"));
+	ringshm_reader_close(a);
+	ringshm_reader_close(b);
+
+	/* And it refuses what the library refuses. */
+	char cmd[PATH_MAX * 2];
+	int status;
+
+	poke(0, "GARBAGE!", 8);
+	refused(EPROTO, "not a feedcap ring", NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "bash %s/tests/integration/ringshm_pyreader.sh %s 2>/dev/null >/dev/null",
+		 FEEDCAP_SOURCE_DIR, ring_path);
+	status = system(cmd);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x", status);
+}
+
+/* The link in DIR lost (DIR on a tmpfs that was cleared): the ring file is found again. */
+Test(ringshm, relinks_an_existing_ring_file, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK,
+				    .chunk_size = CHUNK,
+				    .backing = RINGSHM_BACKING_SHM,
+				    .no_lock = true };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+	char link[512];
+
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	snprintf(link, sizeof(link), "%s/%s", name_dir, name_buf);
+	p.dir = name_dir;
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s", ringshm_path(r));
+	put_frame(r, 100, 1);
+	ringshm_commit(r);
+	ringshm_close(r);
+	cr_assert_eq(unlink(link), 0);
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	cr_assert_str_eq(ringshm_path(r), name_target);
+	cr_assert_eq(ringshm_ctl(r)->epoch, 2, "the same file, a new epoch");
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1);
+	ringshm_close(r);
+}
+
+/* A reader waiting on a quiet ring sleeps: it must not burn the core it waits on. */
+Test(ringshm, idle_wait_does_not_spin)
+{
+	struct ringshm *r = mk_ring(tmp_ring("idle"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct rusage a, b;
+	double cpu;
+
+	getrusage(RUSAGE_SELF, &a);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(ringshm_reader_wait(rd, 100000000), -ETIMEDOUT);
+	}
+	getrusage(RUSAGE_SELF, &b);
+	cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec -
+		       a.ru_stime.tv_sec) +
+	      (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec -
+		       a.ru_stime.tv_usec) *
+		      1e-6;
+	cr_assert_lt(cpu, 0.1, "0.5 s of waiting used %.3f s of CPU", cpu);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
 }

@@ -107,6 +107,7 @@ static uint64_t now_ns(void)
 static void producer(struct ringshm *r, double seconds)
 {
 	uint64_t seq = ringshm_ctl(r)->next_seq, frames = 0;
+	static uint64_t buf[2048 / 8];
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
 
 	while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
@@ -115,9 +116,16 @@ static void producer(struct ringshm *r, double seconds)
 	do {
 		for (int i = 0; i < 32; i++, seq++, frames++) {
 			uint32_t len = payload_len(seq);
-			void *p = ringshm_alloc(r, len, len, seq, 0, RINGSHM_F_TS_SRC_TSC);
 
-			write_payload(p, len, seq);
+			/* Both write paths: in place, and streaming stores (their fences matter). */
+			if (seq & 1) {
+				write_payload(
+					ringshm_alloc(r, len, len, seq, 0, RINGSHM_F_TS_SRC_TSC),
+					len, seq);
+			} else {
+				write_payload(buf, len, seq);
+				ringshm_put(r, buf, len, len, seq, 0, RINGSHM_F_TS_SRC_TSC);
+			}
 		}
 		ringshm_commit(r);
 	} while ((frames & 0x3ff) || now_ns() < end);

@@ -12,11 +12,14 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +286,10 @@ Test(calib, needs_a_span_before_the_first_model)
 	w_advance(&w, 10000000);
 	cr_assert_eq(timesync_calib_sample(c, &m), 0);
 	cr_assert(timesync_model_valid(&m));
+	/* A rate fitted over 11 ms is uncertain by ppm: microseconds over the next second, and
+	 * the model must say so (no SYNC flag from it yet). */
+	cr_assert_gt(m.err_ns, 1000u, "err_ns %u for a 11 ms fit", m.err_ns);
+	cr_assert_eq(timesync_record_flags(TIMESYNC_LOCKED, m.err_ns, 1000, false), 0);
 	cr_assert(m.flags & TIMESYNC_MODEL_F_CLAMP_PAST);
 	cr_assert_eq(m.source, RINGSHM_F_TS_SRC_TSC);
 	timesync_calib_destroy(c);
@@ -307,6 +314,7 @@ Test(calib, rate_error_is_tiny_with_a_non_round_frequency)
 	err = w_error(&w, &m);
 	cr_assert_lt(llabs(err), 100, "error %lld ns", (long long)err);
 	cr_assert_lt(m.err_ns, 1000u);
+	cr_assert_gt(m.err_ns, 0u);
 	cr_assert_eq(info.steps, 0u);
 	timesync_calib_destroy(c);
 }
@@ -1012,6 +1020,7 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 	r = ring_make();
 	block_sample(&b);
 	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	ringshm_heartbeat(r);
 	{
 		const char *argv[] = { cli, "--ring", ring_path, "--json", NULL };
 
@@ -1052,14 +1061,25 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 	}
 	b.ptp.state = TIMESYNC_LOCKED;
 	cr_assert_eq(timesync_block_publish(r, &b), 0);
+	ringshm_heartbeat(r);
 	{
 		const char *argv[] = { cli,	    "--ring", ring_path, "--wait-locked",
 				       "--timeout", "2",      NULL };
 
 		cr_assert_eq(run_cli(argv, out, sizeof(out)), 0);
 		cr_assert_not_null(strstr(out, "\nstate locked\n"), "%s", out);
+		cr_assert_not_null(strstr(out, "\ncapture_alive yes\n"), "%s", out);
 	}
 	ringshm_close(r);
+	/* The capture stopped: its last state says locked, but that is not current. */
+	{
+		const char *argv[] = { cli,	    "--ring", ring_path,    "--wait-locked",
+				       "--timeout", "0.3",    "--interval", "0.1",
+				       NULL };
+
+		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1, "%s", out);
+		cr_assert_not_null(strstr(out, "\ncapture_alive no"), "%s", out);
+	}
 	/* A ring that does not exist: exit 1 with a message; bad usage: 2. */
 	{
 		const char *argv[] = { cli, "--ring", "/dev/shm/tstest-none-here", NULL };
@@ -1068,4 +1088,57 @@ Test(ring, cli_reads_the_published_block, .fini = ring_cleanup)
 		cr_assert_eq(run_cli(argv, out, sizeof(out)), 1);
 		cr_assert_eq(run_cli(bad, out, sizeof(out)), 2);
 	}
+}
+
+/* ------------------------------------------------------------------ PHC reader */
+
+Test(phc, not_a_ptp_device_and_bad_sample_counts)
+{
+	struct timesync_bracket b;
+	int fd = open("/dev/null", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	/* No PHC can be emulated on this kernel: what can be checked is that a descriptor that
+	 * is not one is refused cleanly, and the sample bounds. */
+	cr_assert_eq(timesync_phc_read(fd, 5, &b), -EOPNOTSUPP);
+	cr_assert_eq(timesync_phc_read(fd, 0, &b), -EINVAL);
+	cr_assert_eq(timesync_phc_read(fd, 26, &b), -EINVAL);
+	close(fd);
+	cr_assert_eq(timesync_phc_read(-1, 5, &b), -EBADF);
+}
+
+/* A socket that exists but never answers (ptp4l hung): the poll gives up after the timeout. */
+Test(ptp, silent_ptp4l_times_out)
+{
+	char path[108];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timesync_ptp_params p = { .local_dir = "/tmp", .timeout_ms = 100 };
+	struct timesync_ptp_obs o;
+	struct timesync_ptp *t;
+	struct timespec a, b;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	double secs;
+	char buf[256];
+
+	snprintf(path, sizeof(path), "/tmp/tstest-silent-%d", (int)getpid());
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	p.ptp4l_socket = path;
+	t = timesync_ptp_open(&p, NULL);
+	cr_assert_not_null(t);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(timesync_ptp_query(t, &o), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	cr_assert_not(o.reachable);
+	cr_assert_geq(secs, 0.09, "gave up after %.3f s, before its timeout", secs);
+	cr_assert_lt(secs, 1.5, "took %.3f s for a 100 ms timeout", secs);
+	/* What it sent is a management GET for TIME_STATUS_NP, as the codec test expects. */
+	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 104);
+	cr_assert_eq(buf[0] & 0x0f, 0x0d);
+	cr_assert_eq(((uint8_t)buf[52] << 8) | (uint8_t)buf[53], PMC_MID_TIME_STATUS_NP);
+	timesync_ptp_close(t);
+	close(fd);
+	unlink(path);
 }

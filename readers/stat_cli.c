@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stat_cli.c - what the main() of feedcap-stat and feedcap-replay share: the usage-error exit,
+ * the stop flag set by SIGINT/SIGTERM, the clock.  Linked into the two programs only (the
+ * stop flag is process state, which a library must not have).
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "stat_internal.h"
+
+const char *fcr_cli_prog = "feedcap";
+
+static atomic_bool stop;
+
+void fcr_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", fcr_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", fcr_cli_prog);
+	exit(FCR_CLI_EXIT_USAGE);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
+}
+
+void fcr_cli_catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool fcr_cli_stopping(void)
+{
+	return atomic_load_explicit(&stop, memory_order_relaxed);
+}
+
+uint64_t fcr_cli_now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
