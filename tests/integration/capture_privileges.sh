@@ -71,4 +71,18 @@ cap_stop "$cap"
 grep -q "compared $total frames, 0 mismatches" "$tmp/cmp.txt" || fail "ring differs: $(cat "$tmp/cmp.txt")"
 leaves=$(tshark -n -r "$tmp/tx.pcap" -Y 'igmp.type == 0x17' -T fields -e igmp.maddr | sort -u | tr '\n' ' ')
 expect_eq "$leaves" "239.1.1.1 239.1.1.2 " "IGMPv2 leaves sent through DPDK TX at SIGTERM"
+# 3. Started as the systemd unit starts it: group feedcap, a bounding set of the unit's four
+#    capabilities and no CAP_SETPCAP.  The bounding set cannot shrink then (best effort), but the
+#    effective and permitted sets of every thread still end empty and no_new_privs is set.
+need_tools setpriv
+cap_ring ring2 unit
+CAP_PREFIX=(setpriv --regid feedcap --clear-groups
+	--bounding-set -all,+ipc_lock,+net_raw,+net_admin,+sys_rawio --inh-caps=-all --)
+cap_start cap2 "$tmp/unit.log" --ring "$ring2" --ring-size 16M -v --vdev net_null0 -- $(cap_eal u)
+for t in /proc/"$cap2"/task/*; do
+	st=$(awk '/^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):/ {printf "%s%s ", $1, $2}' "$t/status")
+	expect_eq "$st" "CapPrm:0000000000000000 CapEff:0000000000000000 CapBnd:0000000000027000 CapAmb:0000000000000000 NoNewPrivs:1 " \
+		"privileges of thread $(cat "$t/comm") started as the unit starts it"
+done
+cap_stop "$cap2"
 pass "every thread ($threads) runs without capabilities; $total frames captured; leaves sent"
