@@ -295,6 +295,10 @@ int main(int argc, char **argv)
 	if (capture_ring_path_check(ringshm_path(ring), err, sizeof(err)) == -EPERM) {
 		fprintf(stderr, PROG ": %s\n", err);
 		if (!existed) {
+			char readers[PATH_MAX + 8];
+
+			snprintf(readers, sizeof(readers), "%s.readers", ringshm_path(ring));
+			unlink(readers);
 			unlink(ringshm_path(ring));
 			if (strcmp(link, ringshm_path(ring)) != 0) {
 				unlink(link);

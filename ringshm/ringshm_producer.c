@@ -388,7 +388,7 @@ static int page_mismatch(struct ringshm_error *err, const char *where, uint64_t 
 
 	return rs_error(
 		err, -EINVAL,
-		"%s%sa ring of %s (%llu bytes) cannot live on %s hugepages: on hugetlbfs the capacity must be a multiple of the page size; ask for %s or more (a power of two), or put the ring on /dev/shm or in a plain file (backing shm or file)",
+		"%s%sa ring of %s (%llu bytes) cannot live on %s hugepages: on hugetlbfs the capacity must be a multiple of the page size; ask for %s or more (a power of two), or use another backing (file or shm)",
 		where, where[0] ? ": " : "", size_words(capacity, c, sizeof(c)),
 		(unsigned long long)capacity, size_words(page, pg, sizeof(pg)), pg);
 }

@@ -38,6 +38,22 @@ for mode in 0750 0770; do
 		>"$tmp/ok.log" 2>&1 || { cat "$tmp/ok.log" >&2; fail "ring in a $mode directory refused"; }
 	[[ -s $d/r ]] || fail "no ring file in the $mode directory"
 done
+# A name whose ring file would land in /dev/shm (1777): refused up front with --ring-backing
+# shm; with auto, after the fallback (1 MiB does not fit 2 MiB hugepages), and the file just made
+# there is removed again, registry included.
+install -d -m 0755 "$tmp/names"
+for b in shm auto; do
+	rc=0
+	FEEDCAP_RING_DIR=$tmp/names timeout 60 "$FEEDCAP_CAPTURE" --ring "cappriv$$" --ring-size 1M \
+		--ring-backing "$b" --vdev net_null0 --lcores 0,1 --duration 1 -- $(cap_eal "n$b") \
+		>/dev/null 2>"$tmp/err" || rc=$?
+	expect_eq "$rc" 2 "exit status for a ring name on /dev/shm (backing $b)"
+	grep -qF "ring directory /dev/shm has mode 1777" "$tmp/err" ||
+		fail "backing $b: the message does not name /dev/shm: $(cat "$tmp/err")"
+	[[ ! -e /dev/shm/feedcap-cappriv$$ && ! -e /dev/shm/feedcap-cappriv$$.readers ]] ||
+		{ rm -f /dev/shm/feedcap-cappriv$$*; fail "backing $b: a ring file was left in /dev/shm"; }
+	[[ ! -L $tmp/names/cappriv$$ ]] || fail "backing $b: the name's link was left behind"
+done
 echo "ok: rings in o+w directories refused (exit 2), 0750 and 0770 accepted"
 
 # 2. Capabilities of every thread, with a capture that works.
