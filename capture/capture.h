@@ -234,6 +234,28 @@ int capture_host_check(const char *root, int poller_cpu, uint64_t ring_size,
  */
 bool capture_cpulist_has(const char *list, int cpu);
 
+/*
+ * Privileges (privs.c).
+ *
+ * capture_ring_dir_check() refuses a ring directory that other users can write (mode o+w,
+ * sticky bit or not: the sticky bit stops them removing the ring, not creating the name
+ * first).  capture_ring_path_check() checks the directory holding @path.
+ * @return 0; -EPERM for a directory others can write, -ENOENT, -ENOTDIR, -errno of stat();
+ *         @err names the directory, its mode and the fix.
+ */
+int capture_ring_dir_check(const char *dir, char *err, size_t errlen);
+int capture_ring_path_check(const char *path, char *err, size_t errlen);
+
+/*
+ * Drop every capability outside @keep (a mask of CAP_* bits) in every thread of the process,
+ * clear the inheritable and ambient sets, set no_new_privs, lock the secure bits and shrink the
+ * bounding set (these two when CAP_SETPCAP allows), then read every thread's
+ * /proc/self/task/TID/status back.  Uses a real-time signal (SIGRTMIN + 5) whose handler stays
+ * installed.  *@nthreads (if not NULL) gets how many threads were seen.
+ * @return 0; -EPERM if a thread could not drop; -EAGAIN if threads kept appearing; -errno.
+ */
+int capture_drop_privileges(uint64_t keep, int *nthreads, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

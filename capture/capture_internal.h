@@ -30,6 +30,13 @@
 #define CAP_MAX_QUEUES 64
 #define CAP_MAX_POLLQ  (CAP_MAX_PORTS * 4)
 
+/*
+ * The capabilities feedcap-capture keeps once started (a CAP_* bit mask): none.  Everything
+ * that needs one (hugepages, VFIO, AF_PACKET sockets, mlock, the ring file in its group) is done
+ * during start-up; docs/operations.md "Capabilities" lists what was tried at run time.
+ */
+#define CAPTURE_KEEP_CAPS UINT64_C(0)
+
 struct rte_mempool;
 struct rte_ring;
 

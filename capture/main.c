@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -142,6 +143,44 @@ static int ring_exit_code(int code)
 	}
 }
 
+/*
+ * Refuse ring directories other users can write, before anything is created: the directory of
+ * --ring (a path), or for a name the directory of its link and, with --ring-backing shm, the
+ * /dev/shm that ringshm puts the file in.  The hugetlbfs mount a name lands on is known only
+ * after ringshm_create(): main() checks ringshm_path() then.  *existed says whether the ring
+ * was there before (main() removes only a ring it made).
+ * @return 0 or the exit status.
+ */
+static int ring_dirs_check(const struct capture_opts *o, char *link, size_t linklen, bool *existed)
+{
+	char err[1024], real[PATH_MAX], d[PATH_MAX];
+	char *slash;
+	int rc;
+
+	rc = ringshm_resolve(o->ring, NULL, link, linklen);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": ring name \"%s\": empty or too long\n", o->ring);
+		return CAPTURE_EXIT_USAGE;
+	}
+	*existed = realpath(link, real) != NULL;
+	snprintf(d, sizeof(d), "%s", link);
+	slash = strrchr(d, '/');
+	if (slash && slash != d) {
+		*slash = '\0';
+	}
+	/* Only "others can write" is refused here: a directory that is missing or not one is
+	 * ringshm_create()'s to report (it makes a name's directory, 0755). */
+	rc = capture_ring_dir_check(d, err, sizeof(err));
+	if (rc != -EPERM && !strchr(o->ring, '/') && o->backing == RINGSHM_BACKING_SHM) {
+		rc = capture_ring_dir_check("/dev/shm", err, sizeof(err));
+	}
+	if (rc == -EPERM) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return CAPTURE_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct capture_opts opts;
@@ -152,7 +191,8 @@ int main(int argc, char **argv)
 	struct ringshm *ring = NULL;
 	struct cap_ctx *cx = NULL;
 	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 8];
-	char lcores[32], main_lcore[16], err[512];
+	char lcores[32], main_lcore[16], err[1024], link[PATH_MAX];
+	bool existed = false;
 	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
 	bool user_log_level = false;
 	sigset_t sigs;
@@ -227,6 +267,10 @@ int main(int argc, char **argv)
 		rp.chunk_size = (uint32_t)RTE_MAX(o->ring_size / 4, (uint64_t)RINGSHM_MIN_CHUNK);
 	}
 	rp.backing = (enum ringshm_backing)o->backing;
+	rc = ring_dirs_check(o, link, sizeof(link), &existed);
+	if (rc) {
+		return rc;
+	}
 	ring = ringshm_create(o->ring, &rp, &rerr);
 	if (!ring) {
 		rc = rerr.code ? rerr.code : -errno;
@@ -246,6 +290,22 @@ int main(int argc, char **argv)
 				": --strict: refusing a ring that is not where it should be (reserve hugepages or choose --ring-backing)\n");
 			goto out_ring;
 		}
+	}
+	/* Where the ring really went (a name's hugetlbfs mount, or the /dev/shm fallback). */
+	if (capture_ring_path_check(ringshm_path(ring), err, sizeof(err)) == -EPERM) {
+		fprintf(stderr, PROG ": %s\n", err);
+		if (!existed) {
+			char readers[PATH_MAX + 8];
+
+			snprintf(readers, sizeof(readers), "%s.readers", ringshm_path(ring));
+			unlink(readers);
+			unlink(ringshm_path(ring));
+			if (strcmp(link, ringshm_path(ring)) != 0) {
+				unlink(link);
+			}
+		}
+		status = CAPTURE_EXIT_USAGE;
+		goto out_ring;
 	}
 	cap_log(LOG_INFO, "ring %s: %llu bytes", ringshm_path(ring),
 		(unsigned long long)ringshm_ctl(ring)->capacity);
@@ -355,6 +415,18 @@ int main(int argc, char **argv)
 		cap_log(LOG_WARNING, "mlockall: %s: pages may be swapped out under pressure",
 			strerror(errno));
 	}
+	/*
+	 * Start-up is over: every file, socket, device and hugepage the capture needs is open and
+	 * mapped, and memory is locked.  From here on nothing needs a capability (IGMP goes out
+	 * through a DPDK TX queue, the clock is read from open descriptors), so every thread of
+	 * the process, the EAL's included, drops them all before the poller's loop starts.
+	 */
+	rc = capture_drop_privileges(CAPTURE_KEEP_CAPS, &i, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out_ports;
+	}
+	cap_log(LOG_INFO, "capabilities dropped in %d thread(s)", i);
 	rc = rte_eal_remote_launch(cap_poller_main, cx, (unsigned)o->poller_lcore);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": cannot start the poller on CPU %d: %s\n", o->poller_lcore,

@@ -359,6 +359,40 @@ static uint64_t ctl_size_for(uint32_t nchunks, uint64_t page)
 	return round_up(rs_ctl_bytes(nchunks), page > RINGSHM_CTL_ALIGN ? page : RINGSHM_CTL_ALIGN);
 }
 
+/* "1 MiB", "2 MiB", "1 GiB", "64 KiB" or "N bytes", for messages. */
+static const char *size_words(uint64_t b, char *buf, size_t len)
+{
+	if (b >= (UINT64_C(1) << 30) && !(b & ((UINT64_C(1) << 30) - 1))) {
+		snprintf(buf, len, "%llu GiB", (unsigned long long)(b >> 30));
+	} else if (b >= (UINT64_C(1) << 20) && !(b & ((UINT64_C(1) << 20) - 1))) {
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(b >> 20));
+	} else if (b >= 1024 && !(b & 1023)) {
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(b >> 10));
+	} else {
+		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
+	}
+	return buf;
+}
+
+/*
+ * A hugetlbfs file is sized in whole huge pages (ftruncate() to anything else is EINVAL), and
+ * the data area follows a control area of whole pages, so the capacity must be a multiple of
+ * the page size.  Capacity and page size are both powers of two: that means "at least one
+ * page".  Rounding the capacity up silently would make a restart with the same --ring-size
+ * ask for a different ring than the one on disk, so the caller is told instead.
+ */
+static int page_mismatch(struct ringshm_error *err, const char *where, uint64_t capacity,
+			 uint64_t page)
+{
+	char c[32], pg[32];
+
+	return rs_error(
+		err, -EINVAL,
+		"%s%sa ring of %s (%llu bytes) cannot live on %s hugepages: on hugetlbfs the capacity must be a multiple of the page size; ask for %s or more (a power of two), or use another backing (file or shm)",
+		where, where[0] ? ": " : "", size_words(capacity, c, sizeof(c)),
+		(unsigned long long)capacity, size_words(page, pg, sizeof(pg)), pg);
+}
+
 /*
  * A hugetlbfs mount with room for a ring of this geometry: fills dir and *pagesz.
  * @return 0, -ENOENT (no mount), -ENOMEM (no room; err says how many pages are free/needed).
@@ -381,15 +415,15 @@ static int pick_hugetlbfs(uint64_t capacity, uint32_t nchunks, char *dir, size_t
 			if ((pass == 0) != (sz == (long)RINGSHM_CTL_ALIGN)) {
 				continue;
 			}
-			if (capacity % (uint64_t)sz) {
-				best = rs_error(
-					err, -EINVAL,
-					"a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
-					(unsigned long long)capacity, sz >> 10);
-				continue;
-			}
 			mnt = hugetlbfs_find_path_for_size(sz);
 			if (!mnt) {
+				continue;
+			}
+			if (capacity % (uint64_t)sz) {
+				/* The first mount's page size (2 MiB) is the one to name. */
+				if (best == -ENOENT) {
+					best = page_mismatch(err, mnt, capacity, (uint64_t)sz);
+				}
 				continue;
 			}
 			need = (ctl_size_for(nchunks, (uint64_t)sz) + capacity) / (uint64_t)sz;
@@ -613,8 +647,19 @@ static int create_new(struct ringshm *r, const char *target, const struct ringsh
 		goto out_unlink;
 	}
 	if (fchmod(r->fd, 0640) != 0 || ftruncate(r->fd, (off_t)size) != 0) {
-		rc = rs_error(err, -errno, "%s: cannot size the ring to %llu bytes: %s", tmp,
-			      (unsigned long long)size, strerror(errno));
+		struct statfs sfs;
+		int e = errno;
+
+		/* Not expected (the page size was checked above), but if a hugetlbfs refuses the
+		 * size, say which page size it wanted. */
+		if (e == EINVAL && fstatfs(r->fd, &sfs) == 0 &&
+		    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC &&
+		    p->capacity % (uint64_t)sfs.f_bsize) {
+			rc = page_mismatch(err, tmp, p->capacity, (uint64_t)sfs.f_bsize);
+		} else {
+			rc = rs_error(err, -e, "%s: cannot size the ring to %llu bytes: %s", tmp,
+				      (unsigned long long)size, strerror(e));
+		}
 		goto out_unlink;
 	}
 	/* Reserve every page now: a full /dev/shm or hugepage pool fails here, not in the poller. */
@@ -812,10 +857,7 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 		    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
 			page = sfs.f_bsize;
 			if (p.capacity % (uint64_t)page) {
-				rc = rs_error(
-					err, -EINVAL,
-					"%s: a ring of %llu bytes cannot live on %ld KiB hugepages: the capacity must be a multiple of the page size",
-					target, (unsigned long long)p.capacity, page >> 10);
+				rc = page_mismatch(err, target, p.capacity, (uint64_t)page);
 				goto out_fail;
 			}
 		}

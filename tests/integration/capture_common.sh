@@ -44,11 +44,12 @@ cap_eal() {
 }
 
 # cap_start VAR LOG ARGS...: feedcap-capture in the background; its PID in VAR.  Waits until it
-# says it is capturing (or dies).
+# says it is capturing (or dies).  CAP_PREFIX: a command that execs it (e.g. setpriv ... --).
+CAP_PREFIX=()
 cap_start() {
 	local var=$1 log=$2 pid i
 	shift 2
-	"$FEEDCAP_CAPTURE" "$@" >"$log" 2>&1 &
+	"${CAP_PREFIX[@]}" "$FEEDCAP_CAPTURE" "$@" >"$log" 2>&1 &
 	pid=$!
 	_cap_pids+=("$pid")
 	for ((i = 0; i < 200; i++)); do

@@ -630,3 +630,40 @@ Test(capture_config, ipv6_group_is_refused_with_file_and_line)
 	cr_expect(strstr(err, "IPv6") != NULL, "%s", err);
 	fcc_free(cfg);
 }
+
+/* Ring directories: o+w refused (sticky or not) with the directory, its mode and the fix in the
+ * message; owner- and group-writable directories accepted; a missing one reported as such. */
+Test(capture_privs, ring_dir_check)
+{
+	static const struct {
+		mode_t mode;
+		int want;
+	} cases[] = { { 0777, -EPERM }, { 01777, -EPERM }, { 0773, -EPERM }, { 0702, -EPERM },
+		      { 0755, 0 },	{ 0750, 0 },	   { 0770, 0 },	     { 01770, 0 } };
+	char base[] = "/tmp/test_capture_privsXXXXXX", d[128], path[160], err[1024], want[160];
+	size_t i;
+
+	cr_assert_not_null(mkdtemp(base));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(d, sizeof(d), "%s/d%zu", base, i);
+		cr_assert_eq(mkdir(d, 0700), 0);
+		cr_assert_eq(chmod(d, cases[i].mode), 0);
+		err[0] = '\0';
+		cr_expect_eq(capture_ring_dir_check(d, err, sizeof(err)), cases[i].want,
+			     "mode %04o: %s", (unsigned)cases[i].mode, err);
+		snprintf(path, sizeof(path), "%s/ring", d);
+		cr_expect_eq(capture_ring_path_check(path, err, sizeof(err)), cases[i].want,
+			     "path in mode %04o: %s", (unsigned)cases[i].mode, err);
+		if (cases[i].want) {
+			snprintf(want, sizeof(want), "ring directory %s has mode %04o", d,
+				 (unsigned)cases[i].mode);
+			cr_expect(strstr(err, want), "no \"%s\" in: %s", want, err);
+			cr_expect(strstr(err, "install -d -m 0750"), "no fix in: %s", err);
+		}
+		rmdir(d);
+	}
+	snprintf(d, sizeof(d), "%s/missing", base);
+	cr_expect_eq(capture_ring_dir_check(d, err, sizeof(err)), -ENOENT);
+	cr_expect(strstr(err, d), "the message does not name %s: %s", d, err);
+	rmdir(base);
+}

@@ -1467,3 +1467,56 @@ Test(ringshm, idle_wait_does_not_spin)
 	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
+
+/*
+ * A hugetlbfs ring smaller than a huge page (1 MiB on 2 MiB pages), by path and by name: refused
+ * before any file is made, and the message names the size, the page size and what to ask for
+ * instead (not "cannot size the ring: Invalid argument").  2 MiB, the smallest size it names,
+ * then works at the same path.
+ */
+Test(ringshm, hugetlbfs_ring_smaller_than_a_page_says_what_fits, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = UINT64_C(1) << 20,
+				    .chunk_size = 256u << 10,
+				    .backing = RINGSHM_BACKING_HUGETLBFS };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+	char path[128], tmp[160];
+
+	snprintf(path, sizeof(path), "/dev/hugepages/rstest-small-%d", (int)getpid());
+	unlink(path);
+	cr_assert_null(ringshm_create(path, &p, &err));
+	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(
+		strstr(err.msg, path) &&
+			strstr(err.msg,
+			       "a ring of 1 MiB (1048576 bytes) cannot live on 2 MiB hugepages") &&
+			strstr(err.msg, "ask for 2 MiB or more"),
+		"%s", err.msg);
+	cr_assert(access(path, F_OK) != 0, "%s was made anyway", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	cr_assert(access(tmp, F_OK) != 0, "%s was left behind", tmp);
+
+	/* By name: the mount's 2 MiB pages are named, not a larger page size tried after. */
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest-small%d", (int)getpid());
+	p.dir = name_dir;
+	memset(&err, 0, sizeof(err));
+	cr_assert_null(ringshm_create(name_buf, &p, &err));
+	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "cannot live on 2 MiB hugepages") &&
+			  strstr(err.msg, "ask for 2 MiB or more"),
+		  "%s", err.msg);
+
+	/* What the message asks for works. */
+	p.dir = NULL;
+	p.capacity = UINT64_C(2) << 20;
+	r = ringshm_create(path, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	cr_assert_eq(ringshm_ctl(r)->capacity, UINT64_C(2) << 20);
+	ringshm_close(r);
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s.readers", path);
+	unlink(tmp);
+}
