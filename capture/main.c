@@ -241,6 +241,11 @@ int main(int argc, char **argv)
 	}
 	if (rerr.msg[0]) {
 		fprintf(stderr, PROG ": %s\n", rerr.msg); /* e.g. the /dev/shm fallback warning */
+		if (o->strict) {
+			fprintf(stderr, PROG
+				": --strict: refusing a ring that is not where it should be (reserve hugepages or choose --ring-backing)\n");
+			goto out_ring;
+		}
 	}
 	cap_log(LOG_INFO, "ring %s: %llu bytes", ringshm_path(ring),
 		(unsigned long long)ringshm_ctl(ring)->capacity);

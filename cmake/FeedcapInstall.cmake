@@ -3,7 +3,7 @@
 # Modules install their own targets (install(TARGETS ...) next to add_executable).  What a
 # complete install contains is derived from the tree, not written down by hand, so that the
 # install test (tests/integration/install.sh) fails when a module forgets its rule:
-#   - every executable defined outside tests/ and bench/      -> ${CMAKE_INSTALL_BINDIR}
+#   - every executable defined outside tests/, bench/ and docs/ (examples) -> ${CMAKE_INSTALL_BINDIR}
 #   - the ringshm library, ringshm.h, ringshm_format.h, ringshm.pc
 #   - every systemd unit in systemd/, every man page in docs/, the example config
 #   - README.md and docs/architecture.md                      -> ${CMAKE_INSTALL_DOCDIR}
@@ -31,7 +31,7 @@ function(feedcap_install_manifest)
 		get_target_property(type ${t} TYPE)
 		get_target_property(srcdir ${t} SOURCE_DIR)
 		file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${srcdir})
-		if(type STREQUAL "EXECUTABLE" AND NOT rel MATCHES "^(tests|bench)(/|$)")
+		if(type STREQUAL "EXECUTABLE" AND NOT rel MATCHES "^(tests|bench|docs)(/|$)")
 			string(APPEND lines "bin ${CMAKE_INSTALL_BINDIR}/$<TARGET_FILE_NAME:${t}>\n")
 		endif()
 	endforeach()
@@ -41,6 +41,9 @@ function(feedcap_install_manifest)
 			"header ${CMAKE_INSTALL_INCLUDEDIR}/feedcap/ringshm.h\n"
 			"header ${CMAKE_INSTALL_INCLUDEDIR}/feedcap/ringshm_format.h\n"
 			"pc ${CMAKE_INSTALL_LIBDIR}/pkgconfig/ringshm.pc\n")
+	endif()
+	if(TARGET timesync)
+		string(APPEND lines "header ${CMAKE_INSTALL_INCLUDEDIR}/feedcap/timesync_format.h\n")
 	endif()
 	file(GLOB units ${PROJECT_SOURCE_DIR}/systemd/*.service ${PROJECT_SOURCE_DIR}/systemd/*.timer
 		${PROJECT_SOURCE_DIR}/systemd/*.socket ${PROJECT_SOURCE_DIR}/systemd/*.path)

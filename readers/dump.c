@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -127,7 +128,7 @@ struct dump {
 
 	char pending_note[2048]; /* comments made while no file was open */
 
-	uint8_t frame[RINGSHM_MAX_CAPLEN];
+	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -184,7 +185,7 @@ static void usage(FILE *f)
 		"  -C SIZE                  rotate when a file reaches SIZE (bytes; K, M, G suffixes;\n"
 		"                           a bare number is millions of bytes, as in tcpdump)\n"
 		"  -G SECONDS               rotate every SECONDS, on multiples of SECONDS of frame time\n"
-		"  -W N                     keep at most N files (delete the oldest of this run)\n"
+		"  -W N                     keep at most N files of the pattern, earlier runs' included\n"
 		"  --on-error=exit|wait     on a write error exit 1 (default), or retry every second and\n"
 		"                           resume where the file stopped\n"
 		"\n"
@@ -712,7 +713,7 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
 					    ".zst" };
 	time_t t = (time_t)(ts / NS_PER_S);
-	char base[PATH_MAX];
+	char base[PATH_MAX], part[PATH_MAX + 8];
 	struct stat sb;
 	struct tm tm;
 	size_t i, n;
@@ -744,10 +745,14 @@ static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size
 		}
 		/*
 		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
-		 * file after a write error) never replace an archive that exists.
+		 * file after a write error) never replace an archive that exists.  And never
+		 * touch an existing NAME.part: another dump may be writing it, or it is what a
+		 * killed one left, readable up to its last flush.
 		 */
-		if (stat(out, &sb) != 0 ||
-		    (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered)) {
+		snprintf(part, sizeof(part), "%s.part", out);
+		if (stat(part, &sb) != 0 &&
+		    (stat(out, &sb) != 0 ||
+		     (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered))) {
 			return 0;
 		}
 		numbered = true;
@@ -763,10 +768,14 @@ static bool clock_words(const void *blk, uint32_t len, char *out, size_t outlen)
 	struct timesync_block b;
 	char gm[24] = "none";
 
-	if (len < sizeof(b) || timesync_block_check(blk, len, NULL) != 0) {
+	if (len < sizeof(b)) {
 		return false;
 	}
+	/* Check an aligned copy: the caller's buffer may not be aligned for the struct. */
 	memcpy(&b, blk, sizeof(b));
+	if (timesync_block_check(&b, sizeof(b), NULL) != 0) {
+		return false;
+	}
 	if (b.ptp.gm_present) {
 		snprintf(gm, sizeof(gm), "%02x%02x%02x.%02x%02x.%02x%02x%02x", b.ptp.gm_identity[0],
 			 b.ptp.gm_identity[1], b.ptp.gm_identity[2], b.ptp.gm_identity[3],
@@ -857,7 +866,7 @@ static int open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
 			return -ENAMETOOLONG;
 		}
-		f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (f->fd < 0) {
 			rc = -errno;
 			err->code = rc;
@@ -905,6 +914,97 @@ static void keep_limit(struct dump *d, const char *name)
 		memmove(d->kept, d->kept + 1, (d->nkept - 1) * sizeof(*k));
 		d->nkept--;
 	}
+}
+
+/*
+ * A glob for the names the -w pattern makes: strftime conversions become '*', and the
+ * numbered form (NAME.00003.SUFFIX) is a second glob.  Used to find, in the directory's index,
+ * the archives earlier runs of the same pattern left, so that -W counts them too (a service
+ * restarted by systemd must not grow the directory without bound).
+ */
+static void pattern_globs(const char *pat, char *g, char *gnum, size_t len)
+{
+	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
+					    ".zst" };
+	const char *base = strrchr(pat, '/') ? strrchr(pat, '/') + 1 : pat, *suf = "";
+	size_t n = 0, i, cut;
+
+	for (i = 0; base[i] && n + 3 < len; i++) {
+		if (base[i] == '%' && base[i + 1]) {
+			i++;
+			if (base[i] == '%') {
+				g[n++] = '%';
+				continue;
+			}
+			if ((base[i] == 'E' || base[i] == 'O') && base[i + 1]) {
+				i++;
+			}
+			if (n == 0 || g[n - 1] != '*') {
+				g[n++] = '*';
+			}
+			continue;
+		}
+		if (strchr("*?[\\", base[i])) {
+			g[n++] = '\\';
+		}
+		g[n++] = base[i];
+	}
+	g[n] = '\0';
+	for (i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
+		if (has_suffix(g, sufs[i])) {
+			suf = sufs[i];
+			break;
+		}
+	}
+	cut = strlen(g) - strlen(suf);
+	snprintf(gnum, len, "%.*s.[0-9][0-9][0-9][0-9][0-9]%s", (int)cut, g, suf);
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct fcr_index_ent *x = a, *y = b;
+
+	if (x->first_ts != y->first_ts) {
+		return x->first_ts < y->first_ts ? -1 : 1;
+	}
+	return strcmp(x->file, y->file);
+}
+
+/* -W: start the list of kept files with what earlier runs of this pattern left (oldest first). */
+static void seed_kept(struct dump *d)
+{
+	char g[PATH_MAX], gnum[PATH_MAX + 32], path[PATH_MAX];
+	struct fcr_index_ent *ents;
+	struct stat sb;
+	int n, i;
+
+	if (!d->o.keep || d->to_stdout) {
+		return;
+	}
+	pattern_globs(d->o.wpat, g, gnum, sizeof(g));
+	n = fcr_index_read(d->dir, &ents, NULL);
+	if (n <= 0) {
+		return;
+	}
+	qsort(ents, (size_t)n, sizeof(*ents), cmp_ent);
+	for (i = 0; i < n; i++) {
+		char **k;
+
+		if (fnmatch(g, ents[i].file, 0) != 0 && fnmatch(gnum, ents[i].file, 0) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%.3000s/%.255s", d->dir, ents[i].file);
+		if (stat(path, &sb) != 0) {
+			continue;
+		}
+		k = realloc(d->kept, (d->nkept + 1) * sizeof(*k));
+		if (!k) {
+			break;
+		}
+		d->kept = k;
+		d->kept[d->nkept++] = strdup(path);
+	}
+	free(ents);
 }
 
 /*
@@ -1367,6 +1467,13 @@ static int run(struct dump *d)
 		continue;
 
 write_error:
+		if (d->to_stdout && err.code == -EPIPE) {
+			/* The reading end went away (| head, | tcpdump -c): a normal end. */
+			struct fcr_error cerr = { 0 };
+
+			(void)close_file(d, &cerr);
+			break;
+		}
 		d->write_errors++;
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
@@ -1381,9 +1488,6 @@ write_error:
 					"feedcap-dump: %s closed and kept valid up to its last durable frame\n",
 					name);
 			}
-		}
-		if (d->to_stdout && err.code == -EPIPE) {
-			break; /* the reading end went away: a normal end for a pipe */
 		}
 		if (!d->o.on_error_wait) {
 			status = 1;
@@ -1488,6 +1592,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	seed_kept(d);
 	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);

@@ -21,7 +21,8 @@
  *   - cursor line (`claim`, `head`, `next_seq`): the producer only.
  *       `claim` is the end of the chunk the producer is writing in.  It is stored (relaxed,
  *       followed by a release fence) BEFORE the first byte of that chunk is overwritten, so a
- *       reader that saw overwritten bytes and then load-acquires `claim` sees the new value.
+ *       reader that saw overwritten bytes and then loads `claim` after an acquire fence sees
+ *       the new value.
  *       `next_seq` is stored (relaxed) and then `head` is stored with a release store, once per
  *       burst: every byte below `head` belongs to a complete record.
  *   - counters, ports, heartbeat, state: the producer process (poller or control thread),

@@ -842,8 +842,9 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 		}
 		goto out_fail;
 	}
-	rs_registry_create(r->path, gid);
 out_start:
+	/* The registry next to the ring, in the ring's group (made again if it was removed). */
+	rs_registry_create(r->path, fstat(r->fd, &st) == 0 ? (long)st.st_gid : gid);
 	setup_geometry(r);
 	start_epoch(r);
 	return r;

@@ -303,7 +303,11 @@ static bool chunk_before(const struct ringshm_reader *rd, uint64_t i, uint64_t t
 	uint64_t cp = RS_LOAD_ACQUIRE(&e->chunk_pos);
 	uint64_t first = RS_LOAD_RELAXED(&e->first_ts);
 
-	if (cp != i << rd->chunk_shift) {
+	/*
+	 * If the producer started rewriting this entry for the next lap while we read it,
+	 * first_ts may be the new one; it had claimed the chunk before, so claim tells.
+	 */
+	if (cp != i << rd->chunk_shift || claim_after(rd) > cp + rd->capacity) {
 		return true;
 	}
 	return first < ts;

@@ -50,10 +50,18 @@ void timesync_block_set_ptp(struct timesync_block *b, const struct timesync_ptp_
 
 int timesync_block_check(const void *buf, size_t len, struct timesync_error *err)
 {
-	const struct timesync_block_hdr *h = buf;
+	/*
+	 * The block may come from anywhere (a record payload in an archive, a read buffer), so
+	 * the header is copied out rather than read in place at an alignment nobody promised.
+	 */
+	struct timesync_block_hdr hdr;
+	const struct timesync_block_hdr *h = &hdr;
 	static const uint8_t zero[sizeof(struct timesync_block_hdr)];
 	int rc = 0;
 
+	if (len >= sizeof(hdr)) {
+		memcpy(&hdr, buf, sizeof(hdr));
+	}
 	if (len < sizeof(*h)) {
 		rc = -EPROTO;
 		if (err != NULL) {

@@ -3,9 +3,11 @@
 # scripts/demo, scripts/test and tests/lib/hugepages.sh.
 #
 # The rules: raise nr_hugepages only when fewer pages are available than asked for, remember
-# the count found before, and when restoring never go below that count nor below what is in
-# use at that moment (pages mapped by running processes, or reserved by a mapping not yet
-# faulted in).  The machine may be shared: another user's pages are never taken away.
+# the count found before and the count set, and when restoring never go below the count found
+# before nor below what is in use at that moment (pages mapped by running processes, or
+# reserved by a mapping not yet faulted in).  nr_hugepages is one knob for the whole machine:
+# if it no longer holds the count this run set, someone else has changed it since, and the
+# restore leaves it alone rather than take their pages away.
 #
 # HUGEPAGES_SYSFS can point at another directory (tests use a fake one).
 
@@ -38,15 +40,18 @@ hugepages_mount() {
 }
 
 # hugepages_reserve N: make at least N pages available.  Sets HUGEPAGES_PREV to the count
-# found before (what hugepages_restore takes) and HUGEPAGES_RAISED to 1 if it raised it.
+# found before, HUGEPAGES_RAISED to 1 if it raised it and HUGEPAGES_SET to the count it set
+# (what hugepages_restore takes: hugepages_restore "$HUGEPAGES_PREV" "$HUGEPAGES_SET").
 # Returns 0, 2 when the count cannot be written (not root, read-only sysfs in a container),
 # 1 when the kernel gave fewer pages than asked (memory too small or fragmented).
+# shellcheck disable=SC2034 # HUGEPAGES_* are read by the callers
 hugepages_reserve() {
 	local want=$1 total avail target
 	total=$(hugepages_total)
 	avail=$(hugepages_available)
 	HUGEPAGES_PREV=$total
 	HUGEPAGES_RAISED=0
+	HUGEPAGES_SET=""
 	if ((avail >= want)); then
 		return 0
 	fi
@@ -57,6 +62,7 @@ hugepages_reserve() {
 		return 2
 	fi
 	HUGEPAGES_RAISED=1
+	HUGEPAGES_SET=$(hugepages_total)
 	avail=$(hugepages_available)
 	if ((avail < want)); then
 		echo "hugepages: asked the kernel for $target pages, got $(hugepages_total);" \
@@ -66,11 +72,19 @@ hugepages_reserve() {
 	fi
 }
 
-# hugepages_restore PREV: lower nr_hugepages back towards PREV, never below PREV and never
-# below the pages in use now.  Does nothing when the count is already at or below that.
+# hugepages_restore PREV SET: lower nr_hugepages from SET (the count hugepages_reserve set)
+# back towards PREV, never below PREV and never below the pages in use now.  Does nothing when
+# SET is empty (nothing was raised), when the count is no longer SET (someone else changed
+# it since: theirs now) or when it is already at or below that floor.
 hugepages_restore() {
-	local prev=$1 total floor
+	local prev=$1 set=${2:-} total floor
+	[[ -n $set ]] || return 0
 	total=$(hugepages_total)
+	if ((total != set)); then
+		echo "hugepages: nr_hugepages is $total, not the $set this run set: changed by" \
+			"someone else since, left as it is" >&2
+		return 0
+	fi
 	floor=$(hugepages_in_use)
 	((floor > prev)) || floor=$prev
 	if ((total > floor)); then

@@ -59,6 +59,23 @@ run_case() {
 QGROUP=239.1.1.2 run_case 2 v2 --group 239.1.1.1 --group 239.1.1.2:30002 --group 239.1.1.3
 QGROUP=239.1.1.1 run_case 3 v3 --group 239.1.1.1:30001 --group 10.99.0.2@232.1.1.1
 
+# Periodic unsolicited reports while no querier is heard: --igmp-interval 2 for 6 s gives
+# reports at 0 s and 1 s (start-up, Robustness 2), then 3 s and 5 s.
+netns_spawn tsh "$far" tshark -n -i "$far_if" -f igmp -w "$tmp/per.pcapng"
+for ((i = 0; i < 100; i++)); do [[ -s $tmp/per.pcapng ]] && break; sleep 0.1; done
+sleep 0.5
+cap_ring ring per
+cap_start cap "$tmp/per.log" --ring "$ring" --ring-size 16M --igmp-interval 2 \
+	--vdev "net_af_packet0,iface=$near" --group 239.5.5.5 -- $(cap_eal per)
+sleep 6
+cap_stop "$cap"
+sleep 0.5
+for i in $(ip netns pids "$far"); do kill -INT "$i" 2>/dev/null || true; done
+timeout 10 tail --pid="$tsh" -f /dev/null || fail "tshark did not stop"
+per=$(tshark -n -r "$tmp/per.pcapng" -Y 'igmp.type == 0x16 && igmp.maddr == 239.5.5.5' | wc -l)
+((per >= 4 && per <= 5)) || fail "$per reports in 6 s with --igmp-interval 2 (want 4, or 5 at the edge)"
+echo "ok: $per unsolicited reports in 6 s with --igmp-interval 2"
+
 python3 - "$tmp/v2.txt" "$tmp/v3.txt" <<'PY'
 import sys
 

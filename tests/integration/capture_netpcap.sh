@@ -67,4 +67,14 @@ expect_eq "$((got + filtered))" "$total" "kept + filtered"
 "$CAPTOOL" topcap "$ring3" "$tmp/filt.pcap" >/dev/null
 expect_eq "$(tshark -r "$tmp/filt.pcap" -o ip.defragment:FALSE -Y '!(ip.dst == 239.1.1.1 || ip.dst == 239.1.1.2)' | wc -l)" \
 	"0" "frames in the ring that are not to a group"
+# 4. --timestamp tsc: the same frames, timed by the TSC model instead of the pcap's times.
+cap_ring ring4 tsc
+"$FEEDCAP_CAPTURE" --ring "$ring4" --ring-size 64M --vdev "net_pcap0,rx_pcap=$input" \
+	--count "$total" --duration 60 --timestamp tsc -- $(cap_eal d) >"$tmp/d.log" 2>&1 ||
+	{ cat "$tmp/d.log" >&2; fail "--timestamp tsc run failed"; }
+"$CAPTOOL" clock "$ring4" >"$tmp/clock4.txt"
+expect_eq "$(sed -n 's/^frames_src_tsc=//p' "$tmp/clock4.txt")" "$total" "frames timed by the TSC with --timestamp tsc"
+expect_eq "$(cap_counter "$ring4" port0_ts_source)" 1 "port 0 timestamp source with --timestamp tsc"
+"$CAPTOOL" clock "$ring" >"$tmp/clock1.txt"
+expect_eq "$(sed -n 's/^frames_src_pmd_us=//p' "$tmp/clock1.txt")" "$total" "frames timed by net_pcap (microseconds) by default"
 pass "net_pcap: $total frames byte for byte with timestamps; snaplen; filter kept $got of $total"

@@ -29,13 +29,17 @@ expect_usage '--filter-groups needs at least one --group' -- --filter-groups
 cap_ring ring0 noport
 expect_usage "no DPDK port" -- --ring "$ring0" --ring-size 2M -- $(cap_eal n)
 expect_usage "choose the CPUs with --lcores" -- --ring "$ring0" --ring-size 2M -- -l 0,1
+cap_ring ring1 nots
+expect_usage "--timestamp nic, but this port gives no RX timestamp" -- --ring "$ring1" \
+	--ring-size 2M --vdev net_null0 --timestamp nic -- $(cap_eal t)
 "$FEEDCAP_CAPTURE" --help >"$tmp/help" || fail "--help exit status"
 grep -q "^Usage: feedcap-capture" "$tmp/help" || fail "--help output"
 
 # A first capture, then a second producer on the same ring.
 cap_ring ring run
+# Two ports of two RX queues each, all drained by the one poller.
 cap_start cap "$tmp/a.log" --ring "$ring" --ring-size 16M --vdev net_null0,size=128 \
-	--duration 60 -- $(cap_eal a)
+	--vdev net_null1,size=256 --rx-queues 2 --duration 60 -- $(cap_eal a)
 rc=0
 "$FEEDCAP_CAPTURE" --ring "$ring" --ring-size 16M --vdev net_null0 -- $(cap_eal b) \
 	>"$tmp/b.log" 2>&1 || rc=$?
@@ -54,9 +58,13 @@ d = json.loads(text[text.index('{"/feedcap/stats"'):].splitlines()[0])["/feedcap
 assert d["frames"] > 0, d
 assert d["port0"]["name"] == "net_null0", d
 assert d["port0"]["driver"] == "net_null", d
-assert d["port0"]["q0_frames"] > 0, d
+assert d["port0"]["q0_frames"] > 0 and d["port0"]["q1_frames"] > 0, d
+assert d["port1"]["name"] == "net_null1", d
+assert d["port1"]["q0_frames"] > 0 and d["port1"]["q1_frames"] > 0, d
+assert d["frames"] >= d["port0"]["frames"] + d["port1"]["frames"] - 10**6, d
 assert d["ring_capacity"] == 16 << 20, d
-print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"])
+print("ok: telemetry /feedcap/stats frames", d["frames"], "port0", d["port0"]["frames"],
+      "port1", d["port1"]["frames"], "(2 queues each)")
 PY
 
 cap_stop "$cap"

@@ -81,3 +81,12 @@ echo "ok: index"
 "$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -w - udp | tcpdump -r - 2>/dev/null | wc -l >"$T/n"
 [[ $(cat "$T/n") == "$(tcpdump -r "$T/in.pcap" udp 2>/dev/null | wc -l)" ]] || fail "-w - | tcpdump -r -: $(cat "$T/n") frames"
 echo "ok: -w - | tcpdump -r -"
+
+# A reader that stops early (tcpdump -c): feedcap-dump ends quietly with status 0.
+set +e
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -w - udp 2>"$T/log" | tcpdump -r - -c 5 >/dev/null 2>&1
+rc=${PIPESTATUS[0]}
+set -e
+[[ $rc == 0 ]] || fail "-w - | tcpdump -c 5: feedcap-dump exited $rc: $(cat "$T/log")"
+! grep -q "Broken pipe" "$T/log" || fail "-w - | tcpdump -c 5: an error was printed: $(cat "$T/log")"
+echo "ok: -w - | tcpdump -c 5: a quiet end, status 0"

@@ -45,6 +45,15 @@ frames_of "$T/want2.pcap" >"$T/want.txt"
 cmp -s "$T/want.txt" "$T/got.txt" || fail "--job a: the kept files are not the job's filter over the last periods"
 echo "ok: --job a: the job's ring, filter, pcapng+zstd, rotation, retention, start"
 
+# Run it again (a service restarted): retention counts the files earlier runs left.
+"$FEEDCAP_DUMP" --config "$T/feedcap.conf" --job a --no-follow -q || fail "--job a again: exit $?"
+ls "$T/archive"/a-*.pcapng.zst >"$T/files2"
+[[ $(wc -l <"$T/files2") == 2 ]] || fail "second run: retention_files 2 across runs: $(cat "$T/files2")"
+[[ $(wc -l <"$T/archive/feedcap-index.jsonl") == 2 ]] || fail "second run: index: $(cat "$T/archive/feedcap-index.jsonl")"
+for f in $(cat "$T/files2"); do frames_of "$f"; done >"$T/got2.txt"
+cmp -s "$T/want.txt" "$T/got2.txt" || fail "second run: the kept files are not the last periods"
+echo "ok: a second run keeps 2 files in all (retention counts earlier runs' files)"
+
 # The command line overrides the job: pcap, no filter words -> the job's filter still applies.
 "$FEEDCAP_DUMP" --config "$T/feedcap.conf" --job a --no-follow -q -F pcap -w "$T/over.pcap" ||
 	fail "override: exit $?"

@@ -25,3 +25,12 @@ for name in k.pcap.zst k.pcapng.zst kt.pcapng.zst k.pcapng; do
 	cmp -s "$T/want.txt" "$T/got.txt" || fail "$name: the frames read back differ from the input"
 	echo "ok: $name: SIGKILLed writer's .part reads all 20000 frames with tshark"
 done
+
+# A new dump with the same name never touches what the killed one left: it writes a numbered
+# file next to it.
+sum=$(md5sum <"$T/k.pcap.zst.part")
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -w "$T/k.pcap.zst"
+[[ $(md5sum <"$T/k.pcap.zst.part") == "$sum" ]] || fail "the killed writer's .part was modified"
+[[ -e "$T/k.00000.pcap.zst" && ! -e "$T/k.pcap.zst" ]] || fail "the new dump did not take a numbered name: $(ls "$T")"
+[[ $(tshark_count "$T/k.00000.pcap.zst") == 20000 ]] || fail "the new dump's file is incomplete"
+echo "ok: a stale .part is left alone; the new dump writes k.00000.pcap.zst"

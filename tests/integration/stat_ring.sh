@@ -9,7 +9,7 @@ need_env FEEDCAP_REPLAY FEEDCAP_STAT FEEDCAP_DUMP FEEDCAP_GENDATA
 need_tools jq script
 
 make_tmpdir tmp statring
-"$FEEDCAP_GENDATA" -w "$tmp/cap.pcap" --count 6000 --rate 4000 --groups 3
+"$FEEDCAP_GENDATA" -w "$tmp/cap.pcap" --count 6000 --rate 2000 --groups 3 # ~3 s
 "$FEEDCAP_STAT" -r "$tmp/cap.pcap" --json | tail -n 1 >"$tmp/file.json"
 
 "$FEEDCAP_REPLAY" --to-ring "$tmp/ring" --ring-size 16M --pace original "$tmp/cap.pcap" &
@@ -17,15 +17,16 @@ replay=$!
 at_exit kill "$replay"
 for _ in $(seq 50); do [[ -f $tmp/ring ]] && break; sleep 0.1; done
 sleep 0.2
-"$FEEDCAP_DUMP" --ring "$tmp/ring" --from oldest --name lagger --duration 6s -w "$tmp/d.pcap" 2>/dev/null &
+"$FEEDCAP_DUMP" --ring "$tmp/ring" --from oldest --name lagger --duration 8s -w "$tmp/d.pcap" 2>/dev/null &
 dump=$!
 at_exit kill "$dump"
-"$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --interval 250ms --duration 4s --json \
+"$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --interval 250ms --duration 5s --json \
 	--prom "$tmp/stat.prom" >"$tmp/out.json"
 
 nint=$(jq -s '[.[] | select(.type == "interval")] | length' "$tmp/out.json")
-((nint >= 10)) || fail "only $nint intervals of 250 ms in 4 s"
-jq -e -s '[.[] | select(.type == "interval" and .frames > 0 and .pps > 0)] | length > 3' \
+((nint >= 12)) || fail "only $nint intervals of 250 ms in 5 s"
+# the capture plays for ~3 s: even a late start (a loaded machine) leaves live intervals
+jq -e -s '[.[] | select(.type == "interval" and .frames > 0 and .pps > 0)] | length >= 2' \
 	"$tmp/out.json" >/dev/null || fail "intervals show no traffic"
 jq -e -s '[.[] | select(.type == "interval") | .capture.state] | index("running") != null' \
 	"$tmp/out.json" >/dev/null || fail "no interval saw the producer running"
@@ -77,6 +78,15 @@ for b in "$FEEDCAP_STAT" "$FEEDCAP_REPLAY"; do
 		fail "$b links DPDK"
 	fi
 done
+
+# SIGINT ends a live run cleanly: exit 0 and the summary as the last line.
+"$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --json >"$tmp/int.json" &
+st=$!
+sleep 1
+kill -INT "$st"
+wait "$st" || fail "feedcap-stat exited $? on SIGINT"
+expect_eq "$(tail -n 1 "$tmp/int.json" | jq -r .type)" summary "last line after SIGINT"
+expect_eq "$(tail -n 1 "$tmp/int.json" | jq .frames)" 6000 "frames in the SIGINT summary"
 
 # A ring that is not there: exit 1 with the path.
 set +e

@@ -25,6 +25,6 @@ hugepages_need() {
 	hugepages_reserve "$want" || skip "cannot make $want 2 MiB hugepages available (see above)"
 	if ((HUGEPAGES_RAISED)); then
 		log "raised nr_hugepages from $HUGEPAGES_PREV to $(hugepages_total); restored at exit"
-		at_exit hugepages_restore "$HUGEPAGES_PREV"
+		at_exit hugepages_restore "$HUGEPAGES_PREV" "$HUGEPAGES_SET"
 	fi
 }

@@ -393,7 +393,7 @@ Test(readers_writer, write_error_leaves_a_valid_file, .init = mk_tmpdir, .fini =
 		struct fcr_writer_opts o = { .format = FCR_FMT_PCAPNG,
 					     .zstd_level = levels[c],
 					     .flush_interval_ns = 1 };
-		struct rlimit rl = { 300000, RLIM_INFINITY };
+		struct rlimit rl = { 3000000, RLIM_INFINITY }; /* over the 1 MiB staging */
 		struct fcr_error err = { 0 };
 		struct fcr_writer_stats st;
 		static struct got got[NFRAMES * 4];

@@ -438,7 +438,7 @@ Test(ringshm, wait_times_out_and_wakes)
 	}
 	t0 = rs_mono_ns();
 	cr_assert_eq(ringshm_reader_wait(rd, 5000000000ull), 0);
-	cr_assert_lt(rs_mono_ns() - t0, 1000000000ull);
+	cr_assert_lt(rs_mono_ns() - t0, 3000000000ull, "the wait ends when data comes");
 	waitpid(pid, &status, 0);
 	ringshm_reader_close(rd);
 	ringshm_close(r);
@@ -485,7 +485,9 @@ Test(ringshm, clock_seqlock_consistent)
 			ringshm_clock_publish(r, blk, sizeof(blk));
 		}
 	}
-	for (uint64_t t0 = rs_mono_ns(); rs_mono_ns() - t0 < 300000000;) {
+	/* 0.3 s, or longer on a loaded machine until enough consistent copies were checked. */
+	for (uint64_t t0 = rs_mono_ns();
+	     rs_mono_ns() - t0 < 300000000 || (ok < 100 && rs_mono_ns() - t0 < 5000000000ull);) {
 		int n = ringshm_reader_clock(rd, out, sizeof(out));
 
 		if (n == (int)sizeof(out)) {

@@ -1,0 +1,73 @@
+# The folder graph, checked at configure time (docs/architecture.md):
+#
+#   ringshm   <- nothing of ours (libc, libhugetlbfs)
+#   timesync  <- ringshm
+#   config    <- nothing of ours (inih)
+#   readers   <- ringshm, timesync, config          never DPDK
+#   capture   <- ringshm, timesync, config, DPDK
+#
+# Every target a folder defines may link only targets of the folders it is allowed to depend
+# on, and only capture may link DPDK.  A violation stops the configure step, naming the target
+# and the link, so a cycle or a reader tool pulling in DPDK never gets built.
+set(_feedcap_layer_ringshm "")
+set(_feedcap_layer_timesync "ringshm")
+set(_feedcap_layer_config "")
+set(_feedcap_layer_readers "ringshm;timesync;config")
+set(_feedcap_layer_capture "ringshm;timesync;config")
+set(_feedcap_layers ringshm timesync config readers capture)
+
+function(_feedcap_folder_of target out)
+	set(${out} "" PARENT_SCOPE)
+	get_target_property(imported ${target} IMPORTED)
+	if(imported)
+		return()
+	endif()
+	get_target_property(dir ${target} SOURCE_DIR)
+	file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${dir})
+	string(REGEX REPLACE "/.*" "" top "${rel}")
+	if(top IN_LIST _feedcap_layers)
+		set(${out} ${top} PARENT_SCOPE)
+	endif()
+endfunction()
+
+function(feedcap_check_layering)
+	foreach(folder ${_feedcap_layers})
+		if(NOT EXISTS ${PROJECT_SOURCE_DIR}/${folder})
+			continue()
+		endif()
+		get_property(targets DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}
+			PROPERTY BUILDSYSTEM_TARGETS)
+		foreach(t ${targets})
+			get_target_property(type ${t} TYPE)
+			set(links "")
+			if(NOT type STREQUAL "INTERFACE_LIBRARY")
+				get_target_property(l ${t} LINK_LIBRARIES)
+				if(l)
+					list(APPEND links ${l})
+				endif()
+			endif()
+			get_target_property(il ${t} INTERFACE_LINK_LIBRARIES)
+			if(il)
+				list(APPEND links ${il})
+			endif()
+			foreach(item ${links})
+				string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" dep "${item}")
+				if(dep STREQUAL "PkgConfig::DPDK" AND NOT folder STREQUAL "capture")
+					message(FATAL_ERROR "layering: ${folder}/ target ${t} links DPDK; only capture/ may (docs/architecture.md)")
+				endif()
+				if(NOT TARGET "${dep}")
+					continue()
+				endif()
+				_feedcap_folder_of(${dep} dfolder)
+				if(dfolder AND NOT dfolder STREQUAL folder
+						AND NOT dfolder IN_LIST _feedcap_layer_${folder})
+					set(allowed "${_feedcap_layer_${folder}}")
+					if(NOT allowed)
+						set(allowed "no other folder")
+					endif()
+					message(FATAL_ERROR "layering: ${folder}/ target ${t} links ${dep} from ${dfolder}/, but ${folder}/ may depend on ${allowed} (docs/architecture.md)")
+				endif()
+			endforeach()
+		endforeach()
+	endforeach()
+endfunction()
