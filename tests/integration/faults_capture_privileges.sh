@@ -30,7 +30,9 @@ echo "ok: rings in directories others can write are refused"
 
 mkdir "$tmp/ok"
 chmod 0750 "$tmp/ok"
-timeout 60 "$FEEDCAP_CAPTURE" --ring "$tmp/ok/r" "${run[@]}" --duration 8 -- "${eal[@]}" \
+# Started directly (not under timeout(1)): $! must be feedcap-capture itself, whose status is
+# read below.  --duration bounds it.
+"$FEEDCAP_CAPTURE" --ring "$tmp/ok/r" "${run[@]}" --duration 8 -- "${eal[@]}" \
 	>/dev/null 2>"$tmp/err" &
 cap=$!
 at_exit kill "$cap" 2>/dev/null
