@@ -1314,7 +1314,13 @@ static int run_ring(struct stat_ctx *s)
 	s->rd = fcr_attach(s->o.ring, &s->o.from, &err);
 	if (!s->rd) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return 1;
+		/* As feedcap-dump: a ring that is not there, not a ring, or not named right is bad
+		 * usage (2); anything else went wrong at run time (1). */
+		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
+				       errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
+				       errno == ENAMETOOLONG
+			       ? FCR_CLI_EXIT_USAGE
+			       : 1;
 	}
 	s->start_wall = s->last_wall = fcr_cli_now_ns(CLOCK_MONOTONIC);
 

@@ -2,7 +2,7 @@
 # Bad input on the command line: bad ring paths, ring files of another version or with a
 # damaged header (made by ringshm, then damaged at the documented offsets), bad filter
 # expressions, bad time specs and durations, bad archives.  What must happen: exit code 2 for
-# bad usage (feedcap-stat: 1 for a ring it cannot open, as its man page says), a message
+# bad usage (a ring that cannot be opened included, for every reader tool), a message
 # naming what is wrong, and nothing half-done: no archive, .part file or ring file created, a
 # damaged ring left byte for byte as it was, no reader left registered.
 # (Malformed config files through --check-config: config_check_config.sh.)
@@ -83,10 +83,11 @@ declare -A says=(
 )
 for r in "${!says[@]}"; do
 	bad 2 "$tmp/$r: ${says[$r]}" "$FEEDCAP_DUMP" --ring "$tmp/$r" -w o.pcap --no-follow --name bad
-	bad 1 "$tmp/$r: ${says[$r]}" "$FEEDCAP_STAT" --ring "$tmp/$r" --json --no-follow
+	bad 2 "$tmp/$r: ${says[$r]}" "$FEEDCAP_STAT" --ring "$tmp/$r" --json --no-follow
 	cmp -s "$tmp/$r" "$tmp/$r.orig" || fail "a reader changed the damaged ring $r"
 done
 bad 2 "$tmp/nonexistent: no such ring" "$FEEDCAP_DUMP" --ring "$tmp/nonexistent" -w o.pcap
+bad 2 "$tmp/nonexistent: no such ring" "$FEEDCAP_STAT" --ring "$tmp/nonexistent" --json
 bad 2 "$tmp/adir: not a ring" "$FEEDCAP_DUMP" --ring "$tmp/adir" -w o.pcap
 bad 2 "no such ring" env FEEDCAP_RING_DIR="$tmp/nodir" "$FEEDCAP_DUMP" --ring md -w o.pcap
 bad 2 'ring name "": empty or too long' "$FEEDCAP_DUMP" --ring "" -w o.pcap
