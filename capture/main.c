@@ -145,10 +145,11 @@ static int ring_exit_code(int code)
 
 /*
  * Refuse ring directories other users can write, before anything is created: the directory of
- * --ring (a path), or for a name the directory of its link and, with --ring-backing shm, the
- * /dev/shm that ringshm puts the file in.  The hugetlbfs mount a name lands on is known only
- * after ringshm_create(): main() checks ringshm_path() then.  *existed says whether the ring
- * was there before (main() removes only a ring it made).
+ * --ring (a path), or for a name the directory of its link and, with --ring-backing shm or
+ * auto, the RINGSHM_SHM_DIR that ringshm puts a shm file in (if it exists: else ringshm makes
+ * it 0750).  The hugetlbfs mount a name lands on is known only after ringshm_create(): main()
+ * checks ringshm_path() then.  *existed says whether the ring was there before (main()
+ * removes only a ring it made).
  * @return 0 or the exit status.
  */
 static int ring_dirs_check(const struct capture_opts *o, char *link, size_t linklen, bool *existed)
@@ -171,11 +172,20 @@ static int ring_dirs_check(const struct capture_opts *o, char *link, size_t link
 	/* Only "others can write" is refused here: a directory that is missing or not one is
 	 * ringshm_create()'s to report (it makes a name's directory, 0755). */
 	rc = capture_ring_dir_check(d, err, sizeof(err));
-	if (rc != -EPERM && !strchr(o->ring, '/') && o->backing == RINGSHM_BACKING_SHM) {
-		rc = capture_ring_dir_check("/dev/shm", err, sizeof(err));
-	}
 	if (rc == -EPERM) {
 		fprintf(stderr, PROG ": %s\n", err);
+		return CAPTURE_EXIT_USAGE;
+	}
+	/* A name on shm (or AUTO's fallback) is a file in RINGSHM_SHM_DIR: refused up front
+	 * when others can write there, so nothing in it is opened as if it were our ring. */
+	if (!strchr(o->ring, '/') &&
+	    (o->backing == RINGSHM_BACKING_SHM || o->backing == RINGSHM_BACKING_AUTO) &&
+	    capture_ring_dir_check(RINGSHM_SHM_DIR, err, sizeof(err)) == -EPERM) {
+		fprintf(stderr, PROG ": %s\n", err);
+		fprintf(stderr,
+			PROG
+			": ring names with --ring-backing shm (or auto without hugepages) live in %s: chmod o-w %s, or remove it and it is made again 0750\n",
+			RINGSHM_SHM_DIR, RINGSHM_SHM_DIR);
 		return CAPTURE_EXIT_USAGE;
 	}
 	return 0;

@@ -3,7 +3,7 @@
  * ringshm.h - feedcap's shared capture ring: one producer that never waits, any number of
  * read-only readers that count exactly what they lose.
  *
- * The ring is a file (on hugetlbfs, or /dev/shm as a fallback) holding a control area and a
+ * The ring is a file (on hugetlbfs, or in /dev/shm/feedcap as a fallback) holding a control area and a
  * power-of-two data area of records (ringshm_format.h, docs/ring-format.md).  The producer
  * overwrites the oldest data without ever looking at readers.  A reader maps the file
  * PROT_READ from an O_RDONLY descriptor, keeps its own cursor, uses each record in place and
@@ -42,7 +42,8 @@
  *
  * Caveats (for operators):
  * - Memory: the default 8 GiB ring needs 4097 free 2 MiB hugepages; with AUTO and too few, it
- *   lands in /dev/shm (4 KiB pages, counted against its size) with a warning in err->msg.
+ *   lands in RINGSHM_SHM_DIR (4 KiB pages, counted against /dev/shm's size) with a warning in
+ *   err->msg.
  *   Pick the capacity from the hugepages you reserve.  2 MiB pages are preferred: 1 GiB pages
  *   would make the control area a whole 1 GiB page.
  * - The file outlives the producer and keeps its size: a restart with another capacity is
@@ -72,6 +73,9 @@ extern "C" {
 #define RINGSHM_MIN_CHUNK	 (64u << 10)	     /* 64 KiB: small rings for tests */
 #define RINGSHM_DEFAULT_DIR	 "/run/feedcap"	     /* names resolve here ($FEEDCAP_RING_DIR) */
 #define RINGSHM_GROUP		 "feedcap"	     /* readers' group, if it exists */
+/* Named rings on /dev/shm live here as RINGSHM_SHM_DIR/NAME, never in /dev/shm (1777) itself:
+ * made 0750 in the ring's group if missing, used as it is if it exists. */
+#define RINGSHM_SHM_DIR "/dev/shm/feedcap"
 
 /* A message a person can act on, naming the file and the problem. */
 struct ringshm_error {
@@ -81,9 +85,9 @@ struct ringshm_error {
 
 /* Where the ring's memory comes from. */
 enum ringshm_backing {
-	RINGSHM_BACKING_AUTO = 0,      /* hugetlbfs if a mount has room, else /dev/shm + warning */
+	RINGSHM_BACKING_AUTO = 0,      /* hugetlbfs if a mount has room, else shm + warning */
 	RINGSHM_BACKING_HUGETLBFS = 1, /* a hugetlbfs mount (found with libhugetlbfs), or fail */
-	RINGSHM_BACKING_SHM = 2,       /* /dev/shm (tmpfs, 4 KiB pages) */
+	RINGSHM_BACKING_SHM = 2,       /* RINGSHM_SHM_DIR on /dev/shm (tmpfs, 4 KiB pages) */
 	RINGSHM_BACKING_FILE = 3,      /* exactly the path given, whatever file system it is on */
 };
 
@@ -114,7 +118,8 @@ struct ringshm;
  *
  * A new file is sized, pre-faulted and (unless no_lock) locked, so the hot path never takes a
  * page fault; mode 0640, group params->group.  For a name, the file lives on the chosen backing
- * and DIR/NAME is it or a symlink to it.  If the file exists with the same geometry, the new
+ * (a hugetlbfs mount as feedcap-NAME, or RINGSHM_SHM_DIR/NAME, that directory made 0750 in
+ * the ring's group if missing) and DIR/NAME is it or a symlink to it.  If the file exists with the same geometry, the new
  * producer keeps its data, continues positions from the next chunk after the old claim and
  * sequence numbers from the old next_seq, increments the epoch and writes an EPOCH record.
  * Refuses (-EBUSY) when the file's producer is still alive; a different geometry is
@@ -128,7 +133,7 @@ struct ringshm;
  *         EACCES, EPROTO (an existing file that is not a compatible ring), EPROTONOSUPPORT
  *         (an existing ring of another major version).  On success err->code is 0 and
  *         err->msg is empty or holds a warning for main() to print (AUTO fell back to
- *         /dev/shm, and why).
+ *         RINGSHM_SHM_DIR, and why).
  */
 struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_params *params,
 			       struct ringshm_error *err);

@@ -705,6 +705,47 @@ out_unlink:
 	return rc;
 }
 
+/*
+ * The file of a named ring on /dev/shm: RINGSHM_SHM_DIR/NAME.  /dev/shm itself is 1777, so the
+ * ring goes in a private directory, made 0750 in the ring's group (gid, -1 = leave it) when
+ * missing; one that exists is used as it is.
+ * @return 0, or -errno with err filled.
+ */
+static int shm_target(const char *name, long gid, char *target, size_t len,
+		      struct ringshm_error *err)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (snprintf(target, len, "%s/%s", RINGSHM_SHM_DIR, name) >= (int)len) {
+		return rs_error(err, -ENAMETOOLONG, "ring name %s: too long for %s", name,
+				RINGSHM_SHM_DIR);
+	}
+	if (mkdir(RINGSHM_SHM_DIR, 0750) != 0) {
+		if (errno != EEXIST) {
+			return rs_error(err, -errno, "%s: cannot create the ring directory: %s",
+					RINGSHM_SHM_DIR, strerror(errno));
+		}
+		if (stat(RINGSHM_SHM_DIR, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			return rs_error(err, -ENOTDIR, "%s: not a directory: remove it",
+					RINGSHM_SHM_DIR);
+		}
+		return 0;
+	}
+	/* New: the umask may have taken bits off 0750, and the group is the ring's. */
+	fd = open(RINGSHM_SHM_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (gid >= 0 && fchown(fd, (uid_t)-1, (gid_t)gid) != 0) ||
+	    fchmod(fd, 0750) != 0) {
+		rc = rs_error(err, -errno, "%s: cannot make it mode 0750, group %ld: %s",
+			      RINGSHM_SHM_DIR, gid, strerror(errno));
+		rmdir(RINGSHM_SHM_DIR);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return rc;
+}
+
 static void destroy(struct ringshm *r)
 {
 	if (r->ctl) {
@@ -825,7 +866,10 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 				char why[sizeof(err->msg)];
 
 				snprintf(why, sizeof(why), "%s", err ? err->msg : "");
-				snprintf(target, sizeof(target), "/dev/shm/feedcap-%s", name);
+				rc = shm_target(name, gid, target, sizeof(target), err);
+				if (rc) {
+					goto out_fail;
+				}
 				rs_error(
 					err, 0,
 					"warning: ring %s on /dev/shm with 4 KiB pages (slower, more TLB misses): %s",
@@ -834,7 +878,10 @@ struct ringshm *ringshm_create(const char *name_or_path, const struct ringshm_pa
 			page = RINGSHM_CTL_ALIGN;
 			break;
 		case RINGSHM_BACKING_SHM:
-			snprintf(target, sizeof(target), "/dev/shm/feedcap-%s", name);
+			rc = shm_target(name, gid, target, sizeof(target), err);
+			if (rc) {
+				goto out_fail;
+			}
 			break;
 		case RINGSHM_BACKING_FILE:
 			snprintf(target, sizeof(target), "%s", link);

@@ -2,7 +2,8 @@
 # capture_privileges: what feedcap-capture may do once it runs (issue 9, Privileges).
 #  1. A ring in a directory other users can write (o+w: 0777, 1777 with the sticky bit, 0773)
 #     is refused: exit 2, a message naming the directory, its mode and the fix, and no ring file
-#     made.  0750 and 0770 directories are accepted.
+#     made.  0750 and 0770 directories are accepted.  A ring name with shm backing (or auto's
+#     fallback) lives in /dev/shm/feedcap: accepted when that is 0750, refused when it is o+w.
 #  2. After start-up EVERY thread of the process (main/control, the EAL's interrupt and
 #     telemetry threads, the poller) holds the capabilities docs/operations.md lists (none):
 #     CapEff, CapPrm, CapInh, CapAmb and CapBnd are 0 and NoNewPrivs is 1, read from
@@ -38,23 +39,47 @@ for mode in 0750 0770; do
 		>"$tmp/ok.log" 2>&1 || { cat "$tmp/ok.log" >&2; fail "ring in a $mode directory refused"; }
 	[[ -s $d/r ]] || fail "no ring file in the $mode directory"
 done
-# A name whose ring file would land in /dev/shm (1777): refused up front with --ring-backing
-# shm; with auto, after the fallback (1 MiB does not fit 2 MiB hugepages), and the file just made
-# there is removed again, registry included.
+# A name with --ring-backing shm (or auto falling back: 1 MiB does not fit 2 MiB hugepages)
+# lands in /dev/shm/feedcap/NAME, never in /dev/shm (1777) itself.  ringshm makes the directory
+# 0750 when it is missing; a 0750 one is accepted; one someone made o+w is refused (exit 2, the
+# message names it) before anything is made there.  The
+# directory's mode is put back (or it is removed, if this test made it and it is empty).
+shmdir=/dev/shm/feedcap
+name=cappriv$$
 install -d -m 0755 "$tmp/names"
-for b in shm auto; do
+if [[ -d $shmdir ]]; then
+	at_exit chmod "$(stat -c %a "$shmdir")" "$shmdir"
+else
+	at_exit rmdir --ignore-fail-on-non-empty "$shmdir"
+fi
+at_exit rm -f "$shmdir/$name" "$shmdir/$name.readers"
+shm_capture() { # BACKING TAG: exit status in rc, stderr in $tmp/err
 	rc=0
-	FEEDCAP_RING_DIR=$tmp/names timeout 60 "$FEEDCAP_CAPTURE" --ring "cappriv$$" --ring-size 1M \
-		--ring-backing "$b" --vdev net_null0 --lcores 0,1 --duration 1 -- $(cap_eal "n$b") \
+	FEEDCAP_RING_DIR=$tmp/names timeout 60 "$FEEDCAP_CAPTURE" --ring "$name" --ring-size 1M \
+		--ring-backing "$1" --vdev net_null0 --lcores 0,1 --duration 1 -- $(cap_eal "$2") \
 		>/dev/null 2>"$tmp/err" || rc=$?
-	expect_eq "$rc" 2 "exit status for a ring name on /dev/shm (backing $b)"
-	grep -qF "ring directory /dev/shm has mode 1777" "$tmp/err" ||
-		fail "backing $b: the message does not name /dev/shm: $(cat "$tmp/err")"
-	[[ ! -e /dev/shm/feedcap-cappriv$$ && ! -e /dev/shm/feedcap-cappriv$$.readers ]] ||
-		{ rm -f /dev/shm/feedcap-cappriv$$*; fail "backing $b: a ring file was left in /dev/shm"; }
-	[[ ! -L $tmp/names/cappriv$$ ]] || fail "backing $b: the name's link was left behind"
+}
+[[ -d $shmdir ]] && chmod 0750 "$shmdir"
+for b in shm auto; do
+	shm_capture "$b" "a$b"
+	[[ $rc == 0 ]] || fail "backing $b: a ring name on a 0750 $shmdir refused ($rc): $(cat "$tmp/err")"
+	expect_eq "$(stat -c %a "$shmdir")" 750 "mode of $shmdir"
+	[[ -s $shmdir/$name ]] || fail "backing $b: no ring file $shmdir/$name"
+	expect_eq "$(readlink "$tmp/names/$name")" "$shmdir/$name" "backing $b: the name's link"
+	rm -f "$shmdir/$name" "$shmdir/$name.readers" "$tmp/names/$name"
 done
-echo "ok: rings in o+w directories refused (exit 2), 0750 and 0770 accepted"
+chmod 0757 "$shmdir"
+for b in shm auto; do
+	shm_capture "$b" "n$b"
+	expect_eq "$rc" 2 "exit status for a ring name on an o+w $shmdir (backing $b)"
+	grep -qF "ring directory $shmdir has mode 0757" "$tmp/err" ||
+		fail "backing $b: the message does not name $shmdir: $(cat "$tmp/err")"
+	[[ ! -e $shmdir/$name && ! -e $shmdir/$name.readers ]] ||
+		fail "backing $b: a ring file was left in $shmdir"
+	[[ ! -L $tmp/names/$name ]] || fail "backing $b: the name's link was left behind"
+done
+chmod 0750 "$shmdir"
+echo "ok: rings in o+w directories refused (exit 2), 0750 and 0770 accepted, $shmdir too"
 
 # 2. Capabilities of every thread, with a capture that works.
 input=$tmp/in.pcap

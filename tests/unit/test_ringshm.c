@@ -3,17 +3,19 @@
  * test_ringshm.c - unit tests of the shared ring: real files in /dev/shm and /dev/hugepages,
  * real processes (Criterion runs each test in its own process).
  */
-#define _GNU_SOURCE /* setresuid, setresgid */
+#define _GNU_SOURCE /* setresuid, setresgid, unshare */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -840,7 +842,65 @@ Test(ringshm, backing_auto_prefers_hugetlbfs, .fini = name_cleanup)
 
 Test(ringshm, backing_shm_by_name, .fini = name_cleanup)
 {
-	by_name(RINGSHM_BACKING_SHM, "/dev/shm/feedcap-", RINGSHM_BACKING_SHM);
+	by_name(RINGSHM_BACKING_SHM, RINGSHM_SHM_DIR "/rstest", RINGSHM_BACKING_SHM);
+}
+
+/*
+ * A name on shm goes in RINGSHM_SHM_DIR, never in /dev/shm (1777) itself: ringshm makes the
+ * directory 0750 in the ring's group (whatever the umask), and uses one that exists as it is.
+ * On a fresh tmpfs over /dev/shm in a mount namespace of this test process only, so the
+ * directory really is new and nothing else on the host sees it.
+ */
+Test(ringshm, shm_dir_made_0750_in_the_rings_group, .fini = name_cleanup)
+{
+	struct ringshm_params p = { .capacity = 4 * CHUNK,
+				    .chunk_size = CHUNK,
+				    .backing = RINGSHM_BACKING_SHM,
+				    .dir = name_dir,
+				    .group = "54321",
+				    .no_lock = true };
+	struct ringshm_error err = { 0 };
+	struct ringshm *r;
+	struct stat st;
+
+	if (geteuid() != 0) {
+		cr_skip_test("needs root (a mount namespace and a tmpfs over /dev/shm)");
+	}
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount("rstest", "/dev/shm", "tmpfs", 0, "mode=1777,size=8m"), 0, "%s",
+		     strerror(errno));
+	cr_assert_neq(stat(RINGSHM_SHM_DIR, &st), 0, "a fresh tmpfs has no %s", RINGSHM_SHM_DIR);
+	umask(077);
+	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
+	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	snprintf(name_target, sizeof(name_target), "%s/%s", RINGSHM_SHM_DIR, name_buf);
+	cr_assert_str_eq(ringshm_path(r), name_target);
+	cr_assert_eq(stat(RINGSHM_SHM_DIR, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0750, "mode %04o", (unsigned)(st.st_mode & 07777));
+	cr_assert_eq(st.st_gid, 54321u, "the ring's group, got %u", (unsigned)st.st_gid);
+	cr_assert_eq(st.st_uid, geteuid(), "owner unchanged");
+	cr_assert_eq(stat(name_target, &st), 0);
+	cr_assert_eq(st.st_gid, 54321u);
+	ringshm_close(r);
+	/* An existing directory is used as it is: neither its mode nor its group change. */
+	cr_assert_eq(chmod(RINGSHM_SHM_DIR, 0700), 0);
+	cr_assert_eq(chown(RINGSHM_SHM_DIR, (uid_t)-1, 0), 0);
+	p.group = "54322";
+	snprintf(name_buf, sizeof(name_buf), "rstest%d-b", (int)getpid());
+	r = ringshm_create(name_buf, &p, &err);
+	cr_assert_not_null(r, "%s", err.msg);
+	ringshm_close(r);
+	cr_assert_eq(stat(RINGSHM_SHM_DIR, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0700);
+	cr_assert_eq(st.st_gid, 0u);
+	/* The rings go with the namespace's tmpfs; the links in name_dir: name_cleanup(). */
+	snprintf(name_target, sizeof(name_target), "%s/rstest%d", name_dir, (int)getpid());
+	unlink(name_target);
+	name_target[0] = '\0';
 }
 
 Test(ringshm, backing_file_by_name, .fini = name_cleanup)
@@ -1198,6 +1258,13 @@ Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
 			  strstr(err.msg, "multiple of the page size"),
 		  "%s", err.msg);
 	cr_assert_eq(ringshm_ctl(r)->backing, RINGSHM_BACKING_SHM);
+	/* In the private directory, never in /dev/shm (1777) itself. */
+	{
+		char want[PATH_MAX];
+
+		snprintf(want, sizeof(want), "%s/%s", RINGSHM_SHM_DIR, name_buf);
+		cr_assert_str_eq(name_target, want);
+	}
 	ringshm_close(r);
 	name_cleanup();
 	name_target[0] = '\0';
