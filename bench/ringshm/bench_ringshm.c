@@ -12,10 +12,14 @@
  * memory; the human table adds the same copy with streaming stores (nt-copy).
  * Reader: copy + validate rate over a full ring, against memcpy of the same payloads.
  * Rates are per second of the measuring thread's CPU time (the machine is shared).
- * Every figure is the median of several runs alternating ring and references.  Prints the
- * BENCH rows of bench/bench_report.h on stdout, then a human table with ratios.
+ * Every figure is the median of several runs alternating ring and references.  Prints each
+ * BENCH row of bench/bench_report.h on stdout as soon as it is measured (stdout is line
+ * buffered, so a run stopped by bench/run's time limit keeps every row it measured), then a
+ * human table with ratios.
  *
  * The ring is 1 GiB on 2 MiB hugepages when that many are free, else 256 MiB, else /dev/shm.
+ * --quick (about 10 s on an idle machine, within 25 s under load): 256 MiB, 3 runs of 0.06 s
+ * of CPU time each (a run also ends after twice that of wall time).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -96,6 +100,25 @@ static double clk_done(const struct clk *c, uint64_t n)
 		return (double)n / cpu;
 	}
 	return 0;
+}
+
+/*
+ * Stopped by a signal (bench/run's time limit sends SIGTERM): the reader processes stop, the
+ * ring's files go (they hold hugepages), and the rows already printed stay.
+ */
+static pid_t main_pid;
+static char reg_path[300];
+
+static void on_signal(int sig)
+{
+	if (getpid() == main_pid) {
+		if (sh) {
+			__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+		}
+		unlink(path);
+		unlink(reg_path);
+	}
+	_exit(128 + sig);
 }
 
 static void pin(int cpu)
@@ -315,7 +338,7 @@ int main(int argc, char **argv)
 	struct ringshm_params p = { .chunk_size = RINGSHM_DEFAULT_CHUNK };
 	struct ringshm_error err = { 0 };
 	struct row rows[NSIZES * 4 + NSIZES];
-	uint64_t size_mib = 0;
+	uint64_t size_mib = 0, default_mib = 1024;
 	int only_size = 0, only_readers = -1;
 	bool only_alloc = false;
 	char only_kind = 0;
@@ -326,7 +349,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			reps = 3;
-			run_s = 0.1;
+			run_s = 0.06;
+			default_mib = 256;
 		} else if (!strcmp(argv[i], "--case") && i + 1 < argc &&
 			   sscanf(argv[i + 1], "%d:%c", &only_size, &only_kind) == 2) {
 			/* SIZE:N = the producer with N readers, SIZE:r = the reader alone */
@@ -343,6 +367,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Every line as soon as it is written: rows measured before a time limit are kept. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < 16; i++) {
 		for (int k = 0; k < 2048; k++) {
 			frames[i][k] = (uint8_t)(i * 7 + k);
@@ -353,15 +379,19 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
+	main_pid = getpid();
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	/* 1 GiB on hugepages if free, else 256 MiB, else /dev/shm. */
 	snprintf(path, sizeof(path), "/dev/hugepages/bench-ringshm-%d", (int)getpid());
 	r = NULL;
 	for (int attempt = 0; attempt < 3 && !r; attempt++) {
-		uint64_t mib = size_mib ? size_mib : attempt == 0 ? 1024 : 256;
+		uint64_t mib = size_mib ? size_mib : attempt == 0 ? default_mib : 256;
 
 		if (attempt == 2) {
 			snprintf(path, sizeof(path), "/dev/shm/bench-ringshm-%d", (int)getpid());
 		}
+		snprintf(reg_path, sizeof(reg_path), "%s.readers", path);
 		p.capacity = mib << 20;
 		r = ringshm_create(path, &p, &err);
 		if (!r) {
@@ -436,6 +466,7 @@ int main(int argc, char **argv)
 					run_ntcopy_in(data, ringshm_ctl(r)->capacity, sizes[s]) /
 					1e6;
 			}
+			print_rows(row, 1);
 		}
 	}
 	for (int s = 0; s < NSIZES; s++) {
@@ -462,8 +493,8 @@ int main(int argc, char **argv)
 			row->fc[k] = run_reader_full(&n) / 1e6;
 			row->ref[k] = run_memcpy_out(data, n, sizes[s]) / 1e6;
 		}
+		print_rows(row, 1);
 	}
-	print_rows(rows, nrows);
 
 	printf("\n%-40s %9s %9s %6s %9s %6s %9s\n", "(medians, Mpps)", "ring", "memcpy", "ratio",
 	       "nt-copy", "ratio", "ring GB/s");
@@ -484,11 +515,6 @@ int main(int argc, char **argv)
 	}
 	ringshm_close(r);
 	unlink(path);
-	{
-		char reg[300];
-
-		snprintf(reg, sizeof(reg), "%s.readers", path);
-		unlink(reg);
-	}
+	unlink(reg_path);
 	return 0;
 }
