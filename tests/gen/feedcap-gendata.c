@@ -11,7 +11,8 @@
  * with bursts at near line rate.  --gaps and --ab-loss drop packets the way a network does
  * (a gap in the sequence numbers), --gaps-log says which.  --odd mixes in the frames a
  * capture must survive: jumbo (9000-byte MTU), VLAN and QinQ tagged, IPv4 fragments, IPv6
- * multicast, non-UDP (ARP, IGMP, TCP, ICMP) and runts (under 60 bytes).
+ * multicast, non-UDP (ARP, IGMP, TCP, ICMP), runts (under 60 bytes) and, only when
+ * --odd-kinds names it, badcsum (bad IPv4 header and/or UDP checksums).
  *
  * The same options always give the same bytes (see gendata.h).
  */
@@ -45,9 +46,10 @@ static void usage(FILE *f)
 		"      --burst P          probability a burst starts at a packet (default 0.002)\n"
 		"      --burst-len N      longest burst in packets (default 200)\n"
 		"      --odd P            fraction of odd frames (default 0): %s\n"
-		"      --odd-kinds LIST   comma-separated subset of the odd kinds (default all)\n"
+		"      --odd-kinds LIST   comma-separated odd kinds (default all but badcsum): %s\n"
 		"  -v, --verbose          print a summary on stderr\n",
-		GEN_MAX_FEEDS, "jumbo,vlan,qinq,frag,ipv6,nonudp,runt");
+		GEN_MAX_FEEDS, "jumbo,vlan,qinq,frag,ipv6,nonudp,runt",
+		"jumbo,vlan,qinq,frag,ipv6,nonudp,runt,badcsum");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *v)
@@ -102,7 +104,7 @@ static int parse_kinds(const char *s, unsigned int *mask)
 		}
 		if (k == ODD_N) {
 			fprintf(stderr,
-				"feedcap-gendata: --odd-kinds: unknown kind \"%s\" (known: jumbo, vlan, qinq, frag, ipv6, nonudp, runt)\n",
+				"feedcap-gendata: --odd-kinds: unknown kind \"%s\" (known: jumbo, vlan, qinq, frag, ipv6, nonudp, runt, badcsum)\n",
 				t);
 			return -EINVAL;
 		}
@@ -163,7 +165,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			    .ab_delay_ns = 3000,
 			    .burst = (uint32_t)(0.002 * 4294967296.0),
 			    .burst_len = 200,
-			    .odd_mask = (1u << ODD_N) - 1 };
+			    .odd_mask = GEN_ODD_DEFAULT };
 
 	while (rc == 0 && (c = getopt_long(argc, argv, "w:n:s:r:g:vh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gen_odd.c - the frames a capture must survive, for --odd: jumbo (9000-byte MTU), 802.1Q and
- * QinQ tagged, IPv4 fragments, IPv6 multicast, non-UDP (ARP, IGMP, TCP, ICMP) and runts.  Each
+ * QinQ tagged, IPv4 fragments, IPv6 multicast, non-UDP (ARP, IGMP, TCP, ICMP), runts and (only
+ * on request) bad IPv4 and UDP checksums.  Each
  * kind carrying MoldUDP64 has its own session and group (239.1.9.K), so the regular feeds'
  * sequence numbers stay gap-free.
  */
@@ -10,8 +11,43 @@
 #include "gendata.h"
 
 const char *const gen_odd_names[ODD_N] = {
-	"jumbo", "vlan", "qinq", "frag", "ipv6", "nonudp", "runt",
+	"jumbo", "vlan", "qinq", "frag", "ipv6", "nonudp", "runt", "badcsum",
 };
+
+/* A checksum that is wrong, and for UDP not 0 (no checksum) nor 0xffff (0 again in one's
+ * complement). */
+static uint16_t wrong_csum(const uint8_t *p)
+{
+	uint16_t good = (uint16_t)(p[0] << 8 | p[1]), bad = good ^ 0x0101;
+
+	return bad == 0 || bad == 0xffff ? (uint16_t)(good ^ 0x0202) : bad;
+}
+
+/*
+ * badcsum: market data on 239.1.9.8:31008 whose IPv4 header checksum (event 1, 4, ...), UDP
+ * checksum (2, 5, ...) or both (3, 6, ...) are wrong.  Legal on the wire as far as a capture
+ * is concerned: a switch forwards it, and the capture must keep it as it came.
+ */
+static size_t odd_badcsum(struct gen *g, uint8_t *frame)
+{
+	struct gen_session *s = &g->odd_sess[ODD_BADCSUM];
+	unsigned int which = (unsigned int)((g->odd_count[ODD_BADCSUM] - 1) % 3);
+	uint64_t seq;
+	uint16_t cnt;
+	size_t plen, len;
+
+	plen = gen_mold_packet(s, &g->rng, frame + 14 + 28, GEN_ETH_MTU - 28,
+			       gen_msg_count(&g->rng), g->now, &cnt, &seq);
+	len = gen_udp4_frame(g, frame, gen_src_mac_a, GEN_TAG_NONE, 0, IP4(10, 1, 0, 100),
+			     IP4(239, 1, 9, 8), 31008, plen);
+	if (which != 1) { /* IPv4 header checksum at 14 + 10 */
+		put_be16(frame + 24, wrong_csum(frame + 24));
+	}
+	if (which != 0) { /* UDP checksum at 14 + 20 + 6 */
+		put_be16(frame + 40, wrong_csum(frame + 40));
+	}
+	return len;
+}
 
 static void odd_frag(struct gen *g, uint8_t *frame)
 {
@@ -175,6 +211,9 @@ void gen_odd_frame(struct gen *g)
 		break;
 	case ODD_NONUDP:
 		len = odd_nonudp(g, frame);
+		break;
+	case ODD_BADCSUM:
+		len = odd_badcsum(g, frame);
 		break;
 	default: /* ODD_RUNT: the first 14 to 59 bytes of a multicast frame */
 		plen = gen_mold_packet(s, &g->rng, frame + 14 + 28, 64, 1, g->now, &cnt, &seq);
