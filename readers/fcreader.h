@@ -379,7 +379,8 @@ struct fcr_archive_set;
  *         that cannot be opened at all, or EINVAL for link types that differ (names both files).
  */
 struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
-					     uint64_t from_ns, uint64_t to_ns, struct fcr_error *err);
+					     uint64_t from_ns, uint64_t to_ns,
+					     struct fcr_error *err);
 
 /*
  * fcr_archive_set_next - the next record of the merged stream; *src (may be NULL) is the index
@@ -390,8 +391,8 @@ int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigne
 
 unsigned int fcr_archive_set_count(const struct fcr_archive_set *s);
 struct fcr_archive *fcr_archive_set_get(const struct fcr_archive_set *s, unsigned int i);
-int fcr_archive_set_linktype(const struct fcr_archive_set *s); /* DLT_* */
-uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s);	/* largest of the files */
+int fcr_archive_set_linktype(const struct fcr_archive_set *s);	   /* DLT_* */
+uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s); /* largest of the files */
 
 /* Close every archive and free the set.  NULL is a no-op. */
 void fcr_archive_set_close(struct fcr_archive_set *s);
