@@ -48,8 +48,8 @@ RTE_LOG_REGISTER(fcsim_logtype, pmd.net.fcsim, NOTICE);
 #define FCSIM_DEFAULT_HZ  156250000.0 /* a 10GBASE-R-like 156.25 MHz: deliberately not ns */
 #define FCSIM_DEFAULT_T0  UINT64_C(0x1234567890ab) /* arbitrary, far from 0 */
 #define FCSIM_PROBE_SPORT 40000
-#define FCSIM_PROBE_SRC	  RTE_IPV4(192, 0, 2, 1) /* TEST-NET-1 */
-#define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)	 /* a FIFO entry that is a probe frame */
+#define FCSIM_PROBE_SRC	  UINT32_C(0xc0000201) /* 192.0.2.1, TEST-NET-1 */
+#define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)  /* a FIFO entry that is a probe frame */
 #define FCSIM_NS_PER_S	  UINT64_C(1000000000)
 
 static const char *const fcsim_keys[] = { "rx_pcap",	 "tx_pcap", "loop",	  "probe",
