@@ -22,6 +22,7 @@
 #include <rte_ether.h>
 
 #include "capture.h"
+#include "xdpguard.h"
 #include "ringshm.h"
 #include "timesync.h"
 
@@ -74,6 +75,9 @@ struct cap_port {
 	int pkt_fds[CAP_MAX_QUEUES]; /* the PMD's AF_PACKET sockets (control thread reads drops) */
 	int npkt_fds;
 	uint64_t sock_drops;	      /* drops those sockets reported (control thread) */
+	int kdrop_fd;		      /* net_af_xdp: the interface's sysfs rx_dropped, or -1 */
+	uint64_t kdrop_base;	      /* its value before the port's queues were set up */
+	uint64_t kdrop;		      /* its growth since (control thread) */
 	struct timesync_fit *nic_fit; /* CAP_TS_NIC: NIC clock -> CLOCK_REALTIME (control) */
 };
 
@@ -147,6 +151,7 @@ int cap_poller_main(void *arg);
 /* port.c: set up, start and program every probed port; fill cx->ports and cx->pollq. */
 int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen);
 void cap_ports_close(struct cap_ctx *cx);
+int cap_read_counter(int fd, uint64_t *v);
 const char *cap_ts_mode_name(enum cap_ts_mode m);
 
 /*

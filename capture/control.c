@@ -399,6 +399,7 @@ static void find_packet_sockets(struct cap_port *p)
 static void read_socket_drops(struct cap_port *p)
 {
 	struct tpacket_stats st;
+	uint64_t v;
 	socklen_t len;
 	int i;
 
@@ -407,6 +408,9 @@ static void read_socket_drops(struct cap_port *p)
 		if (getsockopt(p->pkt_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
 			p->sock_drops += st.tp_drops;
 		}
+	}
+	if (p->kdrop_fd >= 0 && cap_read_counter(p->kdrop_fd, &v) == 0 && v >= p->kdrop_base) {
+		p->kdrop = v - p->kdrop_base;
 	}
 }
 
@@ -469,7 +473,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		port_sum(p, &s);
 		read_socket_drops(p);
 		if (rte_eth_stats_get(p->port_id, &st) == 0) {
-			st.imissed += p->sock_drops;
+			st.imissed += p->sock_drops + p->kdrop;
 			if (st.imissed > nic->imissed) {
 				loss.nic_imissed += st.imissed - nic->imissed;
 			}
