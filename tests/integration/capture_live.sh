@@ -83,6 +83,14 @@ pass "live: $first_run; stopped: $ring_frames captured + $imissed reported = $de
 # rx_dropped), first flowing freely, then with the capture stopped while frames arrive.
 xdp_prog() { ip -d link show dev "$near" | grep -o 'prog/xdp id [0-9]*\|xdp[a-z]* id [0-9]*' | head -n 1 || true; }
 [[ -z $(xdp_prog) ]] || fail "an XDP program is on $near before the af_xdp runs: $(xdp_prog)"
+xdp_gone() { # within 5 s
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ -z $(xdp_prog) ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 xdp_run() { # TAG FRAMES STOP(0|1)
 	local ring cap rx0 rx1 dr0 dr1
 	cap_ring ring "xdp$1"
@@ -108,11 +116,7 @@ xdp_run() { # TAG FRAMES STOP(0|1)
 	expect_eq "$(sed -n 's/^dups=//p' "$tmp/seqx$1.txt")" 0 "af_xdp $1: duplicated frames"
 	expect_eq "$(sed -n 's/^frames=//p' "$tmp/seqx$1.txt")" "$xdp_frames" "af_xdp $1: burst frames in the ring"
 	# SIGTERM: the capture's own close cannot detach (no capability left); the guard does.
-	for ((i = 0; i < 50; i++)); do
-		[[ -z $(xdp_prog) ]] && break
-		sleep 0.1
-	done
-	[[ -z $(xdp_prog) ]] || fail "af_xdp $1: XDP program left on $near after the capture exited: $(xdp_prog)"
+	xdp_gone || fail "af_xdp $1: XDP program left on $near after the capture exited: $(xdp_prog)"
 }
 xdp_run free 200000 0
 ((xdp_delivered >= 100000)) || fail "af_xdp: the kernel delivered only $xdp_delivered of 200000"
@@ -130,10 +134,6 @@ prog=$(xdp_prog)
 [[ -n $prog ]] || fail "af_xdp capture running but no XDP program on $near"
 kill -KILL "$cap4"
 wait "$cap4" 2>/dev/null || true
-for ((i = 0; i < 50; i++)); do
-	[[ -z $(xdp_prog) ]] && break
-	sleep 0.1
-done
-[[ -z $(xdp_prog) ]] || fail "XDP program ($prog) left on $near after SIGKILL of the capture"
+xdp_gone || fail "XDP program ($prog) left on $near after SIGKILL of the capture"
 xdp_run again 1000 0
 pass "af_xdp: free flow $xdp_free; stopped $xdp_stopped; XDP program detached after SIGTERM and SIGKILL"
