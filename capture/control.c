@@ -429,6 +429,7 @@ static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
 		s->filtered += LOAD(p->qs[q].filtered);
 		s->truncated += LOAD(p->qs[q].truncated);
 	}
+	s->filtered += LOAD(p->hw_filtered); /* dropped by the NIC's catch-all rule */
 }
 
 /*
@@ -463,6 +464,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 	int i;
 
 	memset(&loss, 0, sizeof(loss));
+	cap_flows_count(cx);
 	pthread_mutex_lock(&cs.lock);
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
