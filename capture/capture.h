@@ -66,6 +66,7 @@ struct capture_opts {
 	uint16_t rxq;		/* --rx-queues per port */
 	uint16_t rxd;		/* --rx-desc per queue */
 	bool filter;		/* --filter-groups: keep only frames to the groups */
+	int filter_offload;	/* --filter-offload: enum capture_offload */
 	bool promisc;		/* --promisc */
 	int igmp_version;	/* --igmp-version 2 or 3 */
 	uint32_t igmp_source;	/* --igmp-source: IPv4 source of reports, network order */
@@ -90,6 +91,12 @@ struct capture_opts {
 	uint64_t given;		     /* which options the command line gave (config merging) */
 	int eal_argc;		     /* EAL arguments after "--" */
 	char **eal_argv;	     /* points into the argv given to capture_opts_parse() */
+};
+
+enum capture_offload {
+	CAPTURE_OFFLOAD_AUTO = 0,    /* rte_flow where the PMD takes every rule, else software */
+	CAPTURE_OFFLOAD_OFF = 1,     /* the poller filters, always */
+	CAPTURE_OFFLOAD_REQUIRE = 2, /* rte_flow, or refuse to start */
 };
 
 enum capture_ts {

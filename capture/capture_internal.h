@@ -22,6 +22,7 @@
 #include <rte_ether.h>
 
 #include "capture.h"
+#include "xdpguard.h"
 #include "ringshm.h"
 #include "timesync.h"
 
@@ -37,6 +38,7 @@
  */
 #define CAPTURE_KEEP_CAPS UINT64_C(0)
 
+struct rte_flow;
 struct rte_mempool;
 struct rte_ring;
 
@@ -74,7 +76,17 @@ struct cap_port {
 	int pkt_fds[CAP_MAX_QUEUES]; /* the PMD's AF_PACKET sockets (control thread reads drops) */
 	int npkt_fds;
 	uint64_t sock_drops;	      /* drops those sockets reported (control thread) */
+	int kdrop_fd;		      /* net_af_xdp: the interface's sysfs rx_dropped, or -1 */
+	uint64_t kdrop_base;	      /* its value before the port's queues were set up */
+	uint64_t kdrop;		      /* its growth since (control thread) */
 	struct timesync_fit *nic_fit; /* CAP_TS_NIC: NIC clock -> CLOCK_REALTIME (control) */
+	uint64_t rss_hf;	      /* RSS hash types configured (nb_rxq > 1) */
+	/* The group filter (--filter-groups): rte_flow rules on the NIC, or the poller. */
+	bool sw_filter; /* the poller checks this port's frames against the groups */
+	int nflows;	/* rte_flow rules installed (0: none, software filter) */
+	struct rte_flow *flows[CAPTURE_MAX_GROUPS + 2];
+	struct rte_flow *catchall;    /* the lowest-priority rule: COUNT + DROP */
+	_Atomic uint64_t hw_filtered; /* its hits (control thread; telemetry reads) */
 };
 
 /* One (port, queue) the poller drains. */
@@ -83,6 +95,7 @@ struct cap_pollq {
 	uint16_t queue;
 	uint8_t idx;
 	uint8_t ts_mode;
+	bool sw_filter; /* copy of the port's */
 	struct cap_qstats *st;
 };
 
@@ -147,6 +160,9 @@ int cap_poller_main(void *arg);
 /* port.c: set up, start and program every probed port; fill cx->ports and cx->pollq. */
 int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen);
 void cap_ports_close(struct cap_ctx *cx);
+/* port.c: the hits of each port's catch-all flow rule into hw_filtered (control thread). */
+void cap_flows_count(struct cap_ctx *cx);
+int cap_read_counter(int fd, uint64_t *v);
 const char *cap_ts_mode_name(enum cap_ts_mode m);
 
 /*

@@ -399,6 +399,7 @@ static void find_packet_sockets(struct cap_port *p)
 static void read_socket_drops(struct cap_port *p)
 {
 	struct tpacket_stats st;
+	uint64_t v;
 	socklen_t len;
 	int i;
 
@@ -407,6 +408,9 @@ static void read_socket_drops(struct cap_port *p)
 		if (getsockopt(p->pkt_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
 			p->sock_drops += st.tp_drops;
 		}
+	}
+	if (p->kdrop_fd >= 0 && cap_read_counter(p->kdrop_fd, &v) == 0 && v >= p->kdrop_base) {
+		p->kdrop = v - p->kdrop_base;
 	}
 }
 
@@ -425,6 +429,7 @@ static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
 		s->filtered += LOAD(p->qs[q].filtered);
 		s->truncated += LOAD(p->qs[q].truncated);
 	}
+	s->filtered += LOAD(p->hw_filtered); /* dropped by the NIC's catch-all rule */
 }
 
 /*
@@ -459,6 +464,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 	int i;
 
 	memset(&loss, 0, sizeof(loss));
+	cap_flows_count(cx);
 	pthread_mutex_lock(&cs.lock);
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
@@ -469,7 +475,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		port_sum(p, &s);
 		read_socket_drops(p);
 		if (rte_eth_stats_get(p->port_id, &st) == 0) {
-			st.imissed += p->sock_drops;
+			st.imissed += p->sock_drops + p->kdrop;
 			if (st.imissed > nic->imissed) {
 				loss.nic_imissed += st.imissed - nic->imissed;
 			}

@@ -191,6 +191,37 @@ static int ring_dirs_check(const struct capture_opts *o, char *link, size_t link
 	return 0;
 }
 
+/*
+ * net_af_xdp ports: start the XDP guard (xdpguard.c) while we still hold CAP_NET_ADMIN, so
+ * that their XDP programs come off the interfaces when this process is gone.
+ */
+static int start_xdp_guard(const struct cap_ctx *cx)
+{
+	static int keep_fd = -1; /* open until the process ends: its closing is the signal */
+	unsigned ifs[CAPTURE_MAX_VDEVS];
+	char err[256];
+	pid_t pid;
+	int i, n = 0, rc;
+
+	for (i = 0; i < cx->nports && n < CAPTURE_MAX_VDEVS; i++) {
+		if (!strcmp(cx->ports[i].driver, "net_af_xdp") && cx->ports[i].if_index) {
+			ifs[n++] = cx->ports[i].if_index;
+		}
+	}
+	if (n == 0) {
+		return 0;
+	}
+	rc = capture_xdp_guard_spawn(ifs, n, &keep_fd, &pid, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return rc;
+	}
+	cap_log(LOG_INFO,
+		"XDP guard (PID %d) detaches the af_xdp programs from %d interface(s) at exit",
+		(int)pid, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct capture_opts opts;
@@ -207,6 +238,9 @@ int main(int argc, char **argv)
 	bool user_log_level = false;
 	sigset_t sigs;
 
+	if (capture_is_xdp_guard(argc, argv)) {
+		return capture_xdp_guard_main(argc, argv);
+	}
 	capture_opts_init(o);
 	if (capture_opts_parse(o, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -417,6 +451,9 @@ int main(int argc, char **argv)
 	rc = cap_control_init(cx, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
+		goto out_ports;
+	}
+	if (start_xdp_guard(cx) < 0) {
 		goto out_ports;
 	}
 

@@ -35,6 +35,10 @@ const char capture_usage[] =
 	"                             it a source-specific IGMPv3 join\n"
 	"      --filter-groups        keep only frames to a joined group (and port, if given);\n"
 	"                             count the others as filtered\n"
+	"      --filter-offload auto|off|require  filter with rte_flow rules on the NIC where\n"
+	"                             the PMD takes them all (auto), never (off: in the\n"
+	"                             poller), or refuse to start without them (require)\n"
+	"                             (default: auto)\n"
 	"      --count N              stop after N frames\n"
 	"      --duration SECONDS     stop after SECONDS\n"
 	"      --snaplen N            store at most N bytes of each frame (default: whole frame)\n"
@@ -87,6 +91,7 @@ enum {
 	OPT_TIMESTAMP,
 	OPT_PTP_SOCKET,
 	OPT_MBUFS,
+	OPT_FILTER_OFFLOAD,
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +103,7 @@ static const struct option long_opts[] = {
 	{ "lcores", required_argument, NULL, OPT_LCORES },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "filter-groups", no_argument, NULL, OPT_FILTER },
+	{ "filter-offload", required_argument, NULL, OPT_FILTER_OFFLOAD },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
@@ -307,6 +313,19 @@ bad:
 		    o->lcores);
 }
 
+/* The index of s in words (NULL-terminated, in the order of the option's enum), or -1. */
+static int pick(const char *s, const char *const *words)
+{
+	int i;
+
+	for (i = 0; words[i]; i++) {
+		if (!strcmp(s, words[i])) {
+			return i;
+		}
+	}
+	return -1;
+}
+
 int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -402,6 +421,17 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 		case OPT_FILTER:
 			o->filter = true;
 			break;
+		case OPT_FILTER_OFFLOAD: {
+			static const char *const w[] = { "auto", "off", "require", NULL };
+
+			o->filter_offload = pick(optarg, w);
+			if (o->filter_offload < 0) {
+				return fail(err, errlen,
+					    "--filter-offload: \"%s\" is not auto, off or require",
+					    optarg);
+			}
+			break;
+		}
 		case OPT_COUNT:
 			if (parse_u64(optarg, 1, UINT64_MAX, &o->count) < 0) {
 				return fail(err, errlen, "--count: \"%s\" is not a positive number",
@@ -489,18 +519,16 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 		case OPT_CHECK_CONFIG:
 			o->check_config = true;
 			break;
-		case OPT_TIMESTAMP:
-			if (!strcmp(optarg, "auto")) {
-				o->timestamp = CAPTURE_TS_AUTO;
-			} else if (!strcmp(optarg, "nic")) {
-				o->timestamp = CAPTURE_TS_NIC;
-			} else if (!strcmp(optarg, "tsc")) {
-				o->timestamp = CAPTURE_TS_TSC;
-			} else {
+		case OPT_TIMESTAMP: {
+			static const char *const w[] = { "auto", "nic", "tsc", NULL };
+
+			o->timestamp = pick(optarg, w);
+			if (o->timestamp < 0) {
 				return fail(err, errlen,
 					    "--timestamp: \"%s\" is not auto, nic or tsc", optarg);
 			}
 			break;
+		}
 		case OPT_PTP_SOCKET:
 			o->ptp_socket = optarg;
 			break;
@@ -554,6 +582,11 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 	}
 	if (o->filter && o->ngroups == 0) {
 		return fail(err, errlen, "--filter-groups needs at least one --group");
+	}
+	if (o->filter_offload == CAPTURE_OFFLOAD_REQUIRE && !o->filter && !o->config &&
+	    !o->check_config) {
+		return fail(err, errlen,
+			    "--filter-offload require: there is no filter without --filter-groups");
 	}
 	return 0;
 }
@@ -638,6 +671,12 @@ int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *c
 	if (!GIVEN(o, OPT_FILTER)) {
 		o->filter = c->filter == FCC_FILTER_GROUPS;
 	}
+	if (!GIVEN(o, OPT_FILTER_OFFLOAD)) {
+		o->filter_offload = c->filter_offload == FCC_OFFLOAD_OFF ? CAPTURE_OFFLOAD_OFF
+				    : c->filter_offload == FCC_OFFLOAD_REQUIRE
+					    ? CAPTURE_OFFLOAD_REQUIRE
+					    : CAPTURE_OFFLOAD_AUTO;
+	}
 	if (!GIVEN(o, OPT_SNAPLEN) && c->snaplen < RINGSHM_MAX_CAPLEN) {
 		o->snaplen = c->snaplen;
 	}
@@ -661,6 +700,12 @@ int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *c
 	if (o->filter && o->ngroups == 0) {
 		return fail(err, errlen, "%s:%u: capture.filter: \"groups\" with no group to keep",
 			    cfg->path, c->line);
+	}
+	if (o->filter_offload == CAPTURE_OFFLOAD_REQUIRE && !o->filter) {
+		return fail(
+			err, errlen,
+			"%s:%u: capture.filter_offload: \"require\" but no filter (filter = off)",
+			cfg->path, c->line);
 	}
 	return 0;
 }

@@ -172,16 +172,21 @@ int cap_poller_main(void *arg)
 				uint32_t cap_len, wire = m->pkt_len;
 				uint64_t ts = ts_burst;
 				uint16_t flags = burst_flags;
+				bool check = pq->sw_filter;
 				void *dst;
 
 				if (unlikely(count && captured + written >= count)) {
 					stop = true;
 					break;
 				}
+				/* With the filter on the NIC, IGMP (and, in maybe_igmp()'s
+				 * cheap view, VLAN-tagged frames) comes through its own rule:
+				 * those frames are judged in software. */
 				if (cx->igmp_on && unlikely(maybe_igmp(p, m->data_len))) {
 					hand_over_query(cx, m, pq->idx);
+					check = cx->filter;
 				}
-				if (cx->filter &&
+				if (check &&
 				    !capture_filter_match(groups, ngroups, p, m->data_len)) {
 					filtered++;
 					continue;

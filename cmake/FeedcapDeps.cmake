@@ -6,6 +6,8 @@ pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
 pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# libbpf: the capture's XDP guard detaches net_af_xdp programs (capture/xdpguard.c).
+pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
 if(FEEDCAP_BUILD_TESTS)
 	pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)
 endif()

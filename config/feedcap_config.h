@@ -140,6 +140,7 @@ struct fcc_cpuset {
 };
 
 enum fcc_filter { FCC_FILTER_OFF = 0, FCC_FILTER_GROUPS = 1 };
+enum fcc_offload { FCC_OFFLOAD_AUTO = 0, FCC_OFFLOAD_OFF = 1, FCC_OFFLOAD_REQUIRE = 2 };
 enum fcc_timestamp { FCC_TS_AUTO = 0, FCC_TS_NIC = 1, FCC_TS_TSC = 2 };
 
 struct fcc_capture {
@@ -149,9 +150,10 @@ struct fcc_capture {
 	int control_core; /* housekeeping core of the control thread */
 	struct fcc_group groups[FCC_MAX_GROUPS];
 	unsigned ngroups;
-	unsigned igmp_version;	/* 2 or 3 */
-	enum fcc_filter filter; /* keep only frames to the groups (rte_flow or software) */
-	uint32_t snaplen;	/* bytes kept per frame */
+	unsigned igmp_version;		 /* 2 or 3 */
+	enum fcc_filter filter;		 /* keep only frames to the groups (rte_flow or software) */
+	enum fcc_offload filter_offload; /* where that filter runs */
+	uint32_t snaplen;		 /* bytes kept per frame */
 	enum fcc_timestamp timestamp;
 	uint64_t clock_max_offset_ns;	/* |ptp offset| above this: clock not synchronised */
 	uint64_t clock_max_holdover_ns; /* unsynchronised after this long without ptp4l lock */

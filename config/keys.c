@@ -48,6 +48,7 @@
 
 static const char *const backing_values[] = { "auto", "hugetlbfs", "shm", "file", NULL };
 static const char *const filter_values[] = { "off", "groups", NULL };
+static const char *const offload_values[] = { "auto", "off", "require", NULL };
 static const char *const timestamp_values[] = { "auto", "nic", "tsc", NULL };
 static const char *const format_values[] = { "pcap", "pcapng", NULL };
 static const char *const compression_values[] = { "none", "zstd", NULL };
@@ -117,6 +118,11 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  "groups: keep only frames sent to the groups (and ports) above, with rte_flow where the " \
 	  "NIC takes the rule, else in software; the rest is counted as filtered. off: keep "       \
 	  "every frame.")                                                                           \
+	K(SEC_CAPTURE, struct fcc_capture, filter_offload, "filter_offload", ENUM, "auto", 0, 0,    \
+	  offload_values, 0, NONE, NONE,                                                            \
+	  "Where filter = groups runs. auto: rte_flow rules on the NIC where the driver takes "     \
+	  "them all (a catch-all rule drops and counts the rest), else the poller; off: always "    \
+	  "the poller; require: rte_flow or refuse to start.")                                      \
 	K(SEC_CAPTURE, struct fcc_capture, snaplen, "snaplen", INT, "65535", 64, 65535, NULL, 0,    \
 	  NONE, NONE,                                                                               \
 	  "Bytes kept of each frame; a longer frame keeps its wire length in the record.")          \

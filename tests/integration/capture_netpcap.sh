@@ -67,6 +67,17 @@ expect_eq "$((got + filtered))" "$total" "kept + filtered"
 "$CAPTOOL" topcap "$ring3" "$tmp/filt.pcap" >/dev/null
 expect_eq "$(tshark -r "$tmp/filt.pcap" -o ip.defragment:FALSE -Y '!(ip.dst == 239.1.1.1 || ip.dst == 239.1.1.2)' | wc -l)" \
 	"0" "frames in the ring that are not to a group"
+# net_pcap has no rte_flow: the filter falls back to the poller, and says so.
+grep -q "net_pcap0 (net_pcap): group filter in the poller: the PMD refused" "$tmp/c.log" ||
+	fail "no word of the software fallback in: $(cat "$tmp/c.log")"
+# --filter-offload require on it refuses to start (exit 2), naming the port.
+rc=0
+"$FEEDCAP_CAPTURE" --ring "$ring3" --ring-size 64M --vdev "net_pcap0,rx_pcap=$input" \
+	--group 239.1.1.1 --filter-groups --filter-offload require --no-igmp --duration 3 \
+	-- $(cap_eal r) >"$tmp/r.log" 2>&1 || rc=$?
+expect_eq "$rc" 2 "exit status of --filter-offload require on net_pcap"
+grep -q "port net_pcap0 (net_pcap): --filter-offload require, but the PMD refused the rule for group 239.1.1.1" "$tmp/r.log" ||
+	fail "--filter-offload require: unclear refusal: $(cat "$tmp/r.log")"
 # 4. --timestamp tsc: the same frames, timed by the TSC model instead of the pcap's times.
 cap_ring ring4 tsc
 "$FEEDCAP_CAPTURE" --ring "$ring4" --ring-size 64M --vdev "net_pcap0,rx_pcap=$input" \

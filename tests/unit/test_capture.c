@@ -543,6 +543,7 @@ static const char conf_text[] = "[ring md]\n"
 				"groups = 239.1.1.1:30001, 10.0.0.5@232.1.1.1\n"
 				"igmp_version = 3\n"
 				"filter = groups\n"
+				"filter_offload = require\n"
 				"snaplen = 128\n"
 				"timestamp = tsc\n"
 				"ptp_socket = /var/run/ptp4l-test\n"
@@ -585,6 +586,7 @@ Test(capture_config, file_fills_what_the_command_line_leaves)
 	cr_expect_eq(o.groups[1].source, inet_addr("10.0.0.5"));
 	cr_expect_eq(o.igmp_version, 3);
 	cr_expect(o.filter);
+	cr_expect_eq(o.filter_offload, CAPTURE_OFFLOAD_REQUIRE);
 	cr_expect_eq(o.snaplen, 128);
 	cr_expect_eq(o.timestamp, CAPTURE_TS_TSC);
 	cr_expect_str_eq(o.ptp_socket, "/var/run/ptp4l-test");
@@ -600,7 +602,7 @@ Test(capture_config, command_line_overrides_the_file)
 
 	cr_assert_eq(PARSE(&o, err, "-c", "test.conf", "--ring", "other", "--vdev", "net_null0",
 			   "--group", "239.9.9.9", "--igmp-version", "2", "--lcores", "0,1",
-			   "--timestamp", "auto", "--ptp-socket", ""),
+			   "--timestamp", "auto", "--ptp-socket", "", "--filter-offload", "off"),
 		     0, "%s", err);
 	cr_assert_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(o.ring, "other");
@@ -614,6 +616,38 @@ Test(capture_config, command_line_overrides_the_file)
 	cr_expect_eq(o.poller_lcore, 1);
 	cr_expect_eq(o.timestamp, CAPTURE_TS_AUTO);
 	cr_expect_str_eq(o.ptp_socket, "");
+	cr_expect_eq(o.filter_offload, CAPTURE_OFFLOAD_OFF);
+	fcc_free(cfg);
+}
+
+/* --filter-offload: the three modes, a bad word named, require without a filter refused
+ * (command line and file, the file's with its path and line). */
+Test(capture_opts, filter_offload)
+{
+	struct fcc_config *cfg;
+	struct capture_opts o;
+	char err[256] = "";
+
+	cr_assert_eq(PARSE(&o, err, "--group", "239.1.1.1", "--filter-groups"), 0, "%s", err);
+	cr_expect_eq(o.filter_offload, CAPTURE_OFFLOAD_AUTO, "the default");
+	cr_assert_eq(PARSE(&o, err, "--group", "239.1.1.1", "--filter-groups", "--filter-offload",
+			   "require"),
+		     0, "%s", err);
+	cr_expect_eq(o.filter_offload, CAPTURE_OFFLOAD_REQUIRE);
+	cr_expect_eq(PARSE(&o, err, "--filter-offload", "hw"), -EINVAL);
+	cr_expect(strstr(err, "--filter-offload: \"hw\" is not auto, off or require") != NULL, "%s",
+		  err);
+	cr_expect_eq(PARSE(&o, err, "--group", "239.1.1.1", "--filter-offload", "require"),
+		     -EINVAL);
+	cr_expect(strstr(err, "without --filter-groups") != NULL, "%s", err);
+
+	cfg = load_conf("[ring md]\nsize = 64M\n[port a]\ndevice = net_null0\n"
+			"[capture]\ngroups = 239.1.1.1\nfilter_offload = require\n");
+	cr_assert_eq(PARSE(&o, err, "-c", "test.conf"), 0, "%s", err);
+	cr_expect_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "test.conf:5: capture.filter_offload: \"require\" but no filter") !=
+			  NULL,
+		  "%s", err);
 	fcc_free(cfg);
 }
 
