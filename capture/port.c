@@ -404,17 +404,28 @@ void cap_flows_count(struct cap_ctx *cx)
 	}
 }
 
-/* Layer-2 multicast filter: the exact MAC list where the PMD has one, else allmulticast. */
+/*
+ * Layer-2 multicast filter: the exact MAC list where the PMD has one, else allmulticast.  With
+ * IGMP on, the list also holds 01:00:5e:00:00:01 (224.0.0.1, all hosts): general queries go
+ * there, and a NIC filtering exactly would drop them, so no report would answer the querier
+ * and a snooping switch would stop forwarding the groups (seen on net_fcsim,mc_filter=1).
+ */
 static void program_multicast(struct cap_ctx *cx, struct cap_port *p)
 {
-	struct rte_ether_addr macs[CAPTURE_MAX_GROUPS];
+	struct rte_ether_addr macs[CAPTURE_MAX_GROUPS + 1];
 	uint32_t n = 0, i, j;
 	int rc;
 
-	for (i = 0; i < (uint32_t)cx->o->ngroups; i++) {
+	for (i = 0; i <= (uint32_t)cx->o->ngroups; i++) {
 		struct rte_ether_addr m;
 
-		capture_group_mac(cx->o->groups[i].addr, m.addr_bytes);
+		if (i < (uint32_t)cx->o->ngroups) {
+			capture_group_mac(cx->o->groups[i].addr, m.addr_bytes);
+		} else if (cx->igmp_on) {
+			capture_group_mac(htonl(UINT32_C(0xe0000001)), m.addr_bytes);
+		} else {
+			break;
+		}
 		for (j = 0; j < n && !rte_is_same_ether_addr(&macs[j], &m); j++) {
 		}
 		if (j == n) {
