@@ -52,11 +52,11 @@ RTE_LOG_REGISTER(fcsim_logtype, pmd.net.fcsim, NOTICE);
 #define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)  /* a FIFO entry that is a probe frame */
 #define FCSIM_NS_PER_S	  UINT64_C(1000000000)
 
-static const char *const fcsim_keys[] = { "rx_pcap",	 "tx_pcap", "loop",	  "probe",
-					  "probe_dst",	 "pps",	    "clock_hz",	  "ppm",
-					  "clock_start", "ts",	    "rx_ring",	  "mac",
-					  "mc_filter",	 "flow",    "flow_count", "flow_max",
-					  NULL };
+static const char *const fcsim_keys[] = { "rx_pcap",  "tx_pcap",     "loop", "pace",
+					  "probe",    "probe_dst",   "pps",  "clock_hz",
+					  "ppm",      "clock_start", "ts",   "rx_ring",
+					  "mac",      "mc_filter",   "flow", "flow_count",
+					  "flow_max", NULL };
 
 static const uint8_t fcsim_rss_key[FCSIM_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
@@ -173,15 +173,34 @@ static void fifo_push(struct fcsim_rxq *q, uint64_t ref)
 	q->count++;
 }
 
-/* The next frame on the wire at raw time now, without taking it; false when none is due. */
+/* When pcap frame number n (counting loops) is due: at once, or its time in the file (pace=1). */
+static uint64_t pcap_due(const struct fcsim_dev *d, uint64_t n)
+{
+	if (!d->a.pace) {
+		return 0;
+	}
+	return d->probe_t0 + n / d->nframes * d->span + d->frames[n % d->nframes].t;
+}
+
+/*
+ * The next frame on the wire at raw time now, without taking it; false when none is due.  Of
+ * a due probe and a due pcap frame, the one due first.
+ */
 static bool wire_peek(const struct fcsim_dev *d, uint64_t now, uint64_t *ref)
 {
-	if (d->probe_next < d->a.probe_n &&
-	    d->probe_t0 + (uint64_t)((double)d->probe_next * 1e9 / d->a.pps) <= now) {
+	uint64_t tp = UINT64_MAX, tf = UINT64_MAX;
+
+	if (d->probe_next < d->a.probe_n) {
+		tp = d->probe_t0 + (uint64_t)((double)d->probe_next * 1e9 / d->a.pps);
+	}
+	if (d->nframes && d->pcap_next < (uint64_t)d->nframes * d->a.loop) {
+		tf = pcap_due(d, d->pcap_next);
+	}
+	if (tp <= now && tp <= tf) {
 		*ref = FCSIM_REF_PROBE | d->probe_next;
 		return true;
 	}
-	if (d->nframes && d->pcap_next < (uint64_t)d->nframes * d->a.loop) {
+	if (tf <= now) {
 		*ref = d->pcap_next % d->nframes;
 		return true;
 	}
@@ -869,6 +888,9 @@ static int parse_one(const char *k, const char *v, struct fcsim_args *a)
 	if (!strcmp(k, "loop")) {
 		return parse_u64(k, v, UINT32_MAX, &a->loop);
 	}
+	if (!strcmp(k, "pace")) {
+		return parse_bool(k, v, &a->pace);
+	}
 	if (!strcmp(k, "probe")) {
 		return parse_u64(k, v, UINT32_MAX, &a->probe_n);
 	}
@@ -941,11 +963,12 @@ static int parse_args(const char *params, struct fcsim_args *a)
 	}
 	kv = rte_kvargs_parse(params, fcsim_keys);
 	if (!kv) {
-		FCSIM_LOG(ERR,
-			  "bad devargs \"%s\" (known: rx_pcap tx_pcap loop probe probe_dst pps "
-			  "clock_hz ppm clock_start ts rx_ring mac mc_filter flow flow_count "
-			  "flow_max)",
-			  params);
+		FCSIM_LOG(
+			ERR,
+			"bad devargs \"%s\" (known: rx_pcap tx_pcap loop pace probe probe_dst pps "
+			"clock_hz ppm clock_start ts rx_ring mac mc_filter flow flow_count "
+			"flow_max)",
+			params);
 		return -EINVAL;
 	}
 	for (i = 0; i < kv->count && rc == 0; i++) {
@@ -965,12 +988,13 @@ static int load_pcap(struct fcsim_dev *d)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *ph;
 	const u_char *data;
-	uint64_t size = 0, cap = 0;
+	uint64_t size = 0, cap = 0, t, t0 = 0;
 	uint32_t nalloc = 0;
 	pcap_t *p;
 	int rc;
 
-	p = pcap_open_offline(d->a.rx_pcap, errbuf);
+	p = pcap_open_offline_with_tstamp_precision(d->a.rx_pcap, PCAP_TSTAMP_PRECISION_NANO,
+						    errbuf);
 	if (!p) {
 		FCSIM_LOG(ERR, "rx_pcap=%s: %s", d->a.rx_pcap, errbuf);
 		return -EINVAL;
@@ -1002,7 +1026,12 @@ static int load_pcap(struct fcsim_dev *d)
 			}
 			d->store = ns;
 		}
+		t = (uint64_t)ph->ts.tv_sec * FCSIM_NS_PER_S + (uint64_t)ph->ts.tv_usec;
+		if (d->nframes == 0) {
+			t0 = t;
+		}
 		memcpy(d->store + size, data, ph->caplen);
+		d->frames[d->nframes].t = t > t0 ? t - t0 : 0; /* a step back: at once */
 		d->frames[d->nframes].off = size;
 		d->frames[d->nframes].len = ph->caplen;
 		d->nframes++;
@@ -1014,6 +1043,12 @@ static int load_pcap(struct fcsim_dev *d)
 		return -EINVAL;
 	}
 	pcap_close(p);
+	/* A loop starts one mean inter-frame gap after the previous one's last frame. */
+	if (d->nframes) {
+		uint64_t last = d->frames[d->nframes - 1].t;
+
+		d->span = last + (d->nframes > 1 ? last / (d->nframes - 1) : 0) + 1;
+	}
 	return 0;
 
 out_nomem:
@@ -1156,8 +1191,8 @@ static struct rte_vdev_driver fcsim_driver = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_fcsim, fcsim_driver);
-RTE_PMD_REGISTER_PARAM_STRING(net_fcsim,
-			      "rx_pcap=<file> loop=<n> probe=<n> probe_dst=<group:port> pps=<rate> "
-			      "clock_hz=<hz> ppm=<ppm> clock_start=<ticks> ts=0|1 tx_pcap=<file> "
-			      "rx_ring=<n> mac=<mac> mc_filter=0|1 flow=0|1 flow_count=0|1 "
-			      "flow_max=<n>");
+RTE_PMD_REGISTER_PARAM_STRING(
+	net_fcsim, "rx_pcap=<file> loop=<n> pace=0|1 probe=<n> probe_dst=<group:port> pps=<rate> "
+		   "clock_hz=<hz> ppm=<ppm> clock_start=<ticks> ts=0|1 tx_pcap=<file> "
+		   "rx_ring=<n> mac=<mac> mc_filter=0|1 flow=0|1 flow_count=0|1 "
+		   "flow_max=<n>");

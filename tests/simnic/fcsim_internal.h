@@ -37,6 +37,7 @@ struct fcsim_args {
 	char rx_pcap[PATH_MAX];
 	char tx_pcap[PATH_MAX];
 	uint64_t loop;
+	bool pace;
 	uint64_t probe_n;
 	uint32_t probe_dst; /* network order */
 	uint16_t probe_port;
@@ -106,6 +107,7 @@ TAILQ_HEAD(fcsim_flow_list, rte_flow);
 
 struct fcsim_frame {
 	uint64_t off; /* in fcsim_dev.store */
+	uint64_t t;   /* ns after the file's first frame (pace=1) */
 	uint32_t len;
 };
 
@@ -121,6 +123,7 @@ struct fcsim_dev {
 	uint8_t *store;
 	struct fcsim_frame *frames;
 	uint32_t nframes;
+	uint64_t span; /* pace=1: ns from one loop's first frame to the next loop's */
 	/* the probe frames' headers; the payload is written at delivery */
 	uint8_t probe_tmpl[FCSIM_PROBE_LEN];
 	struct fcsim_hdrs probe_hdrs;
