@@ -236,6 +236,7 @@ static void wire_to_fifos(struct fcsim_dev *d, uint64_t now, struct fcsim_rxq *w
 	struct rte_flow *f;
 	uint64_t ref;
 
+	burst = RTE_MIN(burst, want->cap); /* a ring smaller than the burst fills, then stops */
 	while (want->count < burst && wire_peek(d, now, &ref)) {
 		struct fcsim_rxq *q;
 		uint16_t qid = 0;
