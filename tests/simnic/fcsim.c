@@ -42,14 +42,14 @@
 
 #include "fcsim_internal.h"
 
-RTE_LOG_REGISTER_DEFAULT(fcsim_logtype, NOTICE);
+RTE_LOG_REGISTER(fcsim_logtype, pmd.net.fcsim, NOTICE);
 
 #define FCSIM_MAX_PKTLEN  9600
 #define FCSIM_DEFAULT_HZ  156250000.0 /* a 10GBASE-R-like 156.25 MHz: deliberately not ns */
 #define FCSIM_DEFAULT_T0  UINT64_C(0x1234567890ab) /* arbitrary, far from 0 */
 #define FCSIM_PROBE_SPORT 40000
-#define FCSIM_PROBE_SRC	  RTE_IPV4(192, 0, 2, 1) /* TEST-NET-1 */
-#define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)	 /* a FIFO entry that is a probe frame */
+#define FCSIM_PROBE_SRC	  UINT32_C(0xc0000201) /* 192.0.2.1, TEST-NET-1 */
+#define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)  /* a FIFO entry that is a probe frame */
 #define FCSIM_NS_PER_S	  UINT64_C(1000000000)
 
 static const char *const fcsim_keys[] = { "rx_pcap",	 "tx_pcap", "loop",	  "probe",
@@ -269,21 +269,43 @@ static void put_le64(uint8_t *p, uint64_t v)
 	}
 }
 
+/*
+ * One clock reading per burst, as the descriptors of one burst carry nearly one time, and
+ * CLOCK_REALTIME with it for the probes' payload: the oracle is only as good as the two are
+ * simultaneous.  A thread preempted between two reads (a 4 ms scheduler tick on a shared CPU)
+ * would pair a stale CLOCK_REALTIME with the frames that became due meanwhile, so the
+ * realtime read is bracketed by two raw reads and the tightest of a few tries is kept, its
+ * raw time the middle of the bracket.
+ */
+static void read_clocks(uint64_t *raw, uint64_t *real)
+{
+	uint64_t best = UINT64_MAX, r0, r1, t;
+	int i;
+
+	for (i = 0; i < 4 && best > 1000; i++) {
+		r0 = clock_ns(CLOCK_MONOTONIC_RAW);
+		t = clock_ns(CLOCK_REALTIME);
+		r1 = clock_ns(CLOCK_MONOTONIC_RAW);
+		if (r1 - r0 < best) {
+			best = r1 - r0;
+			*raw = r0 + (r1 - r0) / 2;
+			*real = t;
+		}
+	}
+}
+
 static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct fcsim_rxq *q = queue;
 	struct fcsim_dev *d = q->dev;
-	uint64_t raw, real = 0, ticks;
+	uint64_t raw = 0, real = 0, ticks;
 	uint16_t n = 0;
 
 	if (unlikely(!d->started)) {
 		return 0;
 	}
 	rte_spinlock_lock(&d->lock);
-	/* One clock reading per burst, as a NIC's descriptors of one burst carry nearly one time;
-	 * CLOCK_REALTIME read next to it goes in the probes for the oracle. */
-	real = clock_ns(CLOCK_REALTIME);
-	raw = clock_ns(CLOCK_MONOTONIC_RAW);
+	read_clocks(&raw, &real);
 	ticks = nic_ticks(d, raw);
 	wire_to_fifos(d, raw, q, nb_pkts);
 	while (n < nb_pkts && q->count) {

@@ -1,0 +1,102 @@
+#!/bin/bash
+# capture_nicclock: feedcap-capture --timestamp nic on the simulated NIC (tests/simnic), whose
+# clock runs at 156.25 MHz with an 80 ppm rate error and stamps every frame in its ticks.  Each
+# probe frame carries CLOCK_REALTIME and the ticks read when it was delivered: every record is
+# flagged as NIC-timed, and its timestamp (ticks through feedcap's fitted model) is within a
+# few microseconds of that CLOCK_REALTIME -- a bound the run shows would fail were the 80 ppm
+# ignored.  Then ts=0 (no timestamp offload): --timestamp nic refuses the port by name (exit 2),
+# --timestamp auto falls back to the TSC.
+source "$FEEDCAP_TESTLIB/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/simnic_common.sh"
+need_tools tshark python3
+
+make_tmpdir tmp capnic
+probes=3000
+pps=500
+ppm=80
+hz=156250000
+bound_ns=${CAPTURE_NICCLOCK_BOUND_NS:-20000} # measured: under 1 us when idle
+dev="net_fcsim0,probe=$probes,probe_dst=239.7.7.7:7777,pps=$pps,ppm=$ppm,clock_hz=$hz"
+
+# 1. NIC timestamps: 3000 probes at 500/s, about 6 s.
+cap_ring ring nic
+"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 64M --vdev "$dev" --timestamp nic \
+	--count "$probes" --duration 60 -- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal a) >"$tmp/a.log" 2>&1 ||
+	{ cat "$tmp/a.log" >&2; fail "feedcap-capture --timestamp nic failed"; }
+grep -q "captured $probes frames" "$tmp/a.log" || { cat "$tmp/a.log" >&2; fail "not every probe captured"; }
+grep -q "net_fcsim0 (net_fcsim): 1 RX queue(s), timestamps nic-clock" "$tmp/a.log" ||
+	{ cat "$tmp/a.log" >&2; fail "the port is not timed by its NIC clock"; }
+expect_eq "$(cap_counter "$ring" port0_ts_source)" 2 "port 0 timestamp source (NIC clock)"
+"$CAPTOOL" clock "$ring" >"$tmp/clock.txt"
+expect_eq "$(sed -n 's/^frames_src_nic=//p' "$tmp/clock.txt")" "$probes" "frames flagged NIC-timed"
+"$CAPTOOL" topcap "$ring" "$tmp/nic.pcap" >/dev/null
+tshark -r "$tmp/nic.pcap" -T fields -e frame.time_epoch -e udp.dstport -e data.data \
+	>"$tmp/nic.txt" 2>/dev/null
+# The capture's own estimate of the clock rate, from its log: "NIC clock 156.262533 MHz".
+mhz=$(sed -n 's/.*port net_fcsim0: NIC clock \([0-9.]*\) MHz.*/\1/p' "$tmp/a.log")
+[[ -n $mhz ]] || { cat "$tmp/a.log" >&2; fail "no NIC clock rate in the log"; }
+
+python3 - "$tmp/nic.txt" "$probes" "$bound_ns" "$hz" "$ppm" "$mhz" <<'EOF' || fail "timestamps (see above)"
+import struct, sys
+path, probes, bound, hz, ppm, mhz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+rows = []
+for line in open(path):
+    t, port, data = line.split()
+    sec, frac = t.split(".")
+    rec = int(sec) * 10**9 + int(frac.ljust(9, "0"))
+    magic, real, ticks, idx = struct.unpack("<8sQQQ", bytes.fromhex(data))
+    if port != "7777" or magic != b"FCSIMTS\0":
+        sys.exit(f"record {len(rows)}: not a probe frame (port {port}, magic {magic!r})")
+    rows.append((idx, rec, real, ticks))
+ok = True
+def check(cond, what):
+    global ok
+    print(("ok: " if cond else "FAIL: ") + what)
+    ok = ok and cond
+check([r[0] for r in rows] == list(range(probes)), f"{probes} probes, in order, none twice")
+err = [rec - real for _, rec, real, _ in rows]
+worst = max(err, key=abs)
+print(f"record ts - CLOCK_REALTIME at delivery: min {min(err)} ns, max {max(err)} ns, "
+      f"mean {sum(err) / len(err):.0f} ns")
+check(abs(worst) < bound, f"every |record ts - CLOCK_REALTIME| < {bound} ns (worst {worst} ns)")
+# The probes alone say how fast the NIC clock runs against CLOCK_REALTIME (no feedcap code):
+# the capture's fitted rate must agree with it, and it must be the configured 80 ppm off.
+(_, _, r0, t0), (_, _, r1, t1) = rows[0], rows[-1]
+span = (r1 - r0) / 1e9
+rate = (t1 - t0) / span
+check(abs(rate / hz - 1 - ppm / 1e6) < 20e-6,
+      f"NIC clock by the probes: {rate / 1e6:.6f} MHz, {(rate / hz - 1) * 1e6:.2f} ppm off "
+      f"(configured {ppm} ppm, the system clock's own correction allowed 20 ppm)")
+# The logged rate is feedcap's first model, fitted over its first ~10 ms of clock reads.
+check(abs(mhz * 1e6 / rate - 1) < 5e-6, f"feedcap's first fitted rate {mhz} MHz within 5 ppm of that")
+# Negative control: the same ticks through the nominal rate (ppm ignored), anchored at the
+# first probe, must break the bound over this run, or the bound proves nothing.
+nominal = [r0 + (t - t0) * 1e9 / hz - real for _, _, real, t in rows]
+worst_nominal = max(abs(e) for e in nominal)
+check(worst_nominal > bound,
+      f"ignoring the {ppm} ppm would be off by up to {worst_nominal / 1e3:.0f} us over {span:.1f} s "
+      f"(> the bound)")
+sys.exit(0 if ok else 1)
+EOF
+
+# 2. ts=0: the port offers no timestamp.  --timestamp nic refuses it by name, as bad usage.
+rc=0
+cap_ring ring2 nots
+"$FEEDCAP_CAPTURE" --ring "$ring2" --ring-size 64M --vdev "$dev,ts=0" --timestamp nic \
+	--count 10 --duration 20 -- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal b) >"$tmp/b.log" 2>&1 || rc=$?
+expect_eq "$rc" 2 "exit status of --timestamp nic on a port without timestamps"
+grep -q "port net_fcsim0 (net_fcsim): --timestamp nic" "$tmp/b.log" ||
+	{ cat "$tmp/b.log" >&2; fail "the refusal does not name the port"; }
+echo "ok: refused: $(grep -o 'port net_fcsim0.*' "$tmp/b.log" | head -1)"
+
+# 3. ts=0 with --timestamp auto: captured, timed by the TSC.
+cap_ring ring3 auto
+"$FEEDCAP_CAPTURE" --ring "$ring3" --ring-size 64M --vdev "$dev,ts=0,probe=200" \
+	--timestamp auto --count 200 --duration 30 -- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal c) \
+	>"$tmp/c.log" 2>&1 || { cat "$tmp/c.log" >&2; fail "--timestamp auto on ts=0 failed"; }
+"$CAPTOOL" clock "$ring3" >"$tmp/clock3.txt"
+expect_eq "$(sed -n 's/^frames_src_tsc=//p' "$tmp/clock3.txt")" 200 "frames timed by the TSC (ts=0, auto)"
+expect_eq "$(cap_counter "$ring3" port0_ts_source)" 1 "port 0 timestamp source (TSC)"
+pass "NIC clock timestamps within ${bound_ns} ns of CLOCK_REALTIME with $ppm ppm; ts=0 refused by nic, TSC by auto"
