@@ -65,6 +65,24 @@ for q in 1 4; do
 	frames "${!r}" | sort >"$tmp/hw$q.hex"
 done
 cmp -s "$tmp/hw1.hex" "$tmp/hw4.hex" || fail "4 RSS queues kept other frames than 1 queue"
+# Telemetry says where the filter runs and what the NIC dropped.
+need_tools dpdk-telemetry.py python3
+cap_ring rt tel
+cap_start cap "$tmp/tel.log" --ring "$rt" --ring-size 64M --vdev "net_fcsim0,rx_pcap=$md" \
+	--group 239.1.1.1 --group 239.1.1.2 --filter-groups --no-igmp --duration 60 \
+	-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal t)
+sleep 1.5
+echo /feedcap/stats | dpdk-telemetry.py -f "cap$$t" >"$tmp/tel.json" 2>&1 || true
+python3 - "$tmp/tel.json" "$((total - want))" <<'PY' || fail "telemetry: $(cat "$tmp/tel.json")"
+import json, sys
+text = open(sys.argv[1]).read()
+p = json.loads(text[text.index('{"/feedcap/stats"'):].splitlines()[0])["/feedcap/stats"]["port0"]
+assert p["filter"] == "nic", p
+assert p["flow_rules"] == 5, p
+assert p["filtered_nic"] == int(sys.argv[2]) and p["filtered"] == p["filtered_nic"], p
+print("ok: telemetry port0 filter", p["filter"], "rules", p["flow_rules"], "filtered_nic", p["filtered_nic"])
+PY
+cap_stop "$cap"
 expect_eq "$("$CAPTOOL" counters "$ring_hw4" | grep -c '^port0_name=net_fcsim0')" 1 "port name"
 
 # 2. Equivalence with the software filter on odd frames.
