@@ -84,7 +84,7 @@ struct cap_port {
 	/* The group filter (--filter-groups): rte_flow rules on the NIC, or the poller. */
 	bool sw_filter; /* the poller checks this port's frames against the groups */
 	int nflows;	/* rte_flow rules installed (0: none, software filter) */
-	struct rte_flow *flows[CAPTURE_MAX_GROUPS + 2];
+	struct rte_flow *flows[CAPTURE_MAX_GROUPS + 4];
 	struct rte_flow *catchall;    /* the lowest-priority rule: COUNT + DROP */
 	_Atomic uint64_t hw_filtered; /* its hits (control thread; telemetry reads) */
 };

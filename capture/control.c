@@ -578,6 +578,13 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "frames", s.frames);
 		rte_tel_data_add_dict_u64(pd, "bytes", s.bytes);
 		rte_tel_data_add_dict_u64(pd, "filtered", s.filtered);
+		rte_tel_data_add_dict_string(pd, "filter",
+					     !cx->filter    ? "off"
+					     : !p->nflows   ? "poller"
+					     : p->sw_filter ? "nic+poller"
+							    : "nic");
+		rte_tel_data_add_dict_u64(pd, "flow_rules", (uint64_t)p->nflows);
+		rte_tel_data_add_dict_u64(pd, "filtered_nic", LOAD(p->hw_filtered));
 		rte_tel_data_add_dict_u64(pd, "truncated", s.truncated);
 		rte_tel_data_add_dict_u64(pd, "imissed", cs.nic[i].imissed);
 		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);

@@ -146,6 +146,7 @@ int cap_poller_main(void *arg)
 			struct cap_pollq *pq = &cx->pollq[qi];
 			uint64_t ts_burst, bytes = 0, filtered = 0, truncated = 0;
 			uint16_t n, i, written = 0, burst_flags;
+			const bool look_special = cx->igmp_on || (cx->filter && !pq->sw_filter);
 
 			n = rte_eth_rx_burst(pq->port_id, pq->queue, pkts, CAP_BURST);
 			if (unlikely(n == 0)) {
@@ -172,19 +173,24 @@ int cap_poller_main(void *arg)
 				uint32_t cap_len, wire = m->pkt_len;
 				uint64_t ts = ts_burst;
 				uint16_t flags = burst_flags;
-				bool check = pq->sw_filter;
+				bool check = pq->sw_filter, special;
 				void *dst;
 
 				if (unlikely(count && captured + written >= count)) {
 					stop = true;
 					break;
 				}
-				/* With the filter on the NIC, IGMP (and, in maybe_igmp()'s
-				 * cheap view, VLAN-tagged frames) comes through its own rule:
-				 * those frames are judged in software. */
-				if (cx->igmp_on && unlikely(maybe_igmp(p, m->data_len))) {
-					hand_over_query(cx, m, pq->idx);
-					check = cx->filter;
+				/* IGMP and VLAN-tagged frames: queries go to the control
+				 * thread; with the filter on the NIC, such frames came through
+				 * rules of their own and are judged here, in software. */
+				if (look_special) {
+					special = maybe_igmp(p, m->data_len);
+					if (unlikely(special)) {
+						if (cx->igmp_on) {
+							hand_over_query(cx, m, pq->idx);
+						}
+						check = cx->filter;
+					}
 				}
 				if (check &&
 				    !capture_filter_match(groups, ngroups, p, m->data_len)) {

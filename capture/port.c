@@ -185,7 +185,12 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char 
  *
  *   0: ETH / IPV4 dst GROUP [src SOURCE] / END  ->  the port's queues (QUEUE, or RSS over all)
  *      ETH / IPV4 proto IGMP / END             ->  queue 0 (queries must reach the poller)
+ *      ETH type 0x8100 / END, ETH type 0x88a8   ->  the port's queues (tagged frames)
  *   1: ETH / END                               ->  COUNT, DROP
+ *
+ * ETH / IPV4 does not match a VLAN-tagged frame, and rules per tag stack would multiply; so
+ * tagged frames go to the poller, which judges them (and IGMP) with the software filter, as
+ * it would without the NIC's help: the ring holds the same frames either way.
  *
  * The rules match addresses only, never UDP ports: a non-first IP fragment has no UDP header
  * and would be dropped, so when a group has a port the poller still checks the ports in
@@ -197,6 +202,7 @@ struct flow_spec {
 	struct rte_flow_attr attr;
 	struct rte_flow_item items[3];
 	struct rte_flow_item_ipv4 ip, ip_mask;
+	struct rte_flow_item_eth eth, eth_mask;
 	struct rte_flow_action actions[3];
 	struct rte_flow_action_queue queue;
 	struct rte_flow_action_rss rss;
@@ -312,6 +318,24 @@ static int flows_install(struct cap_ctx *cx, struct cap_port *p, char *why, size
 		flow_ipv4(&f);
 		flow_to_queues(&f, p, true);
 		rc = flow_make(p, &f, "IGMP", &p->flows[p->nflows], why, whylen);
+		if (rc < 0) {
+			return rc;
+		}
+		p->nflows++;
+	}
+	for (i = 0; i < 2; i++) {
+		memset(&f, 0, sizeof(f));
+		f.attr.ingress = 1;
+		f.eth.hdr.ether_type =
+			rte_cpu_to_be_16(i ? RTE_ETHER_TYPE_QINQ : RTE_ETHER_TYPE_VLAN);
+		f.eth_mask.hdr.ether_type = UINT16_MAX;
+		f.items[0] = (struct rte_flow_item){ .type = RTE_FLOW_ITEM_TYPE_ETH,
+						     .spec = &f.eth,
+						     .mask = &f.eth_mask };
+		f.items[1] = (struct rte_flow_item){ .type = RTE_FLOW_ITEM_TYPE_END };
+		flow_to_queues(&f, p, false);
+		rc = flow_make(p, &f, i ? "QinQ-tagged frames" : "VLAN-tagged frames",
+			       &p->flows[p->nflows], why, whylen);
 		if (rc < 0) {
 			return rc;
 		}

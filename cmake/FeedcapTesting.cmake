@@ -31,8 +31,10 @@ function(feedcap_test_env out)
 		# SIGSEGV; ASan would otherwise turn the signal into a report and exit(1).  DPDK
 		# with --in-memory runs under ASan here (checked with net_pcap).  LeakSanitizer
 		# cannot run under ptrace: a test that straces a binary sets detect_leaks=0 for it.
+		# tests/lsan.supp: leaks inside third-party libraries, each with its reason.
 		list(APPEND env "ASAN_OPTIONS=detect_leaks=1:handle_segv=0:halt_on_error=1"
-			"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+			"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+			"LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0")
 	endif()
 	set(${out} "${env}" PARENT_SCOPE)
 endfunction()
