@@ -16,10 +16,9 @@
 source "$FEEDCAP_TESTLIB/common.sh"
 source "$FEEDCAP_TESTLIB/netns.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/simnic_common.sh"
 need_env FEEDCAP_SRC
 need_tools tshark tcpdump mergecap ip
-[[ -n ${FEEDCAP_SIMNIC_PMD:-} && -f ${FEEDCAP_SIMNIC_PMD:-} ]] ||
-	skip "net_fcsim is not built (FEEDCAP_SIMNIC_PMD unset): run scripts/dpdk-driver-sdk, then cmake again"
 
 make_tmpdir tmp capfl
 md=$FEEDCAP_SRC/tests/data/marketdata.pcap

@@ -14,14 +14,27 @@ fi
 [[ -r $FEEDCAP_SIMNIC_PMD && -r $FEEDCAP_SIMNIC_PMD_PLAIN ]] ||
 	skip "$FEEDCAP_SIMNIC_PMD is not built (targets rte_net_fcsim, rte_net_fcsim_san)"
 # The EAL loads no plugin (-d) from under a world-writable directory, sticky or not (DPDK's
-# verify_perms in eal_common_options.c): a build tree under /tmp cannot run these tests.
-_simnic_dir=$(dirname "$(realpath "$FEEDCAP_SIMNIC_PMD")")
-while [[ $_simnic_dir != / ]]; do
-	if [[ $(stat -c %A "$_simnic_dir") == ????????w? ]]; then
-		skip "the EAL refuses plugins under the world-writable $_simnic_dir: build outside it"
-	fi
-	_simnic_dir=$(dirname "$_simnic_dir")
-done
+# verify_perms in eal_common_options.c), and a clone may well live under /tmp: the tests load
+# copies of the drivers from a private directory under /run (root's, 0755), removed at exit.
+_simnic_world_writable() { # FILE: is FILE or a directory above it writable by others?
+	local d
+	d=$(realpath "$1")
+	while [[ $d != / ]]; do
+		[[ $(stat -c %A "$d") == ????????w? ]] && return 0
+		d=$(dirname "$d")
+	done
+	return 1
+}
+if _simnic_world_writable "$FEEDCAP_SIMNIC_PMD" || _simnic_world_writable "$FEEDCAP_SIMNIC_PMD_PLAIN"; then
+	_simnic_copy=$(mktemp -d /run/feedcap-simnic.XXXXXX)
+	at_exit rm -rf "$_simnic_copy"
+	chmod 0755 "$_simnic_copy"
+	install -m 0755 "$FEEDCAP_SIMNIC_PMD" "$_simnic_copy/$(basename "$FEEDCAP_SIMNIC_PMD")"
+	install -m 0755 "$FEEDCAP_SIMNIC_PMD_PLAIN" "$_simnic_copy/$(basename "$FEEDCAP_SIMNIC_PMD_PLAIN")"
+	FEEDCAP_SIMNIC_PMD=$_simnic_copy/$(basename "$FEEDCAP_SIMNIC_PMD")
+	FEEDCAP_SIMNIC_PMD_PLAIN=$_simnic_copy/$(basename "$FEEDCAP_SIMNIC_PMD_PLAIN")
+	_simnic_world_writable "$FEEDCAP_SIMNIC_PMD" && skip "even $_simnic_copy is under a world-writable directory"
+fi
 source "$FEEDCAP_TESTLIB/hugepages.sh"
 hugepages_need 256
 
