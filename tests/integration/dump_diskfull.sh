@@ -84,6 +84,9 @@ grep -q '^feedcap_writer_blocked{reader="diskfull"} 1$' "$T/blocked.prom" || fai
 grep -Eq '^feedcap_writer_errors_total\{reader="diskfull"\} [1-9]' "$T/blocked.prom" || fail "Prometheus: no errors"
 grep -Fq "feedcap_writer_last_error_timestamp_seconds{reader=\"diskfull\",errno=\"ENOSPC\",error=\"ENOSPC on $errfile\"}" \
 	"$T/blocked.prom" || fail "Prometheus: no last error: $(grep writer "$T/blocked.prom")"
+"$FEEDCAP_STAT" --ring "$RING" --interval 200ms --duration 500ms >"$T/lines.txt"
+grep -Eq ' writer_errors=[1-9][0-9]* writers_blocked=1$' "$T/lines.txt" ||
+	fail "stat lines while waiting: no blocked writer with errors: $(cat "$T/lines.txt")"
 # Every failed retry (one a second) is an error of its own.
 sleep 2.5
 errors2=$(stat_writer blocked2 | jq .write_errors)

@@ -3,7 +3,8 @@
 # writer fields left it (version 1, 128-byte slots, a live reader in one of them): feedcap-dump
 # still dumps, unregistered, with a warning naming the file and both versions; feedcap-stat
 # still counts the ring and warns, naming the file; neither changes it.  The next producer
-# start replaces it with a new file of version 2, and both tools use it again.
+# start replaces it with a new file of version 2, and both tools use it again.  The Python
+# reader written from docs/ring-format.md refuses the old file and reads the new one.
 source "$(dirname "$0")/dump_lib.sh"
 if [[ -z ${FEEDCAP_STAT:-} ]] || ! command -v jq >/dev/null; then
 	echo "SKIP: feedcap-stat (FEEDCAP_STAT) and jq are needed"
@@ -43,6 +44,12 @@ grep -q "warning: $RING.readers: cannot list the registered readers: .*another l
 	fail "feedcap-stat: no warning naming the registry: $(cat "$T/err")"
 [[ $(grep -c warning "$T/err") == 1 ]] || fail "feedcap-stat warned more than once: $(cat "$T/err")"
 [[ $(sha256sum <"$RING.readers") == "$sha_before" ]] || fail "a reader changed the old registry"
+# The reader written from docs/ring-format.md alone refuses it too, by its version.
+set +e
+bash "$FEEDCAP_SRC/tests/integration/ringshm_pyreader.sh" "$RING" --registry >/dev/null 2>"$T/py"
+rc=$?
+set -e
+[[ $rc == 3 ]] && grep -q "layout version 1, not 2" "$T/py" || fail "the Python reader: exit $rc, $(cat "$T/py")"
 echo "ok: an old registry: dump and stat work without it, warn naming it, leave it as it is"
 
 # The producer restarts (a new epoch in the same ring): a new registry file of version 2.
@@ -64,6 +71,8 @@ done
 	fail "after the restart the reader is not listed: $(cat "$T/s.json") $(cat "$T/err")"
 [[ ! -s $T/err ]] || fail "feedcap-stat still warns: $(cat "$T/err")"
 grep -q "not registered" "$T/log" && fail "feedcap-dump still not registered: $(cat "$T/log")"
+bash "$FEEDCAP_SRC/tests/integration/ringshm_pyreader.sh" "$RING" --registry | grep -q "^newdump $dump " ||
+	fail "the Python reader does not list feedcap-dump in the new registry"
 kill -INT $dump
 wait $dump || fail "feedcap-dump exited $?: $(cat "$T/log")"
 echo "ok: the producer's restart made the registry anew (version 2, mode 0660); dump registers, stat lists it"
