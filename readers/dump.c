@@ -1266,6 +1266,30 @@ static int resume_at(struct dump *d, uint64_t next, struct ringshm_record *rec)
 	}
 }
 
+/*
+ * Publish a write error in the ring's reader registry for feedcap-stat: "ENOSPC on FILE".  A
+ * path too long for the registry's text keeps its end, where the file's own name is.
+ */
+static void note_write_error(struct dump *d, int code, const char *file)
+{
+	char what[RINGSHM_ERROR_TEXT];
+	const char *name;
+	size_t n, room, flen = strlen(file);
+
+	if (code == 0) {
+		code = -EIO; /* a writer that gave no errno: still an error of the output */
+	}
+	name = strerrorname_np(code < 0 ? -code : code);
+	n = (size_t)snprintf(what, sizeof(what), "%s on ", name ? name : "error");
+	room = sizeof(what) - 1 - n;
+	if (flen > room) {
+		snprintf(what + n, sizeof(what) - n, "...%s", file + flen - (room - 3));
+	} else {
+		snprintf(what + n, sizeof(what) - n, "%s", file);
+	}
+	ringshm_reader_note_error(d->rd, code, what);
+}
+
 static void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S) };
@@ -1421,6 +1445,7 @@ static int run(struct dump *d)
 		if (waiting) {
 			fprintf(stderr, "feedcap-dump: writing again to %s\n", d->out.part);
 			waiting = false;
+			ringshm_reader_note_blocked(d->rd, false);
 		}
 		frames_out++;
 		if (d->o.rot_size) {
@@ -1475,6 +1500,8 @@ write_error:
 			break;
 		}
 		d->write_errors++;
+		/* Every error, also each failed retry: feedcap-stat shows the count and the last. */
+		note_write_error(d, err.code, d->out.part[0] ? d->out.part : d->o.wpat);
 		if (!waiting) {
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
 		}
@@ -1497,6 +1524,7 @@ write_error:
 			fprintf(stderr,
 				"feedcap-dump: --on-error=wait: retrying every second, resuming after the last frame written\n");
 			waiting = true;
+			ringshm_reader_note_blocked(d->rd, true);
 		}
 		sleep_ns(RETRY_NS);
 		rc = resume_at(d, d->have_durable ? d->durable_seq + 1 : 0, &rec);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static const char usage_text[] =
 	"\n"
 	"Per destination group and port: frames, bytes, rate and peak frames per millisecond;\n"
 	"sequence gaps, A/B arbitration; from a ring also the capture's own counters, the clock\n"
-	"state and every registered reader's lag and losses.\n"
+	"state and every registered reader's lag, losses and write errors.\n"
 	"\n"
 	"  -R, --ring PATH|NAME   read a ring live (a NAME resolves under $FEEDCAP_RING_DIR)\n"
 	"  -r, --read ARCHIVE     read archives (pcap/pcapng, plain or zstd); further ARCHIVE\n"
@@ -150,6 +151,7 @@ struct stat_ctx {
 	struct fcr_archive_set *set;
 	uint64_t i_start_ts;
 	unsigned int damaged;
+	int reg_rc; /* the last ringshm_registry_list() error warned about, 0 = none */
 };
 
 static void parse_feed(struct opts *o, const char *arg)
@@ -579,13 +581,41 @@ struct ring_view {
 	uint64_t my_lag;
 	struct ringshm_reader_info readers[RINGSHM_MAX_READERS];
 	int nreaders;
-	int clock_rc; /* timesync_block_read(): 0, -ENODATA (never published), ... */
+	uint64_t writer_errors; /* every registered reader's write errors, summed */
+	int writers_blocked;	/* registered readers whose writer waits for its output */
+	int clock_rc;		/* timesync_block_read(): 0, -ENODATA (never published), ... */
 	struct timesync_block clock;
 };
 
 static uint64_t ld(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/*
+ * The reader registry cannot be read (another feedcap version made it, damaged, permission):
+ * the ring's counters are still good, so say so once, naming the file, and go on without the
+ * readers.
+ */
+static void registry_warn(struct stat_ctx *s, int rc)
+{
+	char link[PATH_MAX], real[PATH_MAX];
+	const char *why = "";
+
+	if (rc == s->reg_rc) {
+		return;
+	}
+	s->reg_rc = rc;
+	if (ringshm_resolve(s->o.ring, NULL, link, sizeof(link)) != 0 || !realpath(link, real)) {
+		snprintf(real, sizeof(real), "%s", s->o.ring);
+	}
+	if (rc == -EPROTONOSUPPORT) {
+		why = " (a registry of another layout version, made by another feedcap version: restarting the capture makes it anew)";
+	} else if (rc == -EPROTO) {
+		why = " (not a reader registry: remove it, the capture makes it anew)";
+	}
+	fprintf(stderr, PROG ": warning: %s.readers: cannot list the registered readers: %s%s\n",
+		real, strerror(-rc), why);
 }
 
 static void ring_view_take(struct stat_ctx *s, struct ring_view *v)
@@ -627,7 +657,14 @@ static void ring_view_take(struct stat_ctx *s, struct ring_view *v)
 	v->my_lag = ringshm_reader_lag(s->rd);
 	v->nreaders = ringshm_registry_list(s->o.ring, v->readers, RINGSHM_MAX_READERS);
 	if (v->nreaders < 0) {
+		registry_warn(s, v->nreaders);
 		v->nreaders = 0;
+	} else {
+		s->reg_rc = 0;
+	}
+	for (int i = 0; i < v->nreaders; i++) {
+		v->writer_errors += v->readers[i].write_errors;
+		v->writers_blocked += v->readers[i].blocked;
 	}
 	/* an empty block was never published (timesync would call its size wrong) */
 	v->clock_rc = __atomic_load_n(&ctl->clock_len, __ATOMIC_RELAXED) == 0
@@ -686,6 +723,14 @@ static json_object *losses_json(const struct stat_ctx *s, const struct ring_view
 					       ju(v->readers[i].lost_records));
 		}
 		json_object_object_add(l, "ring_overrun_readers", r);
+
+		json_object *w = json_object_new_object();
+
+		for (int i = 0; i < v->nreaders; i++) {
+			json_object_object_add(w, v->readers[i].name,
+					       ju(v->readers[i].write_errors));
+		}
+		json_object_object_add(l, "writer_errors", w);
 	} else {
 		json_object_object_add(l, "archives_damaged", ju(s->damaged));
 	}
@@ -770,6 +815,13 @@ static json_object *ring_json(const struct ring_view *v)
 		json_object_object_add(o, "delivered", ju(r->delivered));
 		json_object_object_add(o, "lost_records", ju(r->lost_records));
 		json_object_object_add(o, "lost_bytes", ju(r->lost_bytes));
+		json_object_object_add(o, "write_errors", ju(r->write_errors));
+		json_object_object_add(o, "blocked", json_object_new_boolean(r->blocked));
+		json_object_object_add(o, "last_errno", json_object_new_int(r->last_errno));
+		json_object_object_add(o, "last_error",
+				       r->write_errors ? json_object_new_string(r->last_error)
+						       : NULL);
+		json_object_object_add(o, "last_error_ns", ju(r->last_error_ns));
 		json_object_array_add(readers, o);
 	}
 	json_object_object_add(c, "readers", readers);
@@ -971,9 +1023,10 @@ static void emit_line(struct stat_ctx *s, double dur, uint64_t ts, const struct 
 	}
 	if (v && v->ok) {
 		printf(" nic_imissed=%" PRIu64 " nic_rx_nombuf=%" PRIu64 " capture_filter=%" PRIu64
-		       " ring_lost=%" PRIu64 " readers=%d",
+		       " ring_lost=%" PRIu64 " readers=%d writer_errors=%" PRIu64
+		       " writers_blocked=%d",
 		       v->c.nic_imissed, v->c.nic_rx_nombuf, v->c.filtered, v->me.lost_records,
-		       v->nreaders);
+		       v->nreaders, v->writer_errors, v->writers_blocked);
 	}
 	putchar('\n');
 	fflush(stdout);
@@ -1076,9 +1129,16 @@ static void emit_table(struct stat_ctx *s, bool summary, double dur, uint64_t ts
 			const struct ringshm_reader_info *r = &v->readers[i];
 
 			printf("reader %-20s pid %-8" PRIu64 " lag %12" PRIu64
-			       " B  delivered %12" PRIu64 "  lost %10" PRIu64 "\n",
+			       " B  delivered %12" PRIu64 "  lost %10" PRIu64
+			       "  write_errors %6" PRIu64 "%s\n",
 			       r->name, r->pid, v->head > r->pos ? v->head - r->pos : 0,
-			       r->delivered, r->lost_records);
+			       r->delivered, r->lost_records, r->write_errors,
+			       r->blocked ? "  blocked (waiting for its output)" : "");
+			if (r->write_errors) {
+				printf("       last write error %s: %s\n",
+				       fcr_format_time(r->last_error_ns, tb, sizeof(tb)),
+				       r->last_error);
+			}
 		}
 	} else if (summary) {
 		printf("losses: archives_damaged %u", s->damaged);
@@ -1095,6 +1155,26 @@ static void emit_table(struct stat_ctx *s, bool summary, double dur, uint64_t ts
 static void prom_metric(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value in the Prometheus text format: backslash, quote and newline escaped. */
+static const char *prom_label(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in && n + 3 < len; in++) {
+		if (*in == '\\' || *in == '"') {
+			out[n++] = '\\';
+			out[n++] = *in;
+		} else if (*in == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else {
+			out[n++] = *in;
+		}
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static int write_prom(struct stat_ctx *s, const struct ring_view *v)
@@ -1188,6 +1268,35 @@ static int write_prom(struct stat_ctx *s, const struct ring_view *v)
 
 			fprintf(f, "feedcap_reader_lag_bytes{reader=\"%s\"} %" PRIu64 "\n", r->name,
 				v->head > r->pos ? v->head - r->pos : 0);
+		}
+		prom_metric(f, "feedcap_writer_errors_total", "counter",
+			    "Write errors of a registered reader's output (disk full, I/O error).");
+		for (int i = 0; i < v->nreaders; i++) {
+			fprintf(f, "feedcap_writer_errors_total{reader=\"%s\"} %" PRIu64 "\n",
+				v->readers[i].name, v->readers[i].write_errors);
+		}
+		prom_metric(
+			f, "feedcap_writer_blocked", "gauge",
+			"1 while a registered reader's writer waits for its output to work again.");
+		for (int i = 0; i < v->nreaders; i++) {
+			fprintf(f, "feedcap_writer_blocked{reader=\"%s\"} %d\n", v->readers[i].name,
+				v->readers[i].blocked ? 1 : 0);
+		}
+		prom_metric(f, "feedcap_writer_last_error_timestamp_seconds", "gauge",
+			    "When a registered reader's writer last failed, with the error.");
+		for (int i = 0; i < v->nreaders; i++) {
+			const struct ringshm_reader_info *r = &v->readers[i];
+			const char *en = strerrorname_np(r->last_errno);
+			char text[2 * RINGSHM_ERROR_TEXT];
+
+			if (!r->write_errors) {
+				continue;
+			}
+			fprintf(f,
+				"feedcap_writer_last_error_timestamp_seconds{reader=\"%s\",errno=\"%s\",error=\"%s\"} %.3f\n",
+				r->name, en ? en : "0",
+				prom_label(r->last_error, text, sizeof(text)),
+				(double)r->last_error_ns / NS);
 		}
 		prom_metric(f, "feedcap_capture_frames_total", "counter",
 			    "Frames the capture wrote into the ring.");

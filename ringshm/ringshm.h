@@ -319,8 +319,30 @@ bool ringshm_reader_producer_alive(const struct ringshm_reader *rd, uint64_t max
  * FILE.readers next to the ring (FILE = the ring's real path, symlinks resolved; mode 0660 in
  * the ring's group, created by the producer; never read by the poller).  Entries of dead
  * processes are reclaimed by the next register.  Layout: docs/ring-format.md.
+ *
+ * A reader that writes what it reads somewhere (feedcap-dump's archives) also publishes
+ * there how its output fares: every write error (count, errno, time, a short text naming the
+ * file) and whether it is blocked waiting for the output to work again.  feedcap-stat shows
+ * them next to the reader's losses.
+ *
+ *	ringshm_reader_register(rd, "archive-a", &err);
+ *	...
+ *	if (write(fd, buf, n) < 0) {
+ *		snprintf(what, sizeof(what), "%s on %s", strerrorname_np(errno), path);
+ *		ringshm_reader_note_error(rd, errno, what);
+ *		ringshm_reader_note_blocked(rd, true);	// waiting for space
+ *	}
+ *	...
+ *	ringshm_reader_note_blocked(rd, false);		// writing again
+ *
+ * The registry has a layout version of its own.  A registry file of another version (made by
+ * an older or newer feedcap) is refused by readers and monitors (-EPROTONOSUPPORT, naming
+ * the file and both versions) and left as it is; the next producer start replaces it with a
+ * file of its own version (processes still holding the old one keep writing to the old,
+ * unlinked file, harming nobody).
  */
 #define RINGSHM_MAX_READERS 64
+#define RINGSHM_ERROR_TEXT  96 /* bytes of a writer's last error text, NUL included */
 
 struct ringshm_reader_info {
 	char name[32];
@@ -330,18 +352,50 @@ struct ringshm_reader_info {
 	uint64_t lost_records;
 	uint64_t lost_bytes;
 	uint64_t updated_ns; /* CLOCK_REALTIME of the last update */
+	/* the reader's writer (ringshm_reader_note_error(), ringshm_reader_note_blocked()) */
+	uint64_t write_errors;		     /* write errors noted since it registered */
+	uint64_t last_error_ns;		     /* CLOCK_REALTIME of the last one, 0 = none yet */
+	int last_errno;			     /* positive errno of the last one, 0 = none yet */
+	bool blocked;			     /* waiting for its output to work again */
+	char last_error[RINGSHM_ERROR_TEXT]; /* e.g. "ENOSPC on /srv/a/md.pcap.part", "" */
 };
 
 /*
  * ringshm_reader_register - take a slot in the registry under name; the reader's position and
- * losses are then published there (cheap stores, rate-limited).  @return 0, -ENOSPC (every
- * slot held by a live process), -EACCES (cannot create or write the registry: names it).
+ * losses are then published there (cheap stores, rate-limited).  The slot starts with no
+ * write error and not blocked, whatever a dead reader left in it.
+ * @return 0, -ENOSPC (every slot held by a live process), -EACCES (cannot create or write the
+ *         registry: names it), -EPROTONOSUPPORT (a registry of another layout version, made
+ *         by another feedcap version: names the file and both versions; restarting the
+ *         producer replaces it), -EPROTO (a file that is not a registry: names it).
  */
 int ringshm_reader_register(struct ringshm_reader *rd, const char *name, struct ringshm_error *err);
 
 /*
- * ringshm_registry_list - the live readers registered on a ring (dead ones are left out).
- * @return the number written to out (at most max), or -errno.
+ * ringshm_reader_note_error - publish that writing this reader's output failed: adds one to
+ * write_errors and records err, the time (CLOCK_REALTIME) and what, in this reader's slot.
+ * err is the errno (a negative -errno, as actions return, is taken as its absolute value).
+ * what is a short text for an operator, cut to RINGSHM_ERROR_TEXT - 1 bytes: say the error
+ * and the file, "ENOSPC on /srv/a/md-20261122.pcap.part"; NULL is "".  A few plain stores,
+ * no system call but clock_gettime: call it on every error.  A no-op for a reader that is not
+ * registered.
+ */
+void ringshm_reader_note_error(struct ringshm_reader *rd, int err, const char *what);
+
+/*
+ * ringshm_reader_note_blocked - publish whether this reader's writer is blocked waiting for
+ * its output to work again (feedcap-dump --on-error=wait): true when it starts waiting, false
+ * once it writes again.  The error count stays.  One store; a no-op for a reader that is not
+ * registered.
+ */
+void ringshm_reader_note_blocked(struct ringshm_reader *rd, bool blocked);
+
+/*
+ * ringshm_registry_list - the live readers registered on a ring (dead ones are left out),
+ * each with a consistent copy of its writer status.
+ * @return the number written to out (at most max; 0 when the ring has no registry yet), or
+ *         -errno: -ENOENT (no such ring), -EACCES, -EPROTONOSUPPORT (a registry of another
+ *         layout version: see above), -EPROTO (not a registry).
  */
 int ringshm_registry_list(const char *name_or_path, struct ringshm_reader_info *out, int max);
 

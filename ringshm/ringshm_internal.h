@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,9 +28,16 @@
 #define RS_FENCE_ACQUIRE()     __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define RS_FENCE_RELEASE()     __atomic_thread_fence(__ATOMIC_RELEASE)
 
-/* The registry file FILE.readers: a header line then RINGSHM_MAX_READERS slots. */
+/*
+ * The registry file FILE.readers: a header line then RINGSHM_MAX_READERS slots
+ * (docs/ring-format.md section 7).  The magic names the kind of file; version and slot_size
+ * name the layout.  Version 1 (slots of 128 bytes, no writer status) was made by feedcap
+ * before the writer fields: this library refuses it by name (-EPROTONOSUPPORT), and a
+ * producer replaces it by a new file (rs_registry_create()).  An older library reading a
+ * version 2 file refuses it as well, because it checks slot_size.
+ */
 #define RINGSHM_REG_MAGIC   UINT64_C(0x3130534745524346) /* "FCREGS01" */
-#define RINGSHM_REG_VERSION 1
+#define RINGSHM_REG_VERSION 2
 
 struct ringshm_reg_hdr {
 	uint64_t magic;	    /* RINGSHM_REG_MAGIC, CAS-initialised by whoever creates the file */
@@ -39,6 +47,13 @@ struct ringshm_reg_hdr {
 	uint8_t pad[44];
 };
 
+/*
+ * One reader's slot.  Everything is written by the process that holds the slot (pid) only.
+ * Progress fields are independent relaxed stores.  The writer status (write_errors,
+ * last_error_ns, last_errno, last_error) changes together under the seqlock err_seq: odd
+ * while it is being written, so a monitor never pairs a count with another error's text.
+ * blocked is a flag of its own, stored relaxed.
+ */
 struct ringshm_reg_slot {
 	uint64_t pid; /* 0: free; claimed with a CAS, released with a release store of 0 */
 	uint64_t pos;
@@ -49,11 +64,24 @@ struct ringshm_reg_slot {
 	uint64_t overruns;
 	uint64_t epochs_seen;
 	char name[32];
+	/* version 2: what the reader's writer reports about its output */
+	uint64_t write_errors;	/* errors noted since the slot was taken */
+	uint64_t last_error_ns; /* CLOCK_REALTIME of the last one, 0 = none */
+	uint32_t last_errno;	/* positive errno of the last one, 0 = none */
+	uint32_t err_seq;	/* seqlock over the error fields: odd while written */
+	uint32_t blocked;	/* 1 while the writer waits for its output to work again */
+	uint32_t reserved;
+	char last_error[RINGSHM_ERROR_TEXT]; /* NUL-terminated */
 	uint8_t pad[32];
 };
 
 static_assert(sizeof(struct ringshm_reg_hdr) == 64, "registry header");
-static_assert(sizeof(struct ringshm_reg_slot) == 128, "registry slot");
+static_assert(sizeof(struct ringshm_reg_slot) == 256, "registry slot");
+static_assert(offsetof(struct ringshm_reg_slot, name) == 64, "registry slot: name");
+static_assert(offsetof(struct ringshm_reg_slot, write_errors) == 96, "registry slot: errors");
+static_assert(offsetof(struct ringshm_reg_slot, err_seq) == 116, "registry slot: err_seq");
+static_assert(offsetof(struct ringshm_reg_slot, blocked) == 120, "registry slot: blocked");
+static_assert(offsetof(struct ringshm_reg_slot, last_error) == 128, "registry slot: text");
 
 #define RINGSHM_REG_SIZE                                                                           \
 	(sizeof(struct ringshm_reg_hdr) + RINGSHM_MAX_READERS * sizeof(struct ringshm_reg_slot))

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,50 +28,169 @@ static struct ringshm_reg_slot *slots_of(void *map)
 	return (struct ringshm_reg_slot *)((uint8_t *)map + sizeof(struct ringshm_reg_hdr));
 }
 
-/* Map a registry file, sizing and initialising it if writable.  @return 0 or -errno. */
-static int reg_map(int fd, bool writable, void **map, size_t *len)
+/*
+ * Whether the mapped file h (size bytes) is a registry this library can use.  @return 0,
+ * -ENODATA (all zero: not initialised yet), or -EPROTONOSUPPORT / -EPROTO with err naming
+ * path and what is wrong.
+ */
+static int reg_check(const struct ringshm_reg_hdr *h, uint64_t size, const char *path,
+		     struct ringshm_error *err)
 {
+	/* Pairs with the release CAS of magic in reg_map(): the fields below were set before. */
+	uint64_t magic = RS_LOAD_ACQUIRE(&h->magic);
+	uint32_t version, nslots, slot_size;
+
+	if (magic == 0) {
+		return -ENODATA;
+	}
+	if (magic != RINGSHM_REG_MAGIC) {
+		return rs_error(
+			err, -EPROTO,
+			"%s: not a feedcap reader registry (magic %#018llx, expected \"FCREGS01\"): remove it, the producer makes it anew",
+			path, (unsigned long long)magic);
+	}
+	version = RS_LOAD_RELAXED(&h->version);
+	nslots = RS_LOAD_RELAXED(&h->nslots);
+	slot_size = RS_LOAD_RELAXED(&h->slot_size);
+	if (version != RINGSHM_REG_VERSION) {
+		return rs_error(
+			err, -EPROTONOSUPPORT,
+			"%s: reader registry of layout version %u (made by another feedcap version), this feedcap uses version %d: restart the producer, which makes it anew, or remove the file",
+			path, version, RINGSHM_REG_VERSION);
+	}
+	if (nslots != RINGSHM_MAX_READERS || slot_size != sizeof(struct ringshm_reg_slot)) {
+		return rs_error(
+			err, -EPROTO,
+			"%s: reader registry version %u with %u slots of %u bytes, expected %d of %zu: damaged, remove it",
+			path, version, nslots, slot_size, RINGSHM_MAX_READERS,
+			sizeof(struct ringshm_reg_slot));
+	}
+	if (size < RINGSHM_REG_SIZE) {
+		return rs_error(err, -EPROTO,
+				"%s: reader registry truncated (%llu bytes, %zu needed): remove it",
+				path, (unsigned long long)size, RINGSHM_REG_SIZE);
+	}
+	return 0;
+}
+
+/*
+ * Map a registry file, sizing and initialising it if writable and still empty.  A file that is
+ * already a registry, of whatever version, is never changed here: the version is judged
+ * before anything is written.  @return 0, -ENODATA (read-only and not initialised yet: no
+ * reader has registered), or -errno with err filled.
+ */
+static int reg_map(int fd, const char *path, bool writable, void **map, size_t *len,
+		   struct ringshm_error *err)
+{
+	const int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 	struct ringshm_reg_hdr *h;
 	struct statfs sfs;
 	struct stat st;
 	uint64_t need = RINGSHM_REG_SIZE, bs = 4096, magic = 0;
+	int rc;
 
 	if (fstat(fd, &st) != 0) {
-		return -errno;
+		return rs_error(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (st.st_size > 0 && (uint64_t)st.st_size < sizeof(struct ringshm_reg_hdr)) {
+		return rs_error(err, -EPROTO, "%s: not a feedcap reader registry (%lld bytes)",
+				path, (long long)st.st_size);
+	}
+	if (st.st_size > 0) {
+		*len = (size_t)st.st_size;
+		*map = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
+		if (*map == MAP_FAILED) {
+			return rs_error(err, -errno, "%s: cannot map: %s", path, strerror(errno));
+		}
+		rc = reg_check(*map, (uint64_t)st.st_size, path, err);
+		if (rc == 0) {
+			return 0;
+		}
+		munmap(*map, *len);
+		if (rc != -ENODATA || !writable) {
+			return rc;
+		}
+		/* All zero: nobody finished making it; size it and take part below. */
+	} else if (!writable) {
+		return -ENODATA;
 	}
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_bsize > 0) {
 		bs = (uint64_t)sfs.f_bsize; /* hugetlbfs files are sized in whole huge pages */
 	}
 	need = (need + bs - 1) / bs * bs;
-	if ((uint64_t)st.st_size < RINGSHM_REG_SIZE) {
-		if (!writable) {
-			return -EPROTO;
-		}
-		if (ftruncate(fd, (off_t)need) != 0) {
-			return -errno;
-		}
-		st.st_size = (off_t)need;
+	if ((uint64_t)st.st_size < need && ftruncate(fd, (off_t)need) != 0) {
+		return rs_error(err, -errno, "%s: cannot size the reader registry: %s", path,
+				strerror(errno));
 	}
-	*len = (size_t)st.st_size;
-	*map = mmap(NULL, *len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	*len = (uint64_t)st.st_size > need ? (size_t)st.st_size : (size_t)need;
+	*map = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
 	if (*map == MAP_FAILED) {
-		return -errno;
+		return rs_error(err, -errno, "%s: cannot map: %s", path, strerror(errno));
 	}
 	h = *map;
-	if (writable && RS_LOAD_ACQUIRE(&h->magic) == 0) {
-		/* Everyone writes the same constants, then one CAS publishes the magic. */
-		RS_STORE_RELAXED(&h->version, RINGSHM_REG_VERSION);
-		RS_STORE_RELAXED(&h->nslots, RINGSHM_MAX_READERS);
-		RS_STORE_RELAXED(&h->slot_size, (uint32_t)sizeof(struct ringshm_reg_slot));
-		__atomic_compare_exchange_n(&h->magic, &magic, RINGSHM_REG_MAGIC, false,
-					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-	}
-	if (RS_LOAD_ACQUIRE(&h->magic) != RINGSHM_REG_MAGIC || h->nslots != RINGSHM_MAX_READERS ||
-	    h->slot_size != sizeof(struct ringshm_reg_slot)) {
+	/* Everyone writes the same constants, then one CAS publishes the magic. */
+	RS_STORE_RELAXED(&h->version, RINGSHM_REG_VERSION);
+	RS_STORE_RELAXED(&h->nslots, RINGSHM_MAX_READERS);
+	RS_STORE_RELAXED(&h->slot_size, (uint32_t)sizeof(struct ringshm_reg_slot));
+	/* Pairs with the acquire load of magic in reg_check(). */
+	__atomic_compare_exchange_n(&h->magic, &magic, RINGSHM_REG_MAGIC, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
+	rc = reg_check(h, *len, path, err);
+	if (rc) {
 		munmap(*map, *len);
-		return -EPROTO;
+		if (rc == -ENODATA) {
+			rc = rs_error(err, -EPROTO, "%s: reader registry not initialised", path);
+		}
 	}
+	return rc;
+}
+
+/*
+ * Replace a registry this producer cannot use (another layout version, or damaged) by a new
+ * one: made complete under a temporary name, then renamed over it, so that a reader opening
+ * the path sees the old file or the new one, never half of either.  Processes still holding
+ * the old file keep their mapping of the unlinked inode: their stores reach nobody, and
+ * nothing they do can damage the new file.
+ */
+static int reg_replace(const char *path, long gid)
+{
+	char tmp[PATH_MAX + 48];
+	size_t len;
+	void *map;
+	int fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new.%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		return -ENAMETOOLONG;
+	}
+	unlink(tmp); /* a leftover of a producer with this pid that died here */
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (gid >= 0 && fchown(fd, (uid_t)-1, (gid_t)gid) != 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	if (fchmod(fd, 0660) != 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	rc = reg_map(fd, tmp, true, &map, &len, NULL);
+	if (rc) {
+		goto out_unlink;
+	}
+	munmap(map, len);
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	close(fd);
 	return 0;
+
+out_unlink:
+	close(fd);
+	unlink(tmp);
+	return rc;
 }
 
 int rs_registry_create(const char *ring_path, long gid)
@@ -87,21 +207,96 @@ int rs_registry_create(const char *ring_path, long gid)
 	if (fd < 0) {
 		return -errno;
 	}
-	if (gid >= 0 && fchown(fd, (uid_t)-1, (gid_t)gid) != 0) {
-		rc = -errno;
-		goto out_close;
-	}
-	if (fchmod(fd, 0660) != 0) {
-		rc = -errno;
-		goto out_close;
-	}
-	rc = reg_map(fd, true, &map, &len);
+	rc = reg_map(fd, path, true, &map, &len, NULL);
 	if (rc == 0) {
 		munmap(map, len);
+		if (gid >= 0 && fchown(fd, (uid_t)-1, (gid_t)gid) != 0) {
+			rc = -errno;
+		} else if (fchmod(fd, 0660) != 0) {
+			rc = -errno;
+		}
 	}
-out_close:
 	close(fd);
+	if (rc == -EPROTONOSUPPORT || rc == -EPROTO) {
+		/* The running producer's version is the one in force. */
+		rc = reg_replace(path, gid);
+	}
 	return rc;
+}
+
+/*
+ * The writer status of a slot changes under the seqlock err_seq, by the slot's owner only
+ * (one thread): odd while written, the data in between, then even again.  Like the clock
+ * block's seqlock (ringshm_clock_publish()).
+ */
+static void err_write(struct ringshm_reg_slot *s, uint64_t count, uint32_t err, uint64_t ts_ns,
+		      const char *what)
+{
+	char text[RINGSHM_ERROR_TEXT] = { 0 };
+	uint32_t q = RS_LOAD_RELAXED(&s->err_seq);
+
+	q += q & 1; /* a dead owner stopped mid-write: start from an even value */
+	if (what) {
+		/* Whole field, zero-filled: no tail of a longer earlier text survives. */
+		snprintf(text, sizeof(text), "%s", what);
+	}
+	/* Odd while writing; the release fence orders it before the data (vDSO seqlock). */
+	RS_STORE_RELAXED(&s->err_seq, q + 1);
+	RS_FENCE_RELEASE();
+	RS_STORE_RELAXED(&s->write_errors, count);
+	RS_STORE_RELAXED(&s->last_errno, err);
+	RS_STORE_RELAXED(&s->last_error_ns, ts_ns);
+	memcpy(s->last_error, text, sizeof(text));
+	/* Pairs with the monitor's acquire fence before its second load of err_seq (err_read()). */
+	RS_STORE_RELEASE(&s->err_seq, q + 2);
+}
+
+/* A consistent copy of a slot's writer status (retried while its owner is writing it). */
+static void err_read(const struct ringshm_reg_slot *s, struct ringshm_reader_info *o)
+{
+	for (int tries = 0;; tries++) {
+		/* Pairs with the final release store of err_seq in err_write(). */
+		uint32_t q1 = RS_LOAD_ACQUIRE(&s->err_seq), q2;
+
+		if ((q1 & 1) && tries < 1000) {
+			sched_yield(); /* the owner is between two stores: a few ns */
+			continue;
+		}
+		o->write_errors = RS_LOAD_RELAXED(&s->write_errors);
+		o->last_errno = (int)RS_LOAD_RELAXED(&s->last_errno);
+		o->last_error_ns = RS_LOAD_RELAXED(&s->last_error_ns);
+		memcpy(o->last_error, s->last_error, sizeof(o->last_error));
+		o->last_error[sizeof(o->last_error) - 1] = '\0';
+		/* Pairs with the release fence after the owner made err_seq odd. */
+		RS_FENCE_ACQUIRE();
+		q2 = RS_LOAD_RELAXED(&s->err_seq);
+		if ((q1 == q2 && !(q1 & 1)) || tries >= 1000) {
+			/* After 1000 tries the owner is stuck mid-write: take what is there. */
+			return;
+		}
+	}
+}
+
+void ringshm_reader_note_error(struct ringshm_reader *rd, int err, const char *what)
+{
+	struct ringshm_reg_slot *s = rd ? rd->slot : NULL;
+
+	if (!s) {
+		return;
+	}
+	err_write(s, RS_LOAD_RELAXED(&s->write_errors) + 1, (uint32_t)(err < 0 ? -err : err),
+		  rs_now_ns(), what ? what : "");
+}
+
+void ringshm_reader_note_blocked(struct ringshm_reader *rd, bool blocked)
+{
+	struct ringshm_reg_slot *s = rd ? rd->slot : NULL;
+
+	if (!s) {
+		return;
+	}
+	RS_STORE_RELAXED(&s->blocked, blocked ? 1u : 0u);
+	RS_STORE_RELAXED(&s->updated_ns, rs_now_ns());
 }
 
 void rs_registry_update(struct ringshm_reader *rd, bool force)
@@ -165,12 +360,11 @@ int ringshm_reader_register(struct ringshm_reader *rd, const char *name, struct 
 			"%s: cannot open the reader registry for writing: %s (it must be mode 0660 in the ring's group, or its directory writable)",
 			path, strerror(errno));
 	}
-	rc = reg_map(fd, true, &rd->reg_map, &rd->reg_len);
+	rc = reg_map(fd, path, true, &rd->reg_map, &rd->reg_len, err);
 	close(fd);
 	if (rc) {
 		rd->reg_map = NULL;
-		return rs_error(err, rc, "%s: cannot use the reader registry: %s", path,
-				strerror(-rc));
+		return rc;
 	}
 	slots = slots_of(rd->reg_map);
 	for (int i = 0; i < RINGSHM_MAX_READERS; i++) {
@@ -185,9 +379,16 @@ int ringshm_reader_register(struct ringshm_reader *rd, const char *name, struct 
 						 __ATOMIC_RELAXED)) {
 			continue;
 		}
+		/*
+		 * A dead reader's writer status is not ours: start clean.  Until this is done a
+		 * monitor may list our pid with the dead reader's name or errors; the only
+		 * consequence is one stale line, gone at its next look.
+		 */
 		memset(s->name, 0, sizeof(s->name));
 		snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
 		rd->slot = s;
+		err_write(s, 0, 0, 0, NULL);
+		RS_STORE_RELAXED(&s->blocked, 0);
 		rs_registry_update(rd, true);
 		return 0;
 	}
@@ -221,10 +422,10 @@ int ringshm_registry_list(const char *name_or_path, struct ringshm_reader_info *
 	if (fd < 0) {
 		return errno == ENOENT ? 0 : -errno;
 	}
-	rc = reg_map(fd, false, &map, &len);
+	rc = reg_map(fd, path, false, &map, &len, NULL);
 	close(fd);
 	if (rc) {
-		return rc;
+		return rc == -ENODATA ? 0 : rc; /* not initialised: nobody registered yet */
 	}
 	slots = slots_of(map);
 	for (int i = 0; i < RINGSHM_MAX_READERS && n < max; i++) {
@@ -242,6 +443,8 @@ int ringshm_registry_list(const char *name_or_path, struct ringshm_reader_info *
 		out[n].lost_records = RS_LOAD_RELAXED(&s->lost_records);
 		out[n].lost_bytes = RS_LOAD_RELAXED(&s->lost_bytes);
 		out[n].updated_ns = RS_LOAD_RELAXED(&s->updated_ns);
+		out[n].blocked = RS_LOAD_RELAXED(&s->blocked) != 0;
+		err_read(s, &out[n]);
 		n++;
 	}
 	munmap(map, len);

@@ -12,22 +12,36 @@ import mmap, os, struct, sys, zlib
 
 path = sys.argv[1]
 if len(sys.argv) > 2 and sys.argv[2] == "--registry":
-    # Section 7: the live slots of FILE.readers, "name pid pos delivered lost_records".
-    with open(os.path.realpath(path) + ".readers", "rb") as f:
-        reg = f.read()
-    magic, version, nslots, slot_size = struct.unpack_from("<QIII", reg, 0)
-    if reg[0:8] != b"FCREGS01" or version != 1 or slot_size != 128:
-        print(f"{path}.readers: not a registry", file=sys.stderr); sys.exit(3)
+    # Section 7: the live slots of FILE.readers, "name pid pos delivered lost_records
+    # write_errors blocked last_errno last_error_ns last_error".
+    regpath = os.path.realpath(path) + ".readers"
+    for attempt in range(1000):
+        with open(regpath, "rb") as f:
+            reg = f.read()
+        if len(reg) < 64 or reg[0:8] != b"FCREGS01":
+            print(f"{path}.readers: not a registry", file=sys.stderr); sys.exit(3)
+        magic, version, nslots, slot_size = struct.unpack_from("<QIII", reg, 0)
+        if version != 2:
+            print(f"{path}.readers: registry layout version {version}, not 2", file=sys.stderr)
+            sys.exit(3)
+        if slot_size != 256 or nslots != 64 or len(reg) < 64 + nslots * slot_size:
+            print(f"{path}.readers: not a registry", file=sys.stderr); sys.exit(3)
+        # err_seq odd: a writer is between two stores of its status; read again
+        if all(struct.unpack_from("<I", reg, 64 + 256 * i + 116)[0] % 2 == 0
+               for i in range(nslots)):
+            break
     for i in range(nslots):
-        off = 64 + 128 * i
+        off = 64 + 256 * i
         pid, pos, delivered, lost = struct.unpack_from("<QQQQ", reg, off)
         name = reg[off + 64:off + 96].split(b"\0")[0].decode()
+        errors, err_ns, err_no, _seq, blocked = struct.unpack_from("<QQIII", reg, off + 96)
+        text = reg[off + 128:off + 224].split(b"\0")[0].decode()
         if pid:
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 continue
-            print(name, pid, pos, delivered, lost)
+            print(name, pid, pos, delivered, lost, errors, blocked, err_no, err_ns, text)
     sys.exit(0)
 fd = os.open(path, os.O_RDONLY)
 size = os.fstat(fd).st_size

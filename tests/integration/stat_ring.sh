@@ -37,16 +37,21 @@ expect_eq "$(jq -c '[.groups[] | [.dst, .frames, .bytes]] | sort' "$tmp/sum.json
 	"$(jq -c '[.groups[] | [.dst, .frames, .bytes]] | sort' "$tmp/file.json")" \
 	"live groups = the archive's groups"
 expect_eq "$(jq -c '.losses | keys' "$tmp/sum.json")" \
-	'["capture_filter","capture_truncated","nic_ierrors","nic_imissed","nic_rx_nombuf","ring_overrun_readers","ring_overrun_this_reader"]' \
+	'["capture_filter","capture_truncated","nic_ierrors","nic_imissed","nic_rx_nombuf","ring_overrun_readers","ring_overrun_this_reader","writer_errors"]' \
 	"every loss place named"
 expect_eq "$(jq '.capture.readers | map(select(.name == "lagger")) | length' "$tmp/sum.json")" 1 \
 	"the registered reader is listed"
 jq -e '.capture.readers[] | select(.name == "lagger") | has("lag_bytes") and has("lost_records")' \
 	"$tmp/sum.json" >/dev/null || fail "reader entry lacks lag or losses"
+# a writer that never failed: no errors, not blocked, no last error (dump_diskfull: one that did)
+jq -e '.capture.readers[] | select(.name == "lagger") | .write_errors == 0 and .blocked == false and .last_error == null and .last_errno == 0' \
+	"$tmp/sum.json" >/dev/null || fail "reader entry: writer status of a writer without errors: $(jq -c .capture.readers "$tmp/sum.json")"
+expect_eq "$(jq -c .losses.writer_errors "$tmp/sum.json")" '{"lagger":0}' "writer errors among the losses"
 expect_eq "$(jq '.capture.clock | has("published")' "$tmp/sum.json")" true "clock state shown"
 expect_eq "$(jq -r .capture.this_reader.lost_records "$tmp/sum.json")" 0 "stat lost nothing"
 for m in 'feedcap_loss_total{place="nic_imissed"} 0' 'feedcap_capture_frames_total 6000' \
-	'feedcap_loss_total{place="ring_overrun",reader="lagger"}' 'feedcap_reader_lag_bytes{reader="lagger"}'; do
+	'feedcap_loss_total{place="ring_overrun",reader="lagger"}' 'feedcap_reader_lag_bytes{reader="lagger"}' \
+	'feedcap_writer_errors_total{reader="lagger"} 0' 'feedcap_writer_blocked{reader="lagger"} 0'; do
 	grep -qF "$m" "$tmp/stat.prom" || fail "Prometheus file lacks: $m"
 done
 pass "live JSON intervals, summary, losses, readers, Prometheus"

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -949,6 +950,48 @@ Test(ringshm, numeric_and_unknown_group)
 
 /* ------------------------------------------------------------------ registry */
 
+/*
+ * Fork a reader registered as name: it runs setup (if any), tells the parent it is ready, then
+ * runs body forever (or waits to be killed).  Returns its pid once it is ready; it dies with
+ * the test process.
+ */
+static pid_t fork_registered(const char *name, void (*setup)(struct ringshm_reader *),
+			     void (*body)(struct ringshm_reader *))
+{
+	int pfd[2];
+	pid_t pid;
+	char ch;
+
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ringshm_reader *c = ringshm_reader_open(ring_path, NULL);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a failed test */
+		if (!c || ringshm_reader_register(c, name, NULL) != 0) {
+			_exit(1);
+		}
+		if (setup) {
+			setup(c);
+		}
+		if (write(pfd[1], "x", 1) != 1) {
+			_exit(1);
+		}
+		for (;;) {
+			if (body) {
+				body(c);
+			} else {
+				pause();
+			}
+		}
+	}
+	cr_assert_eq(read(pfd[0], &ch, 1), 1, "the child reader did not start");
+	close(pfd[0]);
+	close(pfd[1]);
+	return pid;
+}
+
 Test(ringshm, registry_lists_live_readers)
 {
 	struct ringshm *r = mk_ring(tmp_ring("reg"), 1 << 20);
@@ -956,29 +999,13 @@ Test(ringshm, registry_lists_live_readers)
 	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
 	struct ringshm_error err = { 0 };
 	struct ringshm_record rec;
-	int status, pfd[2];
+	int status;
 	pid_t pid;
-	char ch;
 
 	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0);
 	cr_assert_eq(ringshm_reader_register(a, "dump", &err), 0, "%s", err.msg);
 	cr_assert_eq(ringshm_reader_register(b, "stat", &err), 0, "%s", err.msg);
-	cr_assert_eq(pipe(pfd), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		struct ringshm_reader *c = ringshm_reader_open(ring_path, NULL);
-
-		if (!c || ringshm_reader_register(c, "doomed", NULL) != 0) {
-			_exit(1);
-		}
-		if (write(pfd[1], "x", 1) != 1) {
-			_exit(1);
-		}
-		pause();
-		_exit(0);
-	}
-	cr_assert_eq(read(pfd[0], &ch, 1), 1);
+	pid = fork_registered("doomed", NULL, NULL);
 	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 3);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
@@ -1000,6 +1027,315 @@ Test(ringshm, registry_lists_live_readers)
 	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
 	ringshm_reader_close(a);
 	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0);
+	ringshm_close(r);
+}
+
+static const struct ringshm_reader_info *info_named(const struct ringshm_reader_info *info, int n,
+						    const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(info[i].name, name) == 0) {
+			return &info[i];
+		}
+	}
+	cr_assert_fail("reader %s is not listed", name);
+	return NULL;
+}
+
+/* A writer's status: count, errno, time, text and blocked, per reader, as noted. */
+Test(ringshm, registry_writer_status)
+{
+	struct ringshm *r = mk_ring(tmp_ring("regw"), 1 << 20);
+	struct ringshm_reader *a = mk_reader(ring_path), *b = mk_reader(ring_path);
+	struct ringshm_reader *unreg = mk_reader(ring_path);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	const struct ringshm_reader_info *ia;
+	struct ringshm_error err = { 0 };
+	char longtext[200];
+	uint64_t t0, t1;
+
+	cr_assert_eq(ringshm_reader_register(a, "dump", &err), 0, "%s", err.msg);
+	cr_assert_eq(ringshm_reader_register(b, "stat", &err), 0, "%s", err.msg);
+	/* Not registered: nothing to publish, and nothing breaks. */
+	ringshm_reader_note_error(unreg, ENOSPC, "ENOSPC on nowhere");
+	ringshm_reader_note_blocked(unreg, true);
+	ringshm_reader_note_error(NULL, EIO, NULL);
+
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	ia = info_named(info, 2, "dump");
+	cr_assert_eq(ia->write_errors, 0);
+	cr_assert_eq(ia->last_errno, 0);
+	cr_assert_eq(ia->last_error_ns, 0);
+	cr_assert_str_empty(ia->last_error);
+	cr_assert_not(ia->blocked);
+
+	t0 = rs_now_ns();
+	ringshm_reader_note_error(a, -ENOSPC, "ENOSPC on /srv/a/md-20261122.pcap.part");
+	ringshm_reader_note_blocked(a, true);
+	t1 = rs_now_ns();
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	ia = info_named(info, 2, "dump");
+	cr_assert_eq(ia->write_errors, 1);
+	cr_assert_eq(ia->last_errno, ENOSPC, "a -errno is taken as the errno");
+	cr_assert_str_eq(ia->last_error, "ENOSPC on /srv/a/md-20261122.pcap.part");
+	cr_assert(ia->last_error_ns >= t0 && ia->last_error_ns <= t1,
+		  "time %llu not in [%llu, %llu]", (unsigned long long)ia->last_error_ns,
+		  (unsigned long long)t0, (unsigned long long)t1);
+	cr_assert(ia->blocked);
+	/* The other reader is untouched. */
+	cr_assert_eq(info_named(info, 2, "stat")->write_errors, 0);
+	cr_assert_not(info_named(info, 2, "stat")->blocked);
+
+	/* A text too long is cut to the field; a shorter one after it leaves no tail behind. */
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	ringshm_reader_note_error(a, EIO, longtext);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	ia = info_named(info, 2, "dump");
+	cr_assert_eq(ia->write_errors, 2);
+	cr_assert_eq(ia->last_errno, EIO);
+	cr_assert_eq(strlen(ia->last_error), RINGSHM_ERROR_TEXT - 1);
+	ringshm_reader_note_error(a, ENOSPC, "short");
+	ringshm_reader_note_blocked(a, false);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	ia = info_named(info, 2, "dump");
+	cr_assert_eq(ia->write_errors, 3, "the count stays when the writer is no longer blocked");
+	cr_assert_str_eq(ia->last_error, "short");
+	cr_assert_not(ia->blocked);
+	ringshm_reader_note_error(a, ENOSPC, NULL);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	cr_assert_str_empty(info_named(info, 2, "dump")->last_error);
+
+	/* Re-registering starts clean: the status belongs to a registration. */
+	cr_assert_eq(ringshm_reader_register(a, "dump2", &err), 0, "%s", err.msg);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	cr_assert_eq(info_named(info, 2, "dump2")->write_errors, 0);
+	ringshm_reader_close(a);
+	ringshm_reader_close(b);
+	ringshm_reader_close(unreg);
+	ringshm_close(r);
+}
+
+/*
+ * A reader that died with errors and blocked is left out of the list, and whoever takes its
+ * slot next starts with no error and not blocked.
+ */
+static void note_enospc_blocked(struct ringshm_reader *c)
+{
+	ringshm_reader_note_error(c, ENOSPC, "ENOSPC on /doomed.part");
+	ringshm_reader_note_blocked(c, true);
+}
+
+Test(ringshm, registry_dead_writer_leaves_no_status)
+{
+	struct ringshm *r = mk_ring(tmp_ring("regd"), 1 << 20);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	const struct ringshm_reg_slot *slots;
+	struct ringshm_reader *rd;
+	struct ringshm_error err = { 0 };
+	char reg[PATH_MAX + 16];
+	int status, fd;
+	pid_t pid;
+
+	pid = fork_registered("doomed", note_enospc_blocked, NULL);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+	cr_assert_str_eq(info[0].name, "doomed");
+	cr_assert_eq(info[0].write_errors, 1);
+	cr_assert(info[0].blocked);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0,
+		     "a dead writer is not listed, blocked or not");
+
+	rd = mk_reader(ring_path);
+	cr_assert_eq(ringshm_reader_register(rd, "fresh", &err), 0, "%s", err.msg);
+	/* It took the dead reader's slot (the first), whose fields were set... */
+	snprintf(reg, sizeof(reg), "%s.readers", ring_path);
+	fd = open(reg, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	slots = mmap(NULL, RINGSHM_REG_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(slots, MAP_FAILED);
+	close(fd);
+	slots = (const void *)((const uint8_t *)slots + sizeof(struct ringshm_reg_hdr));
+	cr_assert_eq(slots[0].pid, (uint64_t)getpid());
+	/* ...and starts clean. */
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+	cr_assert_str_eq(info[0].name, "fresh");
+	cr_assert_eq(info[0].write_errors, 0);
+	cr_assert_eq(info[0].last_errno, 0);
+	cr_assert_eq(info[0].last_error_ns, 0);
+	cr_assert_str_empty(info[0].last_error);
+	cr_assert_not(info[0].blocked);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+#define LONG_FMT "ENOSPC %llu on /a/long/path/to/an/archive/that/fills/md-20261122.pcap.part"
+
+/* Note errors as fast as possible: odd counts ENOSPC and a long text, even EIO and a short. */
+static void hammer(struct ringshm_reader *c)
+{
+	char text[RINGSHM_ERROR_TEXT];
+
+	for (uint64_t n = 1;; n++) {
+		if (n & 1) {
+			snprintf(text, sizeof(text), LONG_FMT, (unsigned long long)n);
+			ringshm_reader_note_error(c, ENOSPC, text);
+		} else {
+			snprintf(text, sizeof(text), "EIO %llu", (unsigned long long)n);
+			ringshm_reader_note_error(c, EIO, text);
+		}
+	}
+}
+
+/*
+ * The writer status is one consistent snapshot: a monitor listing while a writer notes errors
+ * as fast as it can never pairs one error's errno with another's text or time.
+ */
+Test(ringshm, registry_writer_status_is_consistent, .timeout = 30)
+{
+	struct ringshm *r = mk_ring(tmp_ring("regc"), 1 << 20);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	uint64_t last_count = 0, seen_odd = 0, seen_even = 0;
+	int status;
+	pid_t pid = fork_registered("hammer", NULL, hammer);
+
+	for (int look = 0; look < 5000; look++) {
+		char want[RINGSHM_ERROR_TEXT];
+		const struct ringshm_reader_info *h;
+
+		cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+		h = &info[0];
+		cr_assert_geq(h->write_errors, last_count, "the count never goes back");
+		last_count = h->write_errors;
+		if (h->write_errors == 0) {
+			continue;
+		}
+		if (h->write_errors & 1) {
+			snprintf(want, sizeof(want), LONG_FMT, (unsigned long long)h->write_errors);
+			cr_assert_eq(h->last_errno, ENOSPC);
+			seen_odd++;
+		} else {
+			snprintf(want, sizeof(want), "EIO %llu",
+				 (unsigned long long)h->write_errors);
+			cr_assert_eq(h->last_errno, EIO);
+			seen_even++;
+		}
+		cr_assert_str_eq(h->last_error, want, "count %llu with another error's text",
+				 (unsigned long long)h->write_errors);
+		cr_assert_gt(h->last_error_ns, 0);
+	}
+	cr_assert(seen_odd > 0 && seen_even > 0, "both kinds seen (%llu, %llu)",
+		  (unsigned long long)seen_odd, (unsigned long long)seen_even);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ringshm_close(r);
+}
+
+/* Write a version 1 registry (what feedcap made before the writer fields) at FILE.readers. */
+static void write_v1_registry(const char *reg, uint64_t live_pid)
+{
+	uint8_t buf[64 + 64 * 128] = { 0 };
+	uint32_t v[3] = { 1, 64, 128 };
+	int fd;
+
+	memcpy(buf, "FCREGS01", 8);
+	memcpy(buf + 8, v, sizeof(v));
+	memcpy(buf + 64, &live_pid, 8);
+	memcpy(buf + 64 + 64, "old-dump", 8);
+	fd = open(reg, O_WRONLY | O_CREAT | O_TRUNC, 0660);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+}
+
+static size_t slurp(const char *path, uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	cr_assert_geq(fd, 0, "%s", path);
+	n = read(fd, buf, len);
+	cr_assert_geq(n, 0);
+	close(fd);
+	return (size_t)n;
+}
+
+/*
+ * A registry of the old layout (version 1, 128-byte slots), as an older feedcap left it:
+ * readers and monitors refuse it by name without touching it; the next producer start makes
+ * it anew in its own version, in the ring's group and mode, and registering works again.
+ * Garbage in its place is refused and replaced the same way.
+ */
+Test(ringshm, registry_of_another_version_refused_then_replaced)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	struct ringshm *r = mk_ring(tmp_ring("regv1"), 1 << 20);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	struct ringshm_error err = { 0 };
+	struct ringshm_reg_hdr hdr;
+	struct ringshm_reader *rd;
+	char reg[PATH_MAX + 16];
+	struct stat st1, st2;
+	size_t n1, n2;
+
+	snprintf(reg, sizeof(reg), "%s.readers", ring_path);
+	unlink(reg);
+	write_v1_registry(reg, (uint64_t)getpid());
+	cr_assert_eq(stat(reg, &st1), 0);
+	n1 = slurp(reg, before, sizeof(before));
+
+	rd = mk_reader(ring_path);
+	cr_assert_eq(ringshm_reader_register(rd, "new", &err), -EPROTONOSUPPORT, "%s", err.msg);
+	cr_assert_eq(err.code, -EPROTONOSUPPORT);
+	cr_assert(strstr(err.msg, reg), "names the file: %s", err.msg);
+	cr_assert(strstr(err.msg, "layout version 1") && strstr(err.msg, "version 2"),
+		  "names both versions: %s", err.msg);
+	cr_assert(strstr(err.msg, "restart the producer"), "says what to do: %s", err.msg);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), -EPROTONOSUPPORT);
+	n2 = slurp(reg, after, sizeof(after));
+	cr_assert(n1 == n2 && memcmp(before, after, n1) == 0, "the old file was changed");
+
+	/* The producer restarts: its version is the one in force. */
+	ringshm_close(r);
+	r = mk_ring(ring_path, 1 << 20);
+	cr_assert_eq(stat(reg, &st2), 0);
+	cr_assert_neq(st1.st_ino, st2.st_ino, "a new file, not the old one rewritten in place");
+	cr_assert_eq(st2.st_mode & 0777, 0660);
+	slurp(reg, (uint8_t *)&hdr, sizeof(hdr));
+	cr_assert_eq(hdr.magic, RINGSHM_REG_MAGIC);
+	cr_assert_eq(hdr.version, RINGSHM_REG_VERSION);
+	cr_assert_eq(hdr.slot_size, 256);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 0,
+		     "the old file's entries are gone with it");
+	cr_assert_eq(ringshm_reader_register(rd, "new", &err), 0, "%s", err.msg);
+	ringshm_reader_note_error(rd, ENOSPC, "ENOSPC on x");
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+	cr_assert_str_eq(info[0].name, "new");
+	cr_assert_eq(info[0].write_errors, 1);
+	ringshm_reader_close(rd);
+
+	/* Not a registry at all. */
+	ringshm_close(r);
+	{
+		int fd = open(reg, O_WRONLY | O_TRUNC);
+		char junk[64];
+
+		memset(junk, 'j', sizeof(junk));
+		memcpy(junk, "not a registry", 14);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+		close(fd);
+	}
+	rd = mk_reader(ring_path);
+	cr_assert_eq(ringshm_reader_register(rd, "new", &err), -EPROTO, "%s", err.msg);
+	cr_assert(strstr(err.msg, reg) && strstr(err.msg, "not a feedcap reader registry"), "%s",
+		  err.msg);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), -EPROTO);
+	r = mk_ring(ring_path, 1 << 20);
+	cr_assert_eq(ringshm_reader_register(rd, "new", &err), 0, "%s", err.msg);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 1);
+	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
 
@@ -1454,18 +1790,25 @@ Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
 		ringshm_reader_done(a);
 	}
 	cr_assert_eq(ringshm_reader_wait(a, 1000), -ETIMEDOUT); /* publishes */
+	ringshm_reader_note_error(b, EIO, "EIO on /srv/x y/md.pcap.part");
+	ringshm_reader_note_error(b, ENOSPC, "ENOSPC on /srv/x y/md.pcap.part");
+	ringshm_reader_note_blocked(b, true);
 	nr = ringshm_registry_list(ring_path, info, 4);
 	cr_assert_eq(nr, 2);
 	for (int i = 0; i < nr; i++) {
-		off += (size_t)snprintf(lib + off, sizeof(lib) - off, "%s %llu %llu %llu %llu\n",
-					info[i].name, (unsigned long long)info[i].pid,
-					(unsigned long long)info[i].pos,
-					(unsigned long long)info[i].delivered,
-					(unsigned long long)info[i].lost_records);
+		off += (size_t)snprintf(
+			lib + off, sizeof(lib) - off, "%s %llu %llu %llu %llu %llu %d %d %llu %s\n",
+			info[i].name, (unsigned long long)info[i].pid,
+			(unsigned long long)info[i].pos, (unsigned long long)info[i].delivered,
+			(unsigned long long)info[i].lost_records,
+			(unsigned long long)info[i].write_errors, info[i].blocked,
+			info[i].last_errno, (unsigned long long)info[i].last_error_ns,
+			info[i].last_error);
 	}
 	py_lines(ring_path, "--registry", py, sizeof(py));
 	cr_assert_str_eq(py, lib, "registry: Python and the library disagree");
 	cr_assert(strstr(lib, "pyfmt-a") && strstr(lib, "pyfmt-b"));
+	cr_assert(strstr(lib, " 2 1 28 "), "the writer status is among what is compared: %s", lib);
 	ringshm_reader_close(a);
 	ringshm_reader_close(b);
 
