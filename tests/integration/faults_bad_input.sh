@@ -99,7 +99,7 @@ slots=$(python3 -c '
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 print(sum(1 for i in range(struct.unpack_from("<I", d, 12)[0])
-          if struct.unpack_from("<Q", d, 64 + 128 * i)[0]))' "$ring.readers")
+          if struct.unpack_from("<Q", d, 64 + struct.unpack_from("<I", d, 16)[0] * i)[0]))' "$ring.readers")
 expect_eq "$slots" 0 "registry slots held after the refusals"
 echo "ok: ${#says[@]} damaged ring files and 5 bad ring paths refused by feedcap-dump and feedcap-stat"
 

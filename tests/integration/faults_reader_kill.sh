@@ -82,7 +82,7 @@ data = open(sys.argv[1], "rb").read()
 n = struct.unpack_from("<I", data, 12)[0]
 stale = 0
 for i in range(n):
-    pid = struct.unpack_from("<Q", data, 64 + 128 * i)[0]
+    pid = struct.unpack_from("<Q", data, 64 + struct.unpack_from("<I", data, 16)[0] * i)[0]
     if pid and not os.path.exists(f"/proc/{pid}"):
         stale += 1
 print(stale)

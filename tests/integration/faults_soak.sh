@@ -71,7 +71,7 @@ for _ in $(seq 100); do
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 for i in range(struct.unpack_from("<I", d, 12)[0]):
-    o = 64 + 128 * i
+    o = 64 + struct.unpack_from("<I", d, 16)[0] * i  # slot_size
     if d[o + 64:o + 96].split(b"\0")[0] == b"soakdump":
         print(struct.unpack_from("<Q", d, o + 16)[0])' "$ring.readers")
 	((${reg:-0} >= produced)) && break
