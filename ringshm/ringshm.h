@@ -391,6 +391,14 @@ void ringshm_reader_note_error(struct ringshm_reader *rd, int err, const char *w
 void ringshm_reader_note_blocked(struct ringshm_reader *rd, bool blocked);
 
 /*
+ * ringshm_reader_note_lost - count records the reader skipped on purpose because the ring no
+ * longer held them (feedcap-dump resuming after --on-error=wait, when the producer lapped it
+ * meanwhile) among its lost records, as an overrun: ringshm_reader_stats() and the registry
+ * (feedcap-stat's lost_records for this reader) include them at once.  Works unregistered too.
+ */
+void ringshm_reader_note_lost(struct ringshm_reader *rd, uint64_t records);
+
+/*
  * ringshm_registry_list - the live readers registered on a ring (dead ones are left out),
  * each with a consistent copy of its writer status.
  * @return the number written to out (at most max; 0 when the ring has no registry yet), or

@@ -299,6 +299,17 @@ void ringshm_reader_note_blocked(struct ringshm_reader *rd, bool blocked)
 	RS_STORE_RELAXED(&s->updated_ns, rs_now_ns());
 }
 
+void ringshm_reader_note_lost(struct ringshm_reader *rd, uint64_t records)
+{
+	if (!rd || !records) {
+		return;
+	}
+	rd->st.lost_records += records;
+	if (rd->slot) {
+		rs_registry_update(rd, true);
+	}
+}
+
 void rs_registry_update(struct ringshm_reader *rd, bool force)
 {
 	struct ringshm_reg_slot *s = rd->slot;

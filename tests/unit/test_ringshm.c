@@ -1117,6 +1117,40 @@ Test(ringshm, registry_writer_status)
 }
 
 /*
+ * Records a reader skips because the ring lapped it while its writer waited count among its
+ * lost records, in its own statistics and in the registry at once; an unregistered reader
+ * counts them too; other readers are untouched.
+ */
+Test(ringshm, registry_note_lost)
+{
+	struct ringshm *r = mk_ring(tmp_ring("regl"), 1 << 20);
+	struct ringshm_reader *a = mk_reader(ring_path), *b = mk_reader(ring_path);
+	struct ringshm_reader *unreg = mk_reader(ring_path);
+	struct ringshm_reader_info info[RINGSHM_MAX_READERS];
+	struct ringshm_reader_stats st;
+	struct ringshm_error err = { 0 };
+
+	cr_assert_eq(ringshm_reader_register(a, "dump", &err), 0, "%s", err.msg);
+	cr_assert_eq(ringshm_reader_register(b, "stat", &err), 0, "%s", err.msg);
+	ringshm_reader_note_lost(a, 7);
+	ringshm_reader_note_lost(a, 0);
+	ringshm_reader_note_lost(a, 5);
+	ringshm_reader_note_lost(NULL, 3);
+	ringshm_reader_note_lost(unreg, 4);
+	ringshm_reader_stats(a, &st);
+	cr_assert_eq(st.lost_records, 12);
+	ringshm_reader_stats(unreg, &st);
+	cr_assert_eq(st.lost_records, 4);
+	cr_assert_eq(ringshm_registry_list(ring_path, info, RINGSHM_MAX_READERS), 2);
+	cr_assert_eq(info_named(info, 2, "dump")->lost_records, 12, "published at once");
+	cr_assert_eq(info_named(info, 2, "stat")->lost_records, 0);
+	ringshm_reader_close(a);
+	ringshm_reader_close(b);
+	ringshm_reader_close(unreg);
+	ringshm_close(r);
+}
+
+/*
  * A reader that died with errors and blocked is left out of the list, and whoever takes its
  * slot next starts with no error and not blocked.
  */
