@@ -5,15 +5,7 @@
 # exactly one file, none twice, none missing.
 source "$(dirname "$0")/dump_lib.sh"
 
-if ! mount -t tmpfs -o size=2m fcrdumpfull "$T/mnt" 2>/dev/null && ! { mkdir -p "$T/mnt" && mount -t tmpfs -o size=2m fcrdumpfull "$T/mnt"; }; then
-	echo "SKIP: cannot mount a tmpfs (needs root)"
-	exit 77
-fi
-CLEANUP_MOUNTS+=("$T/mnt")
-if [[ -z ${FEEDCAP_STAT:-} ]] || ! command -v jq >/dev/null; then
-	echo "SKIP: feedcap-stat (FEEDCAP_STAT) and jq are needed to check what it shows"
-	exit 77
-fi
+small_disk 2m fcrdumpfull
 
 "$FCR_RINGFILL" gen -o "$T/in.pcap" -n 20000 --seed 17 # about 4 MB: twice the tmpfs
 "$FCR_RINGFILL" fill -r "$RING" -i "$T/in.pcap" --capacity $((32 << 20)) >/dev/null

@@ -64,3 +64,17 @@ tshark_count() {
 stat_of() {
 	grep -o "[0-9]* $2" "$1" | tail -1 | cut -d' ' -f1
 }
+
+# small_disk SIZE NAME: a tmpfs of SIZE mounted on $T/mnt (unmounted at exit), the disk the
+# write-error tests fill; and feedcap-stat with jq, to check what it shows.  Skips without.
+small_disk() {
+	if ! { mkdir -p "$T/mnt" && mount -t tmpfs -o size="$1" "$2" "$T/mnt"; } 2>/dev/null; then
+		echo "SKIP: cannot mount a tmpfs (needs root)"
+		exit 77
+	fi
+	CLEANUP_MOUNTS+=("$T/mnt")
+	if [[ -z ${FEEDCAP_STAT:-} ]] || ! command -v jq >/dev/null; then
+		echo "SKIP: feedcap-stat (FEEDCAP_STAT) and jq are needed to check what it shows"
+		exit 77
+	fi
+}

@@ -7,15 +7,7 @@
 # written, but for a frame whose write failed) or counted lost; none twice.
 source "$(dirname "$0")/dump_lib.sh"
 
-if ! { mkdir -p "$T/mnt" && mount -t tmpfs -o size=16m fcrwaitlap "$T/mnt"; } 2>/dev/null; then
-	echo "SKIP: cannot mount a tmpfs (needs root)"
-	exit 77
-fi
-CLEANUP_MOUNTS+=("$T/mnt")
-if [[ -z ${FEEDCAP_STAT:-} ]] || ! command -v jq >/dev/null; then
-	echo "SKIP: feedcap-stat (FEEDCAP_STAT) and jq are needed"
-	exit 77
-fi
+small_disk 16m fcrwaitlap
 
 "$FCR_RINGFILL" gen -o "$T/in.pcap" -n 20000 --seed 23
 # A 4 MiB ring; 2000 frames, then (after the go file) 4 x 20000 more: laps it many times.
