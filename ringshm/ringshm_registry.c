@@ -251,27 +251,50 @@ static void err_write(struct ringshm_reg_slot *s, uint64_t count, uint32_t err, 
 	RS_STORE_RELEASE(&s->err_seq, q + 2);
 }
 
-/* A consistent copy of a slot's writer status (retried while its owner is writing it). */
-static void err_read(const struct ringshm_reg_slot *s, struct ringshm_reader_info *o)
+/* Copy a slot's writer status, torn or not. */
+static void err_copy(const struct ringshm_reg_slot *s, struct ringshm_reader_info *o)
 {
-	for (int tries = 0;; tries++) {
+	o->write_errors = RS_LOAD_RELAXED(&s->write_errors);
+	o->last_errno = (int)RS_LOAD_RELAXED(&s->last_errno);
+	o->last_error_ns = RS_LOAD_RELAXED(&s->last_error_ns);
+	memcpy(o->last_error, s->last_error, sizeof(o->last_error));
+	o->last_error[sizeof(o->last_error) - 1] = '\0';
+}
+
+/*
+ * A consistent copy of a slot's writer status, retried while its owner is writing it.  An
+ * owner in the middle of a write may also have been preempted there for milliseconds on a
+ * busy machine: its sequence stays odd while it lives, and is waited for, up to a second.
+ * Only an owner that died mid-write (pid gone), or one stuck for that second, gets its
+ * status taken as it is.
+ */
+static void err_read(const struct ringshm_reg_slot *s, uint64_t pid, struct ringshm_reader_info *o)
+{
+	uint64_t odd_since = 0;
+	uint32_t stuck_at = 0;
+
+	for (;;) {
 		/* Pairs with the final release store of err_seq in err_write(). */
 		uint32_t q1 = RS_LOAD_ACQUIRE(&s->err_seq), q2;
 
-		if ((q1 & 1) && tries < 1000) {
-			sched_yield(); /* the owner is between two stores: a few ns */
+		if (q1 & 1) {
+			uint64_t now = rs_now_ns();
+
+			if (q1 != stuck_at || !odd_since) {
+				stuck_at = q1;
+				odd_since = now;
+			} else if (!rs_pid_alive(pid) || now - odd_since > UINT64_C(1000000000)) {
+				err_copy(s, o);
+				return;
+			}
+			sched_yield(); /* the owner is between two stores */
 			continue;
 		}
-		o->write_errors = RS_LOAD_RELAXED(&s->write_errors);
-		o->last_errno = (int)RS_LOAD_RELAXED(&s->last_errno);
-		o->last_error_ns = RS_LOAD_RELAXED(&s->last_error_ns);
-		memcpy(o->last_error, s->last_error, sizeof(o->last_error));
-		o->last_error[sizeof(o->last_error) - 1] = '\0';
+		err_copy(s, o);
 		/* Pairs with the release fence after the owner made err_seq odd. */
 		RS_FENCE_ACQUIRE();
 		q2 = RS_LOAD_RELAXED(&s->err_seq);
-		if ((q1 == q2 && !(q1 & 1)) || tries >= 1000) {
-			/* After 1000 tries the owner is stuck mid-write: take what is there. */
+		if (q1 == q2) {
 			return;
 		}
 	}
@@ -455,7 +478,7 @@ int ringshm_registry_list(const char *name_or_path, struct ringshm_reader_info *
 		out[n].lost_bytes = RS_LOAD_RELAXED(&s->lost_bytes);
 		out[n].updated_ns = RS_LOAD_RELAXED(&s->updated_ns);
 		out[n].blocked = RS_LOAD_RELAXED(&s->blocked) != 0;
-		err_read(s, &out[n]);
+		err_read(s, pid, &out[n]);
 		n++;
 	}
 	munmap(map, len);
