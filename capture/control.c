@@ -396,7 +396,9 @@ static void find_packet_sockets(struct cap_port *p)
 	cap_log(LOG_INFO, "port %s: reading drops of %d AF_PACKET socket(s)", p->name, p->npkt_fds);
 }
 
-static void read_socket_drops(struct cap_port *p)
+/* What the kernel dropped for the port: its AF_PACKET sockets' tp_drops (accumulated, a read
+ * resets them), and for net_af_xdp the interface's rx_dropped growth (port.c). */
+static void read_kernel_drops(struct cap_port *p)
 {
 	struct tpacket_stats st;
 	uint64_t v;
@@ -473,7 +475,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		struct cap_nic *nic = &cs.nic[i];
 
 		port_sum(p, &s);
-		read_socket_drops(p);
+		read_kernel_drops(p);
 		if (rte_eth_stats_get(p->port_id, &st) == 0) {
 			st.imissed += p->sock_drops + p->kdrop;
 			if (st.imissed > nic->imissed) {

@@ -173,7 +173,7 @@ int cap_poller_main(void *arg)
 				uint32_t cap_len, wire = m->pkt_len;
 				uint64_t ts = ts_burst;
 				uint16_t flags = burst_flags;
-				bool check = pq->sw_filter, special;
+				bool check = pq->sw_filter;
 				void *dst;
 
 				if (unlikely(count && captured + written >= count)) {
@@ -183,14 +183,11 @@ int cap_poller_main(void *arg)
 				/* IGMP and VLAN-tagged frames: queries go to the control
 				 * thread; with the filter on the NIC, such frames came through
 				 * rules of their own and are judged here, in software. */
-				if (look_special) {
-					special = maybe_igmp(p, m->data_len);
-					if (unlikely(special)) {
-						if (cx->igmp_on) {
-							hand_over_query(cx, m, pq->idx);
-						}
-						check = cx->filter;
+				if (look_special && unlikely(maybe_igmp(p, m->data_len))) {
+					if (cx->igmp_on) {
+						hand_over_query(cx, m, pq->idx);
 					}
+					check = cx->filter;
 				}
 				if (check &&
 				    !capture_filter_match(groups, ngroups, p, m->data_len)) {

@@ -108,7 +108,6 @@ struct dump {
 	uint64_t filtered;	/* frames the filter rejected */
 	uint64_t lost;		/* records lost to overrun (ringshm's exact count) */
 	uint64_t lost_resume;	/* records the ring no longer held when resuming */
-	uint64_t resume_upto;	/* lost_resume counts the records below this seq */
 	uint64_t bytes_in;	/* captured bytes of frames read */
 	uint64_t cbytes_closed; /* archive bytes before compression, closed files */
 	uint64_t bytes_out;	/* bytes written to closed files */
@@ -1252,21 +1251,16 @@ static int resume_at(struct dump *d, uint64_t next, struct ringshm_record *rec)
 		rec->data = d->frame;
 		/*
 		 * Lost: the records this reader never saw.  Every retry resumes from the same
-		 * place, so count each once; and what it saw before the error (markers it
-		 * handled, the frame whose write failed: counted as read) is not lost to the
-		 * ring, whatever became of it.
+		 * place, so start after the newest record seen (each lost record is counted
+		 * once); what it saw before the error (markers it handled, the frame whose
+		 * write failed: counted as read) is not lost to the ring, whatever became of it.
 		 */
-		if (d->resume_upto > next) {
-			next = d->resume_upto;
-		}
 		if (d->have_seen && d->max_seq_seen + 1 > next) {
 			next = d->max_seq_seen + 1;
 		}
 		if (rec->seq > next) {
 			uint64_t gone = rec->seq - next;
 			char msg[200];
-
-			d->resume_upto = rec->seq;
 
 			/* Not in any archive and no longer in the ring: lost, exactly this many;
 			 * the reader's own losses (feedcap-stat) count them as an overrun. */
