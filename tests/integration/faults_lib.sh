@@ -29,3 +29,16 @@ kill_wait() {
 		wait "$p" 2>/dev/null || true
 	done
 }
+
+# start_producer RING SIZE RATE SECONDS: faults_ringtool's producer in the background (killed
+# at exit), its output in $tmp/producer.out and .err, its PID in $prod; returns once the ring
+# says it runs (state 1), or after 2 s.
+start_producer() {
+	"$tool" produce "$1" "$2" "$3" "$4" >"$tmp/producer.out" 2>"$tmp/producer.err" &
+	prod=$!
+	at_exit kill_wait "$prod"
+	for _ in $(seq 200); do
+		[[ $("$tool" ctl "$1" 2>/dev/null) == *" state 1 "* ]] && break
+		sleep 0.01
+	done
+}

@@ -15,13 +15,7 @@ ring=$tmp/ring
 # steady reader must never fall 1.45 s behind: on a loaded 2-core machine a smaller ring is
 # not enough for that.)
 # The producer runs until the stops are done (then SIGTERM: it stops cleanly).
-"$tool" produce "$ring" $((32 << 20)) "$RATE" 3600 >"$tmp/producer.out" 2>"$tmp/producer.err" &
-prod=$!
-at_exit kill_wait "$prod"
-for _ in $(seq 200); do
-	[[ $("$tool" ctl "$ring" 2>/dev/null) == *" state 1 "* ]] && break
-	sleep 0.01
-done
+start_producer "$ring" $((32 << 20)) "$RATE" 3600
 "$tool" read "$ring" oldest --name stopped >"$tmp/stopped.out" 2>"$tmp/stopped.err" &
 victim=$!
 "$tool" read "$ring" oldest --name steady >"$tmp/steady.out" 2>"$tmp/steady.err" &

@@ -22,13 +22,7 @@ make_tmpdir tmp faultssoak
 ring=$tmp/ring
 mkdir "$tmp/arch"
 
-"$tool" produce "$ring" $((256 << 20)) "$RATE" "$SECS" >"$tmp/producer.out" 2>"$tmp/producer.err" &
-prod=$!
-at_exit kill_wait "$prod"
-for _ in $(seq 200); do
-	[[ $("$tool" ctl "$ring" 2>/dev/null) == *" state 1 "* ]] && break
-	sleep 0.01
-done
+start_producer "$ring" $((256 << 20)) "$RATE" "$SECS"
 "$tool" read "$ring" oldest --name soak1 >"$tmp/r1.out" 2>"$tmp/r1.err" &
 r1=$!
 "$tool" read "$ring" oldest --name soak2 >"$tmp/r2.out" 2>"$tmp/r2.err" &
