@@ -58,7 +58,7 @@
 
 /* A reader refuses any other major; minors only add fields in reserved space. */
 #define RINGSHM_VERSION_MAJOR 1
-#define RINGSHM_VERSION_MINOR 0
+#define RINGSHM_VERSION_MINOR 1
 
 #define RINGSHM_CACHELINE	 64
 #define RINGSHM_REC_ALIGN	 32	/* every record starts on a 32-byte boundary */
@@ -185,7 +185,8 @@ struct ringshm_ctl {
 	uint32_t nchunks;      /* capacity / chunk_size = entries in chunk_index[] */
 	uint32_t rec_align;    /* RINGSHM_REC_ALIGN */
 	uint32_t rec_hdr_size; /* RINGSHM_REC_HDR_SIZE */
-	uint8_t pad0[8];
+	uint64_t create_ns;   /* CLOCK_REALTIME when the file was made (minor 1; 0 before):
+			       * with the path, which ring a sequence number belongs to */
 
 	/* producer identity: written when a producer starts */
 	uint64_t epoch; /* 1 for the first producer, +1 on every restart */
@@ -224,6 +225,7 @@ static_assert(sizeof(struct ringshm_rec_hdr) == RINGSHM_REC_HDR_SIZE, "record he
 static_assert(offsetof(struct ringshm_rec_hdr, cap_len) == 24, "record header layout");
 static_assert(sizeof(struct ringshm_counters) == 128, "counters size");
 static_assert(sizeof(struct ringshm_port) == 152, "port size");
+static_assert(offsetof(struct ringshm_ctl, create_ns) == 56, "ctl: identity");
 static_assert(offsetof(struct ringshm_ctl, epoch) == 64, "ctl: producer line");
 static_assert(offsetof(struct ringshm_ctl, claim) == 128, "ctl: cursor line");
 static_assert(offsetof(struct ringshm_ctl, counters) == 192, "ctl: counters");

@@ -687,6 +687,7 @@ static int create_new(struct ringshm *r, const char *target, const struct ringsh
 	c->backing = backing_of(r->fd);
 	c->page_size = page;
 	c->next_seq = 1; /* seq 0 means "none" (PAD) */
+	c->create_ns = rs_now_ns();
 	/* Identity complete: pairs with the reader's load-acquire of version_major. */
 	RS_STORE_RELEASE(&c->version_major, RINGSHM_VERSION_MAJOR);
 	/* Never replace a ring another producer created meanwhile. */

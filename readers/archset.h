@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * archset.h - a directory of archives as one time-indexed set: the index, the names a -w
+ * pattern makes, retention, lookup by time, and the resume point of an archive job.
+ * feedcap-dump writes through it, feedcap-replay and feedcap-stat read through it; nothing
+ * else touches the index.
+ *
+ * The index (ARCHSET_INDEX_NAME in the directory) is JSON lines, append-only on the write path:
+ *
+ *   {"v":2,"file":"md-20261122T0010.pcap.zst","first_ts":...,"last_ts":...,"first":"...Z",
+ *    "last":"...Z","frames":123,"bytes":4567,"format":"pcap","zstd":true,"multiframe":false,
+ *    "pattern":"md-%Y%m%dT%H%M.pcap.zst","ring":"/run/feedcap/md","ring_id":179...,
+ *    "epoch":3,"first_seq":1001,"last_seq":2000,"lost_before":0,"seek":"..."}
+ *   {"v":2,"removed":"md-20261121T0010.pcap.zst"}
+ *
+ * One line is one complete archive (or a tombstone for one that retention deleted), written
+ * with a single write() to a descriptor opened O_APPEND under flock(LOCK_EX), then fsynced: two
+ * jobs sharing a directory never lose each other's lines, and a crash leaves at most a partial
+ * last line, which readers skip.  The last line naming a file wins.  Only archset_reindex()
+ * rewrites the whole index (into a temporary file renamed over it).  Lines of version 1 (no
+ * "v") are read as far as they go.  docs/archive-set.md is the prose twin of this format.
+ *
+ * Seeking inside a file: "seek" lists points where a record starts, each with the largest
+ * timestamp of the records before it (ARCHSET_SEEK_* below): to read from time T, start at the
+ * last point whose max_ts_before < T, which skips only records before T, even when two ports'
+ * clocks interleave.  Plain files: byte offsets of records.  Multi-frame zstd: offsets of
+ * frames.  Single-frame zstd (the default, since Wireshark 4.0 misreads several frames) has
+ * no seek points: the file is decompressed from its start, and only files that overlap the
+ * range are opened at all.
+ *
+ * Usage (feedcap-replay DIR --from T0 --to T1):
+ *
+ *	struct archset *s = archset_open("/var/lib/feedcap/md", ARCHSET_REPAIR, &err);
+ *	size_t i, n = archset_count(s);
+ *	for (i = 0; i < n; i++) {
+ *		const struct archset_ent *e = archset_get(s, i);  // sorted by first_ts
+ *		if (archset_overlaps(e, t0, t1))
+ *			read_from(archset_path(s, i), archset_seek_offset(e, t0));
+ *	}
+ *	archset_close(s);
+ *
+ * Libraries never print: errors fill a struct fcr_error naming the file; warnings that did not
+ * stop the call (a line skipped, an entry repaired) are kept for archset_warnings().
+ */
+#ifndef ARCHSET_H
+#define ARCHSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fcreader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ARCHSET_INDEX_NAME    FCR_INDEX_NAME /* "feedcap-index.jsonl" */
+#define ARCHSET_INDEX_VERSION 2
+#define ARCHSET_PART_SUFFIX   ".part"	     /* an archive being written */
+#define ARCHSET_CKPT_SUFFIX   ".part.ckpt"   /* its checkpoint: see struct archset_ckpt */
+#define ARCHSET_MAX_SEEK      128	     /* seek points kept per file */
+
+/* A place to start reading a file: a record (plain) or zstd frame (multi-frame) starts at off. */
+struct archset_seekpt {
+	uint64_t off;		/* byte offset in the file as stored (compressed bytes for zstd) */
+	uint64_t max_ts_before; /* largest ts_ns of every record before off (0: none) */
+};
+
+/* One archive of the set, as its index line says (or as the file itself said, if repaired). */
+struct archset_ent {
+	char file[256]; /* name inside the directory (no '/') */
+	uint64_t first_ts, last_ts; /* ns since the epoch, UTC; smallest and largest in the file */
+	uint64_t frames;
+	uint64_t bytes; /* file size */
+	enum fcr_format format;
+	bool zstd;
+	bool multiframe;      /* zstd, several frames (seekable) */
+	char pattern[256];    /* the -w pattern's last component that made it ("" unknown) */
+	char ring[256];	      /* the ring's resolved path ("" if not from a ring) */
+	uint64_t ring_id;     /* the ring file's create_ns (0 unknown) */
+	uint64_t epoch;	      /* producer epoch of the last record written */
+	uint64_t first_seq;   /* ring sequence numbers of the first and last record the */
+	uint64_t last_seq;    /* job took into this file (0 unknown) */
+	uint64_t lost_before; /* ring records the job could not get just before this file */
+	bool repaired;	      /* built from the file itself: no ring, seq or seek data */
+	uint32_t nseek;
+	struct archset_seekpt seek[ARCHSET_MAX_SEEK];
+};
+
+struct archset;
+
+/* archset_open() flags */
+#define ARCHSET_REPAIR	 (1u << 0) /* append lines for unindexed archives, tombstones for
+				    * lines whose file is gone (needs write access; else the
+				    * repair is made in memory and a warning says so) */
+#define ARCHSET_NO_CHECK (1u << 1) /* trust the index: no directory listing (--list) */
+
+/*
+ * archset_open - the archives of dir, in first_ts order (ties: file name).  Reads the index;
+ * unless ARCHSET_NO_CHECK, lists the directory and repairs what does not match: an archive
+ * without an index line is read once (first/last time, frames) and indexed (repaired = true);
+ * a line whose file is gone is dropped.  A missing, truncated or corrupt index is not an
+ * error: the set is rebuilt from the files and the warnings say what was wrong (line numbers).
+ * .part files are not archives here (see archset_recover_parts()).
+ * @return the set, or NULL with errno and err set: ENOENT/ENOTDIR/EACCES (dir), ENOMEM.
+ */
+struct archset *archset_open(const char *dir, unsigned int flags, struct fcr_error *err);
+
+size_t archset_count(const struct archset *s);
+const struct archset_ent *archset_get(const struct archset *s, size_t i);
+/* DIR/FILE of entry i, valid until archset_close(). */
+const char *archset_path(const struct archset *s, size_t i);
+/* What the open repaired or skipped, one line each ("" if nothing), valid until close. */
+const char *archset_warnings(const struct archset *s);
+void archset_close(struct archset *s);
+
+/* Whether e holds any time of [from, to): first_ts < to && last_ts >= from. */
+bool archset_overlaps(const struct archset_ent *e, uint64_t from, uint64_t to);
+
+/* The byte offset to start reading e at to meet every record >= from (0: from the start). */
+uint64_t archset_seek_offset(const struct archset_ent *e, uint64_t from);
+
+/* ------------------------------------------------------------------ the index */
+
+/*
+ * archset_index_append - append e as one line (flock, O_APPEND, one write(), fsync).
+ * @return 0 or -errno (err names the index file).
+ */
+int archset_index_append(const char *dir, const struct archset_ent *e, struct fcr_error *err);
+
+/* archset_index_remove - append a tombstone for file (retention deleted it). */
+int archset_index_remove(const char *dir, const char *file, struct fcr_error *err);
+
+/*
+ * archset_reindex - rebuild dir's index from the files: keep the lines whose file exists with
+ * the size they give, read every other archive, drop everything else; written to a temporary
+ * file and renamed over the index, under the index lock.  *nrepaired (may be NULL) counts the
+ * entries built from files.  @return the number of archives indexed, or -errno.
+ */
+int archset_reindex(const char *dir, unsigned int *nrepaired, struct fcr_error *err);
+
+/*
+ * archset_entry_from_file - read an archive from start to end to fill e (times, frames,
+ * size, format, zstd; repaired = true).  @return 0, or -errno / -EPROTO (damaged: e holds what
+ * was read before the damage, err says where).
+ */
+int archset_entry_from_file(const char *dir, const char *file, struct archset_ent *e,
+			    struct fcr_error *err);
+
+/* ------------------------------------------------------------------ names */
+
+/*
+ * archset_name - the file name the pattern (strftime conversions, UTC) gives for time ts.
+ * @return 0, or -ENAMETOOLONG.
+ */
+int archset_name(const char *pattern, uint64_t ts, char *out, size_t len);
+
+/*
+ * archset_name_numbered - NAME with ".NNNNN" before its archive suffix
+ * ("md.pcap.zst" -> "md.00003.pcap.zst").  @return 0, or -ENAMETOOLONG.
+ */
+int archset_name_numbered(const char *name, uint64_t n, char *out, size_t len);
+
+/* Whether file (a name, no directory) is one the pattern makes, numbered or not. */
+bool archset_pattern_match(const char *pattern, const char *file);
+
+/* ------------------------------------------------------------------ retention */
+
+struct archset_retention {
+	unsigned int keep_files; /* -W N, retention_files: at most N archives (0: no limit) */
+	uint64_t max_age_ns;	 /* retention_age: last_ts older than now - this (0: none) */
+	uint64_t max_bytes;	 /* retention_bytes: total size at most this (0: no limit) */
+};
+
+/*
+ * archset_retain - delete the oldest archives of pattern in dir (by first_ts) until the set of
+ * that pattern is within r, each with its tombstone; never a file of another pattern, never
+ * one not in the index, never `keep` (the file just written; may be NULL).  now_ns is
+ * CLOCK_REALTIME.  *removed (may be NULL) counts the files deleted.
+ * @return 0, or the first -errno of a delete that failed (err names the file; the others are
+ *         still tried).
+ */
+int archset_retain(const char *dir, const char *pattern, const struct archset_retention *r,
+		   uint64_t now_ns, const char *keep, unsigned int *removed, struct fcr_error *err);
+
+/* ------------------------------------------------------------------ archive jobs */
+
+/*
+ * The checkpoint a job keeps beside NAME.part as NAME.part.ckpt: a fixed 128-byte block
+ * rewritten in place (pwrite) at every durable point of the writer, so that a writer killed at
+ * any moment leaves a .part whose first `off` bytes are a valid archive holding exactly the
+ * records first_seq..last_seq it names.  Little-endian, checked by magic and crc.
+ */
+#define ARCHSET_CKPT_MAGIC UINT64_C(0x3174706b63706366) /* "fcpckpt1" */
+
+struct archset_ckpt {
+	uint64_t magic;
+	uint64_t off;	      /* the file is a valid archive up to here (durable offset) */
+	uint64_t frames;      /* records in those bytes */
+	uint64_t first_ts;    /* of those records */
+	uint64_t last_ts;
+	uint64_t first_seq;   /* ring sequence numbers of the first and last of them */
+	uint64_t last_seq;
+	uint64_t ring_id;
+	uint64_t epoch;
+	uint64_t lost_before;
+	uint32_t format;      /* enum fcr_format */
+	uint32_t zstd;	      /* 0, 1 single frame, 2 multi-frame */
+	uint8_t reserved[36];
+	uint32_t crc;	      /* CRC-32C of the bytes before it */
+};
+
+_Static_assert(sizeof(struct archset_ckpt) == 128, "archset_ckpt is 128 bytes");
+
+/* Write c (magic and crc filled here) at offset 0 of fd.  @return 0 or -errno. */
+int archset_ckpt_write(int fd, struct archset_ckpt *c);
+
+/* Read and check fd's checkpoint.  @return 0, -ENODATA (none / torn / wrong crc), -errno. */
+int archset_ckpt_read(int fd, struct archset_ckpt *c);
+
+/*
+ * archset_recover_parts - finish what killed writers of pattern left in dir: each NAME.part
+ * with a valid checkpoint is cut to the checkpoint's offset, sealed (a zstd frame is ended),
+ * checked by reading it back, renamed to NAME (NAME.NNNNN if NAME exists) and indexed with the
+ * checkpoint's ring, epoch and sequence numbers; its .ckpt is removed.  A .part without a
+ * usable checkpoint is kept readable as far as it is and indexed without sequence numbers
+ * (repaired), with a warning.  ring is the job's ring path (for the index lines).
+ * *nrecovered (may be NULL) counts the files.  Warnings (one line each) go to warn (may be NULL).
+ * @return 0 or -errno (err names the file).
+ */
+int archset_recover_parts(const char *dir, const char *pattern, const char *ring,
+			  unsigned int *nrecovered, char *warn, size_t warnlen,
+			  struct fcr_error *err);
+
+/*
+ * archset_resume_point - where a job of pattern on ring (ring_id) stopped: the largest
+ * last_seq over the set's entries of that pattern, ring and ring_id.
+ * @return true with *last_seq (and *epoch) set, false if the set has no such entry (a first
+ *         run, or a ring created anew: start at the oldest record).
+ */
+bool archset_resume_point(const struct archset *s, const char *pattern, const char *ring,
+			  uint64_t ring_id, uint64_t *last_seq, uint64_t *epoch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ARCHSET_H */
