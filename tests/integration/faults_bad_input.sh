@@ -50,8 +50,8 @@ PY
 	cp "$tmp/$1" "$tmp/$1.orig"
 }
 damage badmagic 0 "58585858"
-damage version2 8 "02000000"
-damage version0x 8 "ff000000"
+damage version2 8 "0200000000000000"
+damage version0x 8 "ff00000000000000"
 damage capacity 32 "03"
 damage chunk 40 "00100000"
 damage nchunks 44 "07000000"
