@@ -147,9 +147,11 @@ void ringshm_close(struct ringshm *r);
 /*
  * ringshm_alloc - room for one frame in the current burst.
  * Writes the record header (visible to readers only after ringshm_commit()) and returns where
- * the cap_len payload bytes go.  Never fails and never waits: it overwrites the oldest data.
- * cap_len must be <= ringshm_max_caplen(r); wire_len above 65535 is clamped and flagged.
- * @return pointer into the ring, valid until the next ringshm_commit().
+ * the cap_len payload bytes go.  Never waits: it overwrites the oldest data.  wire_len above
+ * 65535 is clamped and flagged.
+ * @return pointer into the ring, valid until the next ringshm_commit(); NULL if cap_len is
+ *         over ringshm_max_caplen(r): nothing is written, the call is counted in
+ *         counters.refused (clamp cap_len first, or use ringshm_put(), which cuts it).
  */
 void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint64_t ts_ns,
 		    uint8_t port, uint16_t flags);
@@ -264,8 +266,12 @@ int ringshm_reader_seek(struct ringshm_reader *rd, enum ringshm_from from, uint6
  * PAD records are skipped.  If the reader was lapped, it moves to the oldest valid record and
  * adds exactly what it skipped to its lost counters before returning it.  A new producer epoch
  * is noticed here (epochs_seen grows; the EPOCH record itself is returned).
+ * Whether a record was intact is for the caller to learn from ringshm_reader_done(): next()
+ * never validates the previous record on the caller's behalf.
  * @return 1 with *rec filled (call ringshm_reader_done() after use), 0 if nothing new yet,
- *         -EPROTO if the ring is corrupt (a record header that cannot be).
+ *         -EPROTO if the ring is corrupt (a record header that cannot be), -EBUSY if the
+ *         record the previous call returned was not released with ringshm_reader_done()
+ *         (nothing moved; a ringshm_reader_seek() also releases it, unconfirmed).
  */
 int ringshm_reader_next(struct ringshm_reader *rd, struct ringshm_record *rec);
 

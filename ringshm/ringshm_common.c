@@ -153,6 +153,18 @@ int rs_check_ctl(const struct ringshm_ctl *c, uint64_t file_bytes, const char *p
 			       (unsigned long long)c->ctl_size, RINGSHM_CTL_ALIGN,
 			       (unsigned long long)need);
 	}
+	/*
+	 * ctl_size + capacity must not wrap: with capacity 2^62 and ctl_size 2^64 - 2^62 + 2 MiB
+	 * the sum is 2 MiB, every check above and below passes on a 2 MiB file, and the data
+	 * pointer (mapping + ctl_size) lands before the mapping -- where a reader would read and a
+	 * restarting producer write.  Both terms are bounded by what the file can hold (an off_t)
+	 * before they are added.
+	 */
+	if (c->capacity > (uint64_t)INT64_MAX || c->ctl_size > (uint64_t)INT64_MAX - c->capacity) {
+		return CORRUPT("ctl_size + capacity",
+			       "= %llu + %llu (overflows: larger than any file can be)",
+			       (unsigned long long)c->ctl_size, (unsigned long long)c->capacity);
+	}
 	if (c->file_size != c->ctl_size + c->capacity) {
 		return CORRUPT("file_size", "= %llu (ctl_size %llu + capacity %llu = %llu)",
 			       (unsigned long long)c->file_size, (unsigned long long)c->ctl_size,

@@ -146,7 +146,8 @@ struct ringshm_counters {
 	uint64_t nic_rx_nombuf; /*   no mbuf */
 	uint64_t nic_ierrors;	/*   receive errors */
 	uint64_t markers;	/* LOSS, CLOCK and EPOCH records written */
-	uint64_t reserved[7];
+	uint64_t refused;	/* ringshm_alloc() calls refused: cap_len over the maximum */
+	uint64_t reserved[6];
 };
 
 /* One capture port, written by the producer's control thread once per second. */

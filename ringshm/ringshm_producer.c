@@ -56,7 +56,7 @@ struct ringshm {
 	uint64_t seq;	/* sequence number of the next record */
 
 	/* totals over the life of the file, published by ringshm_commit() */
-	uint64_t frames, bytes, cap_bytes, truncated, markers;
+	uint64_t frames, bytes, cap_bytes, truncated, markers, refused;
 
 	size_t map_len;
 	int fd;
@@ -154,6 +154,17 @@ static inline uint16_t frame_flags(struct ringshm *r, uint32_t cap_len, uint32_t
 void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint64_t ts_ns,
 		    uint8_t port, uint16_t flags)
 {
+	/*
+	 * The caller writes cap_len bytes at the pointer we return, so we cannot cut it as
+	 * ringshm_put() does: a larger record would cross its chunk into bytes of the previous
+	 * lap that no claim covers, and readers would take them as intact.  Refuse it, write
+	 * nothing, count it.
+	 */
+	if (unlikely(cap_len > r->max_caplen)) {
+		r->refused++;
+		RS_STORE_RELAXED(&r->ctl->counters.refused, r->refused);
+		return NULL;
+	}
 	flags = frame_flags(r, cap_len, &wire_len, flags);
 	return put_record(r, cap_len, wire_len, ts_ns, port, RINGSHM_REC_FRAME, flags);
 }
@@ -505,6 +516,7 @@ static void start_epoch(struct ringshm *r)
 	r->cap_bytes = c->counters.cap_bytes;
 	r->truncated = c->counters.truncated;
 	r->markers = c->counters.markers;
+	r->refused = c->counters.refused;
 
 	ep.epoch = c->epoch + 1;
 	ep.pid = (uint64_t)getpid();

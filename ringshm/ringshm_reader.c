@@ -159,8 +159,13 @@ int ringshm_reader_next(struct ringshm_reader *rd, struct ringshm_record *rec)
 	struct ringshm_rec_hdr h;
 	int rc;
 
-	if (rd->pending) {
-		ringshm_reader_done(rd);
+	/*
+	 * Validating the previous record here and dropping the answer would let a caller go on
+	 * with data the producer overwrote while it was in use: only the caller can undo what it
+	 * made of a record, so only the caller asks done().
+	 */
+	if (unlikely(rd->pending)) {
+		return -EBUSY;
 	}
 	/*
 	 * Each header's address depends on the previous header's cap_len, so the CPU cannot run

@@ -343,6 +343,102 @@ Test(ringshm, lapped_reader_counts_exactly)
 }
 
 /* A record overwritten while in use: done() says so and counts it lost. */
+/*
+ * ringshm_alloc() cannot cut a frame (the caller copies cap_len bytes), so it refuses one over
+ * the maximum: NULL, nothing written, counted.  ringshm_put() cuts it.
+ */
+Test(ringshm, alloc_refuses_oversize)
+{
+	struct ringshm *r = mk_ring(tmp_ring("oversize"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	uint32_t max = ringshm_max_caplen(r);
+	struct ringshm_record rec;
+	uint64_t head, seq;
+	uint8_t *frame = calloc(1, max + 64);
+
+	cr_assert_eq(max, CHUNK - RINGSHM_REC_HDR_SIZE, "a 64 KiB chunk bounds it below 65535");
+	cr_assert_not_null(frame);
+	ringshm_commit(r);
+	head = ringshm_ctl(r)->head;
+	seq = ringshm_ctl(r)->next_seq;
+	cr_assert_null(ringshm_alloc(r, max + 1, max + 1, 1, 0, 0));
+	cr_assert_null(ringshm_alloc(r, UINT32_MAX, 100, 1, 0, 0));
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_ctl(r)->head, head, "nothing was written");
+	cr_assert_eq(ringshm_ctl(r)->next_seq, seq);
+	cr_assert_eq(ringshm_ctl(r)->counters.refused, 2);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, 0);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 0);
+	/* The largest one fits exactly in a chunk. */
+	cr_assert_not_null(ringshm_alloc(r, max, max, 2, 0, 0));
+	/* put() cuts what alloc() refuses, and flags it. */
+	ringshm_put(r, frame, max + 16, max + 16, 3, 0, 0);
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.cap_len, max);
+	cr_assert(ringshm_reader_done(rd));
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.cap_len, max);
+	cr_assert_eq(rec.wire_len, max + 16);
+	cr_assert(rec.flags & RINGSHM_F_TRUNCATED);
+	cr_assert(ringshm_reader_done(rd));
+	free(frame);
+	ringshm_close(r);
+	/* The count survives a restart, like the other counters. */
+	r = mk_ring(ring_path, 1 << 20);
+	cr_assert_eq(ringshm_ctl(r)->counters.refused, 2);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/*
+ * next() leaves the verdict on a record to the caller: asked again before done(), it refuses
+ * (-EBUSY) and moves nothing, even when the producer overwrote the record meanwhile.
+ */
+Test(ringshm, next_leaves_done_to_the_caller)
+{
+	struct ringshm *r = mk_ring(tmp_ring("pending"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_reader_stats st;
+	struct ringshm_record rec, again;
+	uint64_t n;
+
+	for (n = 0; n < 3; n++) {
+		put_frame(r, 100, n);
+	}
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0), 0);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(ringshm_reader_next(rd, &again), -EBUSY);
+	cr_assert_eq(ringshm_reader_pos(rd), rec.pos, "nothing moved");
+	ringshm_reader_stats(rd, &st);
+	cr_assert_eq(st.delivered, 0, "next() confirmed nothing on the caller's behalf");
+	cr_assert(ringshm_reader_done(rd));
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(rec.ts_ns, 0, "the first frame, after the EPOCH record");
+	/* Lapped while pending: next() still refuses; done() gives the verdict and counts. */
+	for (; n < 4000; n++) {
+		put_frame(r, 100, n);
+	}
+	ringshm_commit(r);
+	cr_assert_eq(ringshm_reader_next(rd, &again), -EBUSY);
+	cr_assert_not(ringshm_reader_done(rd));
+	cr_assert_not(ringshm_reader_done(rd), "a second done() has nothing to judge");
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert(ringshm_reader_done(rd));
+	ringshm_reader_stats(rd, &st);
+	cr_assert_eq(st.delivered, 2);
+	cr_assert_eq(st.lost_records, rec.seq - 2, "the discarded record counts as lost");
+	/* seek() releases a pending record without confirming it. */
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 1);
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_NEWEST, 0), 0);
+	cr_assert_eq(ringshm_reader_next(rd, &rec), 0);
+	ringshm_reader_stats(rd, &st);
+	cr_assert_eq(st.delivered, 2);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
 Test(ringshm, overwritten_in_use)
 {
 	struct ringshm *r = mk_ring(tmp_ring("inuse"), 4 * CHUNK);
@@ -564,7 +660,10 @@ Test(ringshm, refuses_other_major_version)
 
 	closed_ring("version");
 	poke(offsetof(struct ringshm_ctl, version_major), &v, sizeof(v));
-	refused(EPROTONOSUPPORT, "version 2.0", "reads only version 1.x");
+	char v2[32];
+
+	snprintf(v2, sizeof(v2), "version 2.%u", RINGSHM_VERSION_MINOR);
+	refused(EPROTONOSUPPORT, v2, "reads only version 1.x");
 	/* A producer refuses to start a new epoch in it too. */
 	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
 	struct ringshm_error err = { 0 };
@@ -601,6 +700,63 @@ Test(ringshm, refuses_corrupt_header)
 	closed_ring("corrupt2");
 	poke(offsetof(struct ringshm_ctl, capacity), &big, sizeof(big));
 	refused(EPROTO, "corrupt ring header: capacity = 3", NULL);
+}
+
+/*
+ * The hostile 2 MiB ring of issue 16: capacity 2^62 and ctl_size 2^64 - 2^62 + 2 MiB, whose
+ * sum wraps to the file's 2 MiB.  Every other field is consistent, so only an overflow-safe
+ * check refuses it; accepted, the data area would start before the mapping.  Neither a
+ * reader nor a restarting producer may take it, and the producer must not write to it.
+ */
+Test(ringshm, refuses_wrapping_geometry)
+{
+	const uint64_t file = 2u << 20;
+	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_error err = { 0 };
+	struct ringshm_ctl c = { 0 };
+	struct ringshm_ctl back;
+	int fd;
+
+	c.magic = RINGSHM_MAGIC;
+	c.version_major = RINGSHM_VERSION_MAJOR;
+	c.version_minor = RINGSHM_VERSION_MINOR;
+	c.capacity = UINT64_C(1) << 62;
+	c.chunk_size = 1u << 31;
+	c.nchunks = (uint32_t)(c.capacity / c.chunk_size);
+	c.rec_align = RINGSHM_REC_ALIGN;
+	c.rec_hdr_size = RINGSHM_REC_HDR_SIZE;
+	c.ctl_size = (uint64_t)0 - c.capacity + file;
+	c.file_size = c.ctl_size + c.capacity; /* wraps to 2 MiB: the attack */
+	c.epoch = 1;
+	c.state = RINGSHM_STATE_STOPPED;
+	c.claim = c.chunk_size;
+	c.next_seq = 1;
+	cr_assert_eq(c.file_size, file);
+	cr_assert_eq(c.ctl_size % RINGSHM_CTL_ALIGN, 0);
+	cr_assert_geq(c.ctl_size, rs_ctl_bytes(c.nchunks), "only the overflow is wrong");
+
+	tmp_ring("wrap");
+	fd = open(ring_path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)file), 0);
+	cr_assert_eq(pwrite(fd, &c, sizeof(c), 0), (ssize_t)sizeof(c));
+	close(fd);
+
+	refused(EPROTO, "corrupt ring header: ctl_size + capacity", "overflows");
+	cr_assert_null(ringshm_create(ring_path, &p, &err), "a producer restarted in it");
+	cr_assert_eq(err.code, -EPROTO, "%s", err.msg);
+	cr_assert(strstr(err.msg, "ctl_size + capacity"), "%s", err.msg);
+	/* The refused producer changed nothing (no epoch, no pad written anywhere). */
+	fd = open(ring_path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &back, sizeof(back), 0), (ssize_t)sizeof(back));
+	close(fd);
+	cr_assert_eq(memcmp(&back, &c, sizeof(c)), 0);
+	/* The same check straight on the header, with a file as large as the largest real one. */
+	cr_assert_eq(rs_check_ctl(&c, UINT64_MAX, "x", NULL), -EPROTO);
+	c.capacity = UINT64_C(1) << 63;
+	c.nchunks = (uint32_t)(c.capacity / c.chunk_size);
+	cr_assert_eq(rs_check_ctl(&c, UINT64_MAX, "x", NULL), -EPROTO);
 }
 
 Test(ringshm, waits_for_version_then_times_out)
