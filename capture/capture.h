@@ -227,6 +227,27 @@ struct capture_check {
 
 #define CAPTURE_MAX_CHECKS 12
 
+/* Characters of the ring's name kept in an EAL file prefix (the rest becomes a hash). */
+#define CAPTURE_EAL_PREFIX_NAME 24
+
+/*
+ * capture_eal_prefix - the EAL --file-prefix of the capture into ring (a name or a path):
+ * "feedcap-NAME" for a plain name of up to CAPTURE_EAL_PREFIX_NAME safe characters, else
+ * "feedcap-SHORTENED-HASH" (the hash of the whole ring argument: two rings, two prefixes).
+ * @return 0, or -1 if out is too small.
+ */
+int capture_eal_prefix(const char *ring, char *out, size_t outlen);
+
+/*
+ * capture_eal_defaults - the EAL arguments feedcap-capture adds to the user's (o->eal_argv):
+ * --file-prefix from the ring unless the user gave one (prefix is then filled, else ""), and
+ * --in-memory unless the user chose --in-memory, --huge-unlink or --no-huge.  add[] points at
+ * string literals or at prefix, which must outlive the EAL's use of them.
+ * @return the number of entries put in add (at most 3), or -1 (maxadd < 3, prefix too small).
+ */
+int capture_eal_defaults(const struct capture_opts *o, char *prefix, size_t prefixlen,
+			 const char **add, int maxadd);
+
 /*
  * capture_host_check - what matters on the host for a poller on CPU poller_cpu and a ring of
  * ring_size bytes: the poller CPU in isolcpus, nohz_full and rcu_nocbs, hugepages, transparent

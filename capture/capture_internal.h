@@ -155,6 +155,17 @@ struct cap_ctx {
 };
 
 /* poller.c: the lcore function (rte_eal_remote_launch). */
+/*
+ * cap_eal_init - rte_eal_init(), with the EAL's own reason on failure: why gets the first
+ * error line the EAL logged (the real cause, e.g. a config lock another primary holds, where
+ * rte_errno says "Success"), naming prefix when it is a lock conflict.
+ * @return what rte_eal_init() returned (>= 0), -EINVAL (bad EAL arguments) or -EIO.
+ */
+int cap_eal_init(int argc, char **argv, const char *prefix, char *why, size_t whylen);
+
+/* rte_eal_cleanup(); the EAL's runtime directory goes at exit if it is left empty. */
+void cap_eal_cleanup(void);
+
 int cap_poller_main(void *arg);
 
 /* port.c: set up, start and program every probed port; fill cx->ports and cx->pollq. */

@@ -192,6 +192,22 @@ static int ring_dirs_check(const struct capture_opts *o, char *link, size_t link
 }
 
 /*
+ * Remove the ring this run created (and its registry, and a name's link to it): a capture
+ * that fails to start leaves nothing behind.  A ring that was there before is left alone.
+ */
+static void remove_new_ring(struct ringshm *ring, const char *link)
+{
+	char readers[PATH_MAX + 8];
+
+	snprintf(readers, sizeof(readers), "%s.readers", ringshm_path(ring));
+	unlink(readers);
+	unlink(ringshm_path(ring));
+	if (strcmp(link, ringshm_path(ring)) != 0) {
+		unlink(link);
+	}
+}
+
+/*
  * net_af_xdp ports: start the XDP guard (xdpguard.c) while we still hold CAP_NET_ADMIN, so
  * that their XDP programs come off the interfaces when this process is gone.
  */
@@ -231,8 +247,9 @@ int main(int argc, char **argv)
 	struct ringshm_error rerr;
 	struct ringshm *ring = NULL;
 	struct cap_ctx *cx = NULL;
-	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 8];
-	char lcores[32], main_lcore[16], err[1024], link[PATH_MAX];
+	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 12];
+	char lcores[32], main_lcore[16], err[1024], link[PATH_MAX], prefix[64];
+	const char *eal_add[3];
 	bool existed = false;
 	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
 	bool user_log_level = false;
@@ -339,14 +356,7 @@ int main(int argc, char **argv)
 	if (capture_ring_path_check(ringshm_path(ring), err, sizeof(err)) == -EPERM) {
 		fprintf(stderr, PROG ": %s\n", err);
 		if (!existed) {
-			char readers[PATH_MAX + 8];
-
-			snprintf(readers, sizeof(readers), "%s.readers", ringshm_path(ring));
-			unlink(readers);
-			unlink(ringshm_path(ring));
-			if (strcmp(link, ringshm_path(ring)) != 0) {
-				unlink(link);
-			}
+			remove_new_ring(ring, link);
 		}
 		status = CAPTURE_EXIT_USAGE;
 		goto out_ring;
@@ -387,13 +397,23 @@ int main(int argc, char **argv)
 	if (!user_log_level && o->verbose < 2) {
 		eal_argv[eal_argc++] = o->verbose ? "--log-level=info" : "--log-level=notice";
 	}
+	/* A file prefix of this ring's own and no hugepage files: see ealargs.c. */
+	rc = capture_eal_defaults(o, prefix, sizeof(prefix), eal_add, 3);
+	for (i = 0; i < rc; i++) {
+		eal_argv[eal_argc++] = (char *)(uintptr_t)eal_add[i];
+	}
 	eal_argv[eal_argc] = NULL;
+	if (prefix[0]) {
+		cap_log(LOG_INFO, "EAL file prefix %s (/var/run/dpdk/%s)", prefix, prefix);
+	}
 
-	rc = rte_eal_init(eal_argc, eal_argv);
+	rc = cap_eal_init(eal_argc, eal_argv, prefix, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, PROG ": DPDK EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
-		status = rte_errno == EINVAL ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		fprintf(stderr, PROG ": DPDK EAL initialisation failed: %s\n", err);
+		status = rc == -EINVAL ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		if (!existed) {
+			remove_new_ring(ring, link);
+		}
 		goto out_ring;
 	}
 
@@ -495,7 +515,7 @@ out_ports:
 out_ctx:
 	rte_free(cx);
 out_eal:
-	rte_eal_cleanup();
+	cap_eal_cleanup();
 out_ring:
 	ringshm_close(ring);
 	fcc_free(cfg);

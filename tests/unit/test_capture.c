@@ -701,3 +701,55 @@ Test(capture_privs, ring_dir_check)
 	cr_expect(strstr(err, d), "the message does not name %s: %s", d, err);
 	rmdir(base);
 }
+
+/* Each ring gets its own EAL file prefix; the user's EAL choices win over feedcap's defaults. */
+Test(capture_eal, prefix_per_ring_and_user_choices_kept)
+{
+	char a[64], b[64], prefix[64];
+	const char *add[3];
+	char *user[4];
+	struct capture_opts o;
+
+	cr_assert_eq(capture_eal_prefix("md", a, sizeof(a)), 0);
+	cr_assert_str_eq(a, "feedcap-md");
+	/* Paths and names that had to change get a hash of the whole: never the same prefix. */
+	cr_assert_eq(capture_eal_prefix("/dev/hugepages/md", a, sizeof(a)), 0);
+	cr_assert_eq(capture_eal_prefix("/mnt/other/md", b, sizeof(b)), 0);
+	cr_assert_eq(strncmp(a, "feedcap-md-", 11), 0, "%s", a);
+	cr_assert_eq(strlen(a), strlen("feedcap-md-") + 8, "%s", a);
+	cr_assert_str_neq(a, b);
+	cr_assert_eq(capture_eal_prefix("a b/c", a, sizeof(a)), 0);
+	cr_assert_eq(strncmp(a, "feedcap-c-", 10), 0, "%s", a);
+	cr_assert_eq(capture_eal_prefix("feed a", a, sizeof(a)), 0);
+	cr_assert_eq(strncmp(a, "feedcap-feed_a-", 15), 0, "%s", a);
+	cr_assert_eq(capture_eal_prefix("feed_a", b, sizeof(b)), 0);
+	cr_assert_str_neq(a, b, "a name with a space and its underscore twin differ");
+	cr_assert_eq(capture_eal_prefix("a-very-long-ring-name-for-line-a-and-b", a, sizeof(a)), 0);
+	cr_assert_eq(strlen(a), strlen("feedcap-") + CAPTURE_EAL_PREFIX_NAME + 9, "%s", a);
+	cr_assert_eq(capture_eal_prefix("..", a, sizeof(a)), 0);
+	cr_assert_neq(strcmp(a, "feedcap-.."), 0, "%s", a);
+	cr_assert_eq(capture_eal_prefix("md", a, 8), -1);
+
+	capture_opts_init(&o);
+	o.ring = "md";
+	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 3), 3);
+	cr_assert_str_eq(add[0], "--file-prefix");
+	cr_assert_str_eq(add[1], "feedcap-md");
+	cr_assert_eq(add[1], prefix);
+	cr_assert_str_eq(add[2], "--in-memory");
+	user[0] = "--file-prefix=mine";
+	user[1] = "--huge-unlink";
+	o.eal_argv = user;
+	o.eal_argc = 2;
+	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 3), 0);
+	cr_assert_str_eq(prefix, "");
+	user[0] = "--file-prefixes"; /* not the option: a prefix of it */
+	user[1] = "--no-huge";
+	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 3), 2);
+	cr_assert_str_eq(add[0], "--file-prefix");
+	user[0] = "--in-memory";
+	user[1] = "-m";
+	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 3), 2);
+	cr_assert_str_eq(add[1], "feedcap-md");
+	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 2), -1);
+}
