@@ -36,6 +36,20 @@ extern "C" {
 #define CAPTURE_MAX_GROUPS 64
 #define CAPTURE_MAX_EAL	   64
 
+/* RX descriptors per queue when --rx-desc is not given: the PMD's maximum, up to this. */
+#define CAPTURE_DEFAULT_RXD 4096
+/* --mtu range: IPv4's minimum to the largest jumbo frame NICs take. */
+#define CAPTURE_MIN_MTU 68
+#define CAPTURE_MAX_MTU 9600
+
+/* Ethernet flow control (PAUSE frames), --flow-control; the values of enum fcc_flow_control. */
+enum capture_fc {
+	CAPTURE_FC_OFF = 0,  /* neither honoured nor sent: a backlog is our loss, counted */
+	CAPTURE_FC_RX = 1,   /* the port honours PAUSE from the link partner */
+	CAPTURE_FC_TX = 2,   /* the port sends PAUSE when its buffers fill */
+	CAPTURE_FC_FULL = 3, /* both */
+};
+
 /* Exit codes of every feedcap tool. */
 #define CAPTURE_EXIT_OK	     0
 #define CAPTURE_EXIT_FAILURE 1
@@ -86,6 +100,8 @@ struct capture_opts {
 	uint64_t clock_threshold_ns; /* |ptp offset| under which records are synchronised */
 	uint64_t clock_holdover_ns;  /* holdover before unlocked */
 	uint32_t mbufs;		     /* --mbufs per port; 0 = sized from the queues */
+	uint16_t mtu;		     /* --mtu; 0 = the port's own default */
+	int flow_control;	     /* --flow-control: enum capture_fc */
 	uint64_t stats_interval_ns;  /* counters published this often (1 s) */
 	bool check_config;	     /* --check-config */
 	uint64_t given;		     /* which options the command line gave (config merging) */
@@ -137,6 +153,12 @@ int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *c
  * @return 0, or -EINVAL.
  */
 int capture_parse_size(const char *s, uint64_t *out);
+
+/* "off", "rx", "tx" or "full" into enum capture_fc.  @return 0 or -EINVAL. */
+int capture_parse_flow_control(const char *s, int *out);
+
+/* The name of an enum capture_fc value ("off", ...). */
+const char *capture_flow_control_name(int fc);
 
 /*
  * capture_parse_group - "239.1.1.1", "239.1.1.1:30001", "10.0.0.5@232.1.1.1:30001"

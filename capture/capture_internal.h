@@ -63,7 +63,12 @@ struct cap_qstats {
 struct cap_port {
 	uint16_t port_id;
 	uint16_t nb_rxq;
-	bool has_tx;   /* a TX queue for IGMP */
+	uint16_t nb_rxd;  /* RX descriptors per queue, as set up */
+	uint16_t mtu;	  /* as configured (the port's default unless --mtu) */
+	bool scatter;	  /* RX scatter on: only for an MTU over the mbuf size */
+	bool ts_offload;  /* RTE_ETH_RX_OFFLOAD_TIMESTAMP on: only while NIC times are used */
+	int flow_control; /* enum capture_fc in effect, or -1 when the PMD cannot say */
+	bool has_tx;	  /* a TX queue for IGMP */
 	bool allmulti; /* fell back to allmulticast */
 	uint8_t idx;   /* index in the ring's ports[] and in records */
 	enum cap_ts_mode ts_mode;

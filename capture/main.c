@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 	char *eal_argv[4 * CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL + 12];
 	char lcores[32], main_lcore[16], err[1024], link[PATH_MAX], prefix[64];
 	const char *eal_add[3];
-	bool existed = false;
+	bool existed = false, captured = false;
 	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
 	bool user_log_level = false;
 	sigset_t sigs;
@@ -411,9 +411,6 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, PROG ": DPDK EAL initialisation failed: %s\n", err);
 		status = rc == -EINVAL ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
-		if (!existed) {
-			remove_new_ring(ring, link);
-		}
 		goto out_ring;
 	}
 
@@ -445,16 +442,20 @@ int main(int argc, char **argv)
 	rc = cap_ports_setup(cx, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
-		status =
-			rc == -ENODEV || rc == -ENOTSUP ? CAPTURE_EXIT_USAGE : CAPTURE_EXIT_FAILURE;
+		status = rc == -ENODEV || rc == -ENOTSUP || rc == -EINVAL ? CAPTURE_EXIT_USAGE
+									      : CAPTURE_EXIT_FAILURE;
 		goto out_ports;
 	}
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
 		int lsock = (int)rte_lcore_to_socket_id((unsigned)o->poller_lcore);
 
-		cap_log(LOG_NOTICE, "port %u %s (%s): %u RX queue(s), timestamps %s%s", p->idx,
-			p->name, p->driver, p->nb_rxq, cap_ts_mode_name(p->ts_mode),
+		cap_log(LOG_NOTICE,
+			"port %u %s (%s): %u RX queue(s) of %u descriptors, MTU %u%s, flow control %s, timestamps %s%s%s",
+			p->idx, p->name, p->driver, p->nb_rxq, p->nb_rxd, p->mtu,
+			p->scatter ? " (scatter)" : "",
+			p->flow_control < 0 ? "unknown" : capture_flow_control_name(p->flow_control),
+			cap_ts_mode_name(p->ts_mode), p->ts_offload ? " (offload on)" : "",
 			p->has_tx ? "" : ", no TX queue (no IGMP)");
 		if (p->socket >= 0 && p->socket != lsock) {
 			cap_log(LOG_WARNING,
@@ -502,6 +503,7 @@ int main(int argc, char **argv)
 	}
 	cap_log(LOG_NOTICE, "capturing %d port(s), %d queue(s) into %s (poller CPU %d)", cx->nports,
 		cx->npollq, ringshm_path(ring), o->poller_lcore);
+	captured = true;
 
 	cap_control_run(cx, (unsigned)o->poller_lcore);
 	atomic_store_explicit(&cx->quit, true, memory_order_relaxed);
@@ -517,6 +519,10 @@ out_ctx:
 out_eal:
 	cap_eal_cleanup();
 out_ring:
+	/* A start that failed leaves no new ring (one that was there before is kept). */
+	if (!captured && !existed && ring) {
+		remove_new_ring(ring, link);
+	}
 	ringshm_close(ring);
 	fcc_free(cfg);
 	return status;

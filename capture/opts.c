@@ -43,7 +43,13 @@ const char capture_usage[] =
 	"      --duration SECONDS     stop after SECONDS\n"
 	"      --snaplen N            store at most N bytes of each frame (default: whole frame)\n"
 	"      --rx-queues N          RX queues per port, spread by RSS (default: 1)\n"
-	"      --rx-desc N            RX descriptors per queue (default: 1024)\n"
+	"      --rx-desc N            RX descriptors per queue (default: the PMD's maximum, up\n"
+	"                             to 4096)\n"
+	"      --mtu N                accept frames of up to N bytes of IP packet (default: the\n"
+	"                             port's own, 1500 on most NICs); over the mbuf size, the\n"
+	"                             frames arrive in chained mbufs (scatter)\n"
+	"      --flow-control off|rx|tx|full  Ethernet PAUSE frames: none (off), honoured\n"
+	"                             (rx), sent (tx) or both (full) (default: off)\n"
 	"      --promisc              put the ports in promiscuous mode\n"
 	"      --igmp-version 2|3     IGMP version of reports and leaves (default: 2)\n"
 	"      --igmp-source ADDR     IPv4 source address of IGMP messages (default: 0.0.0.0)\n"
@@ -92,6 +98,8 @@ enum {
 	OPT_PTP_SOCKET,
 	OPT_MBUFS,
 	OPT_FILTER_OFFLOAD,
+	OPT_MTU,
+	OPT_FLOW_CONTROL,
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +131,8 @@ static const struct option long_opts[] = {
 	{ "timestamp", required_argument, NULL, OPT_TIMESTAMP },
 	{ "ptp-socket", required_argument, NULL, OPT_PTP_SOCKET },
 	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "flow-control", required_argument, NULL, OPT_FLOW_CONTROL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -141,6 +151,26 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int capture_parse_flow_control(const char *s, int *out)
+{
+	static const char *const names[] = { "off", "rx", "tx", "full" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *capture_flow_control_name(int fc)
+{
+	static const char *const names[] = { "off", "rx", "tx", "full" };
+
+	return fc >= 0 && fc < 4 ? names[fc] : "?";
+}
+
 void capture_opts_init(struct capture_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -149,7 +179,8 @@ void capture_opts_init(struct capture_opts *o)
 	o->control_lcore = -1;
 	o->poller_lcore = -1;
 	o->rxq = 1;
-	o->rxd = 1024;
+	o->rxd = 0; /* the PMD's maximum, up to CAPTURE_DEFAULT_RXD */
+	o->flow_control = CAPTURE_FC_OFF;
 	o->igmp_version = 2;
 	o->igmp_interval = 60;
 	o->clock_threshold_ns = 1000;
@@ -540,6 +571,20 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 			}
 			o->mbufs = (uint32_t)v;
 			break;
+		case OPT_MTU:
+			if (parse_u64(optarg, CAPTURE_MIN_MTU, CAPTURE_MAX_MTU, &v) < 0) {
+				return fail(err, errlen, "--mtu: \"%s\" is not a number from %u to %u",
+					    optarg, CAPTURE_MIN_MTU, CAPTURE_MAX_MTU);
+			}
+			o->mtu = (uint16_t)v;
+			break;
+		case OPT_FLOW_CONTROL:
+			if (capture_parse_flow_control(optarg, &o->flow_control) < 0) {
+				return fail(err, errlen,
+					    "--flow-control: \"%s\" is not off, rx, tx or full",
+					    optarg);
+			}
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
 		case '?':
@@ -690,6 +735,13 @@ int capture_opts_apply_config(struct capture_opts *o, const struct fcc_config *c
 	}
 	if (!GIVEN(o, OPT_MBUFS)) {
 		o->mbufs = c->mbufs;
+	}
+	if (!GIVEN(o, OPT_MTU)) {
+		o->mtu = c->mtu;
+	}
+	if (!GIVEN(o, OPT_FLOW_CONTROL)) {
+		/* enum fcc_flow_control and enum capture_fc share their values, by design. */
+		o->flow_control = (int)c->flow_control;
 	}
 	if (!GIVEN(o, OPT_STRICT)) {
 		o->strict = c->strict;

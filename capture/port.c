@@ -86,16 +86,18 @@ static void open_kernel_drops(struct cap_port *p)
 	}
 }
 
-static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char *err, size_t errlen)
+/*
+ * What a port will be given, decided before the mbuf pool is sized: its queues and descriptors.
+ * Descriptors: --rx-desc, else the PMD's maximum up to CAPTURE_DEFAULT_RXD, because a deep ring
+ * is what absorbs a microburst while the poller is busy with another queue (1024 descriptors
+ * hold 10 us of 64-byte frames at 100 Gb/s).
+ */
+static int plan_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char *err, size_t errlen)
 {
 	const struct capture_opts *o = cx->o;
 	struct rte_eth_dev_info info;
-	struct rte_eth_conf conf;
-	struct rte_eth_txconf txconf;
-	uint16_t rxd = o->rxd, txd = CAP_TXD, q;
 	int rc;
 
-	memset(&conf, 0, sizeof(conf));
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc < 0) {
 		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, strerror(-rc));
@@ -106,6 +108,69 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char 
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
 	p->socket = rte_eth_dev_socket_id(pid);
 	p->nb_rxq = RTE_MIN(o->rxq, info.max_rx_queues);
+	p->nb_rxd = o->rxd;
+	if (!p->nb_rxd) {
+		p->nb_rxd = info.rx_desc_lim.nb_max ? info.rx_desc_lim.nb_max : CAPTURE_DEFAULT_RXD;
+		p->nb_rxd = RTE_MIN(p->nb_rxd, (uint16_t)CAPTURE_DEFAULT_RXD);
+	}
+	return 0;
+}
+
+/*
+ * The MTU and scatter: only when asked (--mtu, mtu =).  A jumbo MTU and scatter by default
+ * cost where nothing needs them: on mlx5 scatter turns off vectorised RX, and the MTU is
+ * shared with the kernel interface of a bifurcated port.  An MTU whose frames exceed an mbuf
+ * needs scatter; a PMD without it is refused rather than dropping every long frame.
+ */
+static int plan_mtu(const struct capture_opts *o, struct cap_port *p,
+		    const struct rte_eth_dev_info *info, struct rte_eth_conf *conf, char *err,
+		    size_t errlen)
+{
+	const uint32_t room = RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM;
+	uint32_t frame;
+
+	if (!o->mtu) {
+		return 0;
+	}
+	if (o->mtu > info->max_mtu || o->mtu < info->min_mtu) {
+		snprintf(err, errlen, "mtu %u: port %s (%s) takes an MTU from %u to %u", o->mtu,
+			 p->name, p->driver, info->min_mtu, info->max_mtu);
+		return -EINVAL;
+	}
+	conf->rxmode.mtu = o->mtu;
+	/* Ethernet header, two VLAN tags and the CRC around the IP packet. */
+	frame = o->mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN;
+	if (frame > room) {
+		if (!(info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+			snprintf(err, errlen,
+				 "mtu %u: frames of up to %u bytes do not fit in one %u-byte mbuf and port %s (%s) cannot scatter them over several: use an MTU of at most %u",
+				 o->mtu, frame, room, p->name, p->driver,
+				 room - (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN));
+			return -EINVAL;
+		}
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		p->scatter = true;
+	}
+	return 0;
+}
+
+static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t errlen)
+{
+	const struct capture_opts *o = cx->o;
+	const uint16_t pid = p->port_id;
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_eth_txconf txconf;
+	uint16_t rxd = p->nb_rxd, txd = CAP_TXD, q;
+	uint64_t clk;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, strerror(-rc));
+		return rc;
+	}
 	if (p->nb_rxq < o->rxq) {
 		cap_log(LOG_WARNING,
 			"port %s (%s): has %u RX queues, not the %u of --rx-queues: polling %u",
@@ -117,35 +182,53 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char 
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 		p->rss_hf = conf.rx_adv_conf.rss_conf.rss_hf;
 	}
-	/* Jumbo frames arrive whole: chained mbufs where the PMD can scatter. */
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	rc = plan_mtu(o, p, &info, &conf, err, errlen);
+	if (rc < 0) {
+		return rc;
 	}
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+	p->ts_mode = port_ts_mode(&info);
+	if (o->timestamp == CAPTURE_TS_TSC && p->ts_mode == CAP_TS_NIC) {
+		p->ts_mode = CAP_TS_TSC; /* the offload is not even enabled */
+	}
+	if (p->ts_mode == CAP_TS_NIC) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	}
-	if (info.max_mtu >= 9000 && info.max_mtu != UINT16_MAX) {
-		conf.rxmode.mtu = 9000;
 	}
 	p->has_tx = info.max_tx_queues >= 1;
 	rc = rte_eth_dev_configure(pid, p->nb_rxq, p->has_tx ? 1 : 0, &conf);
-	if (rc < 0 && conf.rxmode.mtu) {
-		conf.rxmode.mtu = 0; /* some PMDs refuse a jumbo MTU they advertise */
+	/*
+	 * NIC timestamps are usable only through a model of the NIC clock, fitted from
+	 * rte_eth_read_clock().  If the clock cannot be read, the timestamps would never be used:
+	 * configure again without the offload rather than leave it on (on some NICs it costs
+	 * descriptor bandwidth, on mlx5 it selects another RX burst function).
+	 */
+	if (rc == 0 && p->ts_mode == CAP_TS_NIC && rte_eth_read_clock(pid, &clk) != 0) {
+		cap_log(LOG_WARNING,
+			"port %s (%s): RX timestamps in NIC clock units, but the clock cannot be read (rte_eth_read_clock) to convert them: using the TSC, timestamp offload off",
+			p->name, p->driver);
+		p->ts_mode = CAP_TS_TSC;
+		conf.rxmode.offloads &= ~RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 		rc = rte_eth_dev_configure(pid, p->nb_rxq, p->has_tx ? 1 : 0, &conf);
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "port %s (%s): cannot configure %u RX queues: %s", p->name,
-			 p->driver, p->nb_rxq, strerror(-rc));
+		snprintf(err, errlen, "port %s (%s): cannot configure %u RX queues%s: %s", p->name,
+			 p->driver, p->nb_rxq, o->mtu ? " with this mtu" : "", strerror(-rc));
 		return rc;
 	}
+	p->ts_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	if (rte_eth_dev_get_mtu(pid, &p->mtu) != 0) {
+		p->mtu = o->mtu;
+	}
 	p->if_index = info.if_index;
-	open_kernel_drops(p);
+	if (p->kdrop_fd < 0) {
+		open_kernel_drops(p);
+	}
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
 	if (rc < 0) {
 		snprintf(err, errlen, "port %s: cannot adjust descriptors: %s", p->name,
 			 strerror(-rc));
 		return rc;
 	}
+	p->nb_rxd = rxd;
 	for (q = 0; q < p->nb_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, rxd,
 					    p->socket < 0 ? rte_socket_id() : (unsigned)p->socket,
@@ -168,14 +251,49 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char 
 		}
 	}
 	rte_eth_macaddr_get(pid, &p->mac);
-	p->ts_mode = port_ts_mode(&info);
-	p->qs = rte_zmalloc_socket("cap_qstats", sizeof(*p->qs) * p->nb_rxq, RTE_CACHE_LINE_SIZE,
-				   rte_socket_id());
+	if (!p->qs) {
+		p->qs = rte_zmalloc_socket("cap_qstats", sizeof(*p->qs) * p->nb_rxq,
+					   RTE_CACHE_LINE_SIZE, rte_socket_id());
+	}
 	if (!p->qs) {
 		snprintf(err, errlen, "port %s: no hugepage memory for counters", p->name);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Flow control off unless asked: with PAUSE on, a backlog in the NIC turns into PAUSE frames
+ * and the losses happen upstream, in a switch, where no counter of ours sees them.  Off, the
+ * NIC drops and counts (imissed and the extended statistics).  A PMD that cannot change it is
+ * reported, never fatal: the port still captures.
+ */
+static void set_flow_control(const struct capture_opts *o, struct cap_port *p)
+{
+	static const enum rte_eth_fc_mode modes[] = { RTE_ETH_FC_NONE, RTE_ETH_FC_RX_PAUSE,
+						      RTE_ETH_FC_TX_PAUSE, RTE_ETH_FC_FULL };
+	struct rte_eth_fc_conf fc;
+	int rc;
+
+	p->flow_control = -1;
+	memset(&fc, 0, sizeof(fc));
+	rc = rte_eth_dev_flow_ctrl_get(p->port_id, &fc);
+	if (rc == 0 && fc.mode == modes[o->flow_control]) {
+		p->flow_control = o->flow_control;
+		return;
+	}
+	if (rc == 0) {
+		fc.mode = modes[o->flow_control];
+		rc = rte_eth_dev_flow_ctrl_set(p->port_id, &fc);
+	}
+	if (rc == 0) {
+		p->flow_control = o->flow_control;
+		return;
+	}
+	cap_log(o->flow_control == CAPTURE_FC_OFF ? LOG_INFO : LOG_WARNING,
+		"port %s (%s): cannot set flow control %s (%s)%s", p->name, p->driver,
+		capture_flow_control_name(o->flow_control), strerror(-rc),
+		o->flow_control == CAPTURE_FC_OFF ? ": the PMD has none to turn off" : "");
 }
 
 /* ------------------------------------------------------------------ rte_flow group filter */
@@ -491,6 +609,12 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 		}
 		cx->ports[cx->nports].idx = (uint8_t)cx->nports;
 		cx->ports[cx->nports].kdrop_fd = -1;
+		rc = plan_one(cx, &cx->ports[cx->nports], pid, err, errlen);
+		if (rc < 0) {
+			return rc;
+		}
+		nb_mbufs += (unsigned)cx->ports[cx->nports].nb_rxq *
+			    ((unsigned)cx->ports[cx->nports].nb_rxd + CAP_BURST) * 2;
 		cx->nports++;
 	}
 	if (cx->nports == 0) {
@@ -500,8 +624,8 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	/* Enough mbufs to fill every RX ring, plus a burst in flight per queue and the
-	 * per-lcore caches; a jumbo frame in 2 KiB mbufs takes five. */
-	nb_mbufs = (unsigned)cx->nports * o->rxq * ((unsigned)o->rxd + CAP_BURST) * 2 + 4096;
+	 * per-lcore caches (counted above, twice over: a chained jumbo frame takes several). */
+	nb_mbufs += 4096;
 	if (o->mbufs) {
 		nb_mbufs = (unsigned)cx->nports * o->mbufs;
 	}
@@ -522,13 +646,11 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 
-	i = 0;
-	RTE_ETH_FOREACH_DEV (pid) {
-		rc = setup_one(cx, &cx->ports[i], pid, err, errlen);
+	for (i = 0; i < cx->nports; i++) {
+		rc = setup_one(cx, &cx->ports[i], err, errlen);
 		if (rc < 0) {
 			return rc;
 		}
-		i++;
 	}
 
 	for (i = 0; i < cx->nports; i++) {
@@ -543,6 +665,7 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 			snprintf(err, errlen, "port %s: cannot start: %s", p->name, strerror(-rc));
 			return rc;
 		}
+		set_flow_control(o, p);
 		if (o->promisc) {
 			rc = rte_eth_promiscuous_enable(p->port_id);
 			if (rc < 0) {

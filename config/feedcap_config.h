@@ -142,6 +142,7 @@ struct fcc_cpuset {
 enum fcc_filter { FCC_FILTER_OFF = 0, FCC_FILTER_GROUPS = 1 };
 enum fcc_offload { FCC_OFFLOAD_AUTO = 0, FCC_OFFLOAD_OFF = 1, FCC_OFFLOAD_REQUIRE = 2 };
 enum fcc_timestamp { FCC_TS_AUTO = 0, FCC_TS_NIC = 1, FCC_TS_TSC = 2 };
+enum fcc_flow_control { FCC_FC_OFF = 0, FCC_FC_RX = 1, FCC_FC_TX = 2, FCC_FC_FULL = 3 };
 
 struct fcc_capture {
 	char ring[FCC_NAME_MAX]; /* the ring written; "" in the file = the only ring */
@@ -159,6 +160,8 @@ struct fcc_capture {
 	uint64_t clock_max_holdover_ns; /* unsynchronised after this long without ptp4l lock */
 	char ptp_socket[FCC_PATH_MAX];	/* ptp4l management socket; "" = do not ask ptp4l */
 	uint32_t mbufs;			/* mbuf pool size per port */
+	uint16_t mtu;			/* 0: the port's default */
+	enum fcc_flow_control flow_control; /* Ethernet PAUSE frames */
 	uint64_t stats_interval_ns;
 	bool strict;	      /* refuse to start when a host check fails */
 	unsigned line;	      /* line of the [capture] header (0: none in the file) */

@@ -50,6 +50,7 @@ static const char *const backing_values[] = { "auto", "hugetlbfs", "shm", "file"
 static const char *const filter_values[] = { "off", "groups", NULL };
 static const char *const offload_values[] = { "auto", "off", "require", NULL };
 static const char *const timestamp_values[] = { "auto", "nic", "tsc", NULL };
+static const char *const flow_control_values[] = { "off", "rx", "tx", "full", NULL };
 static const char *const format_values[] = { "pcap", "pcapng", NULL };
 static const char *const compression_values[] = { "none", "zstd", NULL };
 static const char *const from_values[] = { "newest", "oldest", NULL };
@@ -146,6 +147,14 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  NONE, NONE,                                                                               \
 	  "Packet buffers per port (2^n - 1 is the most efficient). Too few shows up as "           \
 	  "rx_nombuf.")                                                                             \
+	K(SEC_CAPTURE, struct fcc_capture, mtu, "mtu", INT, "0", 68, 9600, NULL, F_ZERO_OFF, NONE,  \
+	  NONE,                                                                                     \
+	  "Largest IP packet the ports accept (jumbo frames: 9000); over the mbuf size, frames "    \
+	  "arrive in chained buffers (scatter). 0: the port's own default (1500 on most NICs).")    \
+	K(SEC_CAPTURE, struct fcc_capture, flow_control, "flow_control", ENUM, "off", 0, 0,         \
+	  flow_control_values, 0, NONE, NONE,                                                       \
+	  "Ethernet PAUSE frames: off (a backlog is lost here and counted, never pushed "           \
+	  "upstream), rx (honour the partner's), tx (send when full) or full.")                     \
 	K(SEC_CAPTURE, struct fcc_capture, stats_interval_ns, "stats_interval", DURATION, "1s",     \
 	  10 * MS, HOUR, NULL, 0, NONE, NONE,                                                       \
 	  "How often the control thread publishes counters (ring header, telemetry).")              \

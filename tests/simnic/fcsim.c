@@ -32,6 +32,8 @@
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_alarm.h>
+#include <rte_pause.h>
 #include <rte_ip.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
@@ -56,7 +58,10 @@ static const char *const fcsim_keys[] = { "rx_pcap",  "tx_pcap",     "loop", "pa
 					  "probe",    "probe_dst",   "pps",  "clock_hz",
 					  "ppm",      "clock_start", "ts",   "rx_ring",
 					  "mac",      "mc_filter",   "flow", "flow_count",
-					  "flow_max", NULL };
+					  "flow_max", "conf_out",    "fc",   "scatter",
+					  "discard",  "xstats_cor",  "lsc",  "flap",
+					  "ts_format", "clock",      "jump", "mtu_drop",
+					  NULL };
 
 static const uint8_t fcsim_rss_key[FCSIM_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
@@ -83,8 +88,29 @@ static uint64_t clock_ns(clockid_t id)
 static uint64_t nic_ticks(const struct fcsim_dev *d, uint64_t raw)
 {
 	__int128 dt = (__int128)raw - (__int128)d->clock_t0;
+	uint64_t t = d->a.clock_start + (uint64_t)(dt * d->rate_num / (__int128)1000000000000000000LL);
 
-	return d->a.clock_start + (uint64_t)(dt * d->rate_num / (__int128)1000000000000000000LL);
+	/* jump=AT:NS: the clock is stepped by NS (in ticks: NS * clock_hz / 1e9) from then on. */
+	if (d->a.jump_ns && d->started_once && raw >= d->probe_t0 + d->a.jump_at_ms * 1000000) {
+		t += (uint64_t)llround((double)d->a.jump_ns * d->a.clock_hz / 1e9);
+	}
+	return t;
+}
+
+/*
+ * The same oscillator as a PHC counting nanoseconds (ts_format=ns, clock=host): real-time ns
+ * at probe, running at (1 + ppm/1e6), stepped by jump=.  What mlx5's real-time mode and ice
+ * put in RX timestamps.
+ */
+static uint64_t phc_ns(const struct fcsim_dev *d, uint64_t raw)
+{
+	double dt = (double)((int64_t)(raw - d->clock_t0)) * (1.0 + d->a.ppm / 1e6);
+	uint64_t t = d->real_t0 + (uint64_t)llround(dt);
+
+	if (d->a.jump_ns && d->started_once && raw >= d->probe_t0 + d->a.jump_at_ms * 1000000) {
+		t += (uint64_t)d->a.jump_ns;
+	}
+	return t;
 }
 
 /* ------------------------------------------------------------------ frames */
@@ -248,7 +274,23 @@ static void wire_to_fifos(struct fcsim_dev *d, uint64_t now, struct fcsim_rxq *w
 			parse_frame(d->store + d->frames[ref].off, d->frames[ref].len, &hb);
 			h = &hb;
 		}
+		/* The PHY and MAC first: discards (discard=N), then frames over the MTU. */
+		if (d->a.discard && (d->wire_seen + 1) % d->a.discard == 0) {
+			d->wire_seen++;
+			d->discards_phy++;
+			wire_take(d, ref);
+			continue;
+		}
+		if (d->a.mtu_drop &&
+		    h->len > (uint32_t)d->eth->data->mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN) {
+			d->wire_seen++;
+			d->oversize++;
+			d->ierrors++;
+			wire_take(d, ref);
+			continue;
+		}
 		if (!mc_allowed(d, h)) {
+			d->wire_seen++;
 			d->mc_filtered++;
 			wire_take(d, ref);
 			continue;
@@ -257,6 +299,7 @@ static void wire_to_fifos(struct fcsim_dev *d, uint64_t now, struct fcsim_rxq *w
 		f = fcsim_flow_match(d, h);
 		if (f && f->fate == FCSIM_FATE_DROP) {
 			count_hit(f, h);
+			d->wire_seen++;
 			d->flow_dropped++;
 			wire_take(d, ref);
 			continue;
@@ -272,6 +315,7 @@ static void wire_to_fifos(struct fcsim_dev *d, uint64_t now, struct fcsim_rxq *w
 		}
 		count_hit(f, h);
 		wire_take(d, ref);
+		d->wire_seen++;
 		if (!q || fifo_free(q) == 0) {
 			d->imissed++; /* no queue there, or it was not drained in time */
 			continue;
@@ -314,11 +358,47 @@ static void read_clocks(uint64_t *raw, uint64_t *real)
 	}
 }
 
+/* While the link is down the wire still carries frames: whatever becomes due is lost. */
+static void wire_drop_all(struct fcsim_dev *d, uint64_t now)
+{
+	uint64_t ref;
+
+	while (wire_peek(d, now, &ref)) {
+		wire_take(d, ref);
+		d->wire_seen++;
+		d->link_dropped++;
+	}
+}
+
+/* Copy len bytes into m and, with scatter, the segments chained after it (already allocated). */
+static void fill_segs(struct rte_mbuf *m, struct rte_mbuf **more, unsigned nmore, const uint8_t *src,
+		      uint32_t len)
+{
+	struct rte_mbuf *last = m;
+	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	unsigned i;
+
+	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = len;
+	m->nb_segs = (uint16_t)(1 + nmore);
+	for (i = 0; i < nmore; i++) {
+		uint32_t k = RTE_MIN(len - n, (uint32_t)rte_pktmbuf_tailroom(more[i]));
+
+		rte_memcpy(rte_pktmbuf_mtod(more[i], uint8_t *), src + n, k);
+		more[i]->data_len = (uint16_t)k;
+		last->next = more[i];
+		last = more[i];
+		n += k;
+	}
+}
+
 static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct fcsim_rxq *q = queue;
 	struct fcsim_dev *d = q->dev;
-	uint64_t raw = 0, real = 0, ticks;
+	const bool scatter = d->eth->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER;
+	uint64_t raw = 0, real = 0, ticks, stamp;
 	uint16_t n = 0;
 
 	if (unlikely(!d->started)) {
@@ -326,13 +406,20 @@ static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_
 	}
 	rte_spinlock_lock(&d->lock);
 	read_clocks(&raw, &real);
+	if (unlikely(__atomic_load_n(&d->link_down, __ATOMIC_ACQUIRE))) {
+		wire_drop_all(d, raw);
+		rte_spinlock_unlock(&d->lock);
+		return 0;
+	}
 	ticks = nic_ticks(d, raw);
+	stamp = d->a.ts_ns ? phc_ns(d, raw) : ticks;
 	wire_to_fifos(d, raw, q, nb_pkts);
 	while (n < nb_pkts && q->count) {
 		uint64_t ref = q->fifo[q->head];
+		struct rte_mbuf *m, *more[8];
 		const uint8_t *src;
-		struct rte_mbuf *m;
-		uint32_t len;
+		unsigned nmore = 0;
+		uint32_t len, room;
 
 		if (ref & FCSIM_REF_PROBE) {
 			src = d->probe_tmpl;
@@ -346,27 +433,41 @@ static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_
 			d->eth->data->rx_mbuf_alloc_failed++; /* the frame stays in the FIFO */
 			break;
 		}
+		room = rte_pktmbuf_tailroom(m);
+		if (len > room && scatter) {
+			/* Chained segments of the pool's data room, all allocated or none. */
+			uint32_t seg = rte_pktmbuf_data_room_size(q->mp); /* no headroom after */
+
+			nmore = RTE_MIN((len - room + seg - 1) / seg, (uint32_t)RTE_DIM(more));
+			if (rte_pktmbuf_alloc_bulk(q->mp, more, nmore) != 0) {
+				rte_pktmbuf_free(m);
+				d->eth->data->rx_mbuf_alloc_failed++;
+				break;
+			}
+			for (unsigned i = 0; i < nmore; i++) {
+				rte_pktmbuf_reset_headroom(more[i]);
+				more[i]->data_off = 0;
+			}
+		}
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
-		if (unlikely(len > rte_pktmbuf_tailroom(m))) {
+		if (unlikely(len > room && !scatter)) {
 			d->ierrors++; /* no scatter: a frame longer than an mbuf is an error */
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src, len);
+		fill_segs(m, more, nmore, src, len);
 		if (ref & FCSIM_REF_PROBE) {
 			uint8_t *pl = rte_pktmbuf_mtod_offset(m, uint8_t *, FCSIM_PROBE_PAYOFF);
 
 			memcpy(pl, "FCSIMTS", 8);
 			put_le64(pl + 8, real);
-			put_le64(pl + 16, ticks);
+			put_le64(pl + 16, stamp);
 			put_le64(pl + 24, ref & ~FCSIM_REF_PROBE);
 		}
-		m->data_len = (uint16_t)len;
-		m->pkt_len = len;
 		m->port = d->eth->data->port_id;
 		if (d->ts_on) {
-			*RTE_MBUF_DYNFIELD(m, d->ts_off, rte_mbuf_timestamp_t *) = ticks;
+			*RTE_MBUF_DYNFIELD(m, d->ts_off, rte_mbuf_timestamp_t *) = stamp;
 			m->ol_flags |= d->ts_flag;
 		}
 		q->ipackets++;
@@ -436,25 +537,117 @@ static int fcsim_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
+static const char *fc_name(int mode)
+{
+	switch (mode) {
+	case RTE_ETH_FC_NONE:
+		return "none";
+	case RTE_ETH_FC_RX_PAUSE:
+		return "rx";
+	case RTE_ETH_FC_TX_PAUSE:
+		return "tx";
+	default:
+		return "full";
+	}
+}
+
+/*
+ * conf_out=FILE: what the application configured, as the NIC sees it, rewritten (atomically)
+ * at every start, stop and flow-control change.  The tests' oracle for port defaults.
+ */
+static void conf_dump(struct fcsim_dev *d)
+{
+	const struct rte_eth_dev_data *dd = d->eth->data;
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (!d->a.conf_out[0]) {
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->a.conf_out);
+	f = fopen(tmp, "w");
+	if (!f) {
+		FCSIM_LOG(ERR, "conf_out=%s: %s", d->a.conf_out, strerror(errno));
+		return;
+	}
+	fprintf(f, "started=%d\nmtu=%u\nscatter=%d\ntimestamp=%d\nrx_queues=%u\nrx_desc=%u\n",
+		d->started, dd->mtu,
+		!!(dd->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER),
+		!!(dd->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TIMESTAMP), dd->nb_rx_queues,
+		d->rxq[0] ? d->rxq[0]->nb_desc : 0);
+	fprintf(f, "flow_control=%s\nlsc_interrupt=%d\n", fc_name(d->fc_mode),
+		!!dd->dev_conf.intr_conf.lsc);
+	if (fclose(f) != 0 || rename(tmp, d->a.conf_out) != 0) {
+		FCSIM_LOG(ERR, "conf_out=%s: %s", d->a.conf_out, strerror(errno));
+	}
+}
+
+/* Set the link as the flap schedule says; LSC callbacks if the application asked for them. */
+static void link_set(struct fcsim_dev *d, bool down)
+{
+	struct rte_eth_dev *dev = d->eth;
+	struct rte_eth_link link = dev->data->dev_link;
+
+	/* Pairs with the acquire load in rx_burst. */
+	__atomic_store_n(&d->link_down, down, __ATOMIC_RELEASE);
+	link.link_status = down ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP;
+	rte_eth_linkstatus_set(dev, &link);
+	FCSIM_LOG(INFO, "port %u: link %s", dev->data->port_id, down ? "down" : "up");
+	if (d->a.lsc && dev->data->dev_conf.intr_conf.lsc) {
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	}
+}
+
+/*
+ * flap=AT:DOWN[:N:EVERY]: an EAL alarm (the interrupt thread, as a NIC's LSC interrupt)
+ * takes the link down AT ms after the first start, up again DOWN ms later, N times, EVERY ms
+ * apart.
+ */
+static void flap_alarm(void *arg)
+{
+	struct fcsim_dev *d = arg;
+	bool down = !__atomic_load_n(&d->link_down, __ATOMIC_RELAXED);
+	uint64_t next_ms = 0;
+
+	d->alarm_set = false;
+	link_set(d, down);
+	if (down) {
+		next_ms = d->a.flap_ms;
+	} else if (++d->flaps_done < d->a.flap_n) {
+		next_ms = d->a.flap_every_ms - d->a.flap_ms;
+	}
+	if (next_ms && rte_eal_alarm_set(next_ms * 1000, flap_alarm, d) == 0) {
+		d->alarm_set = true;
+	}
+}
+
 static int fcsim_start(struct rte_eth_dev *dev)
 {
 	struct fcsim_dev *d = dev->data->dev_private;
+	bool first = false;
 	uint16_t i;
 
 	rte_spinlock_lock(&d->lock);
 	if (!d->started_once) {
 		d->probe_t0 = clock_ns(CLOCK_MONOTONIC_RAW); /* probe 0 is due at the first start */
 		d->started_once = true;
+		first = true;
 	}
 	d->started = true;
 	rte_spinlock_unlock(&d->lock);
-	dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
+	if (first && d->a.flap_ms && rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000,
+						       flap_alarm, d) == 0) {
+		d->alarm_set = true;
+	}
+	dev->data->dev_link.link_status =
+		__atomic_load_n(&d->link_down, __ATOMIC_RELAXED) ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
+	conf_dump(d);
 	return 0;
 }
 
@@ -466,6 +659,7 @@ static int fcsim_stop(struct rte_eth_dev *dev)
 	rte_spinlock_lock(&d->lock);
 	d->started = false;
 	rte_spinlock_unlock(&d->lock);
+	conf_dump(d);
 	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
@@ -526,6 +720,8 @@ static int fcsim_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
 		return 0;
 	}
+	rte_eal_alarm_cancel(flap_alarm, d);
+	d->alarm_set = false;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		rxq_release(dev, i);
 	}
@@ -547,7 +743,8 @@ static int fcsim_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *inf
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_rx_queues = FCSIM_MAX_QUEUES;
 	info->max_tx_queues = FCSIM_MAX_QUEUES;
-	info->rx_offload_capa = d->a.ts ? RTE_ETH_RX_OFFLOAD_TIMESTAMP : 0;
+	info->rx_offload_capa = (d->a.ts ? RTE_ETH_RX_OFFLOAD_TIMESTAMP : 0) |
+				(d->a.scatter ? RTE_ETH_RX_OFFLOAD_SCATTER : 0);
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	info->flow_type_rss_offloads = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 |
 				       RTE_ETH_RSS_NONFRAG_IPV4_UDP |
@@ -563,6 +760,7 @@ static int fcsim_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *inf
 
 static int fcsim_link_update(struct rte_eth_dev *dev, int wait)
 {
+	struct fcsim_dev *d = dev->data->dev_private;
 	struct rte_eth_link link;
 
 	RTE_SET_USED(wait);
@@ -570,7 +768,9 @@ static int fcsim_link_update(struct rte_eth_dev *dev, int wait)
 	link.link_speed = RTE_ETH_SPEED_NUM_100G;
 	link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link.link_autoneg = RTE_ETH_LINK_FIXED;
-	link.link_status = dev->data->dev_started ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	link.link_status = dev->data->dev_started && !__atomic_load_n(&d->link_down, __ATOMIC_ACQUIRE)
+				   ? RTE_ETH_LINK_UP
+				   : RTE_ETH_LINK_DOWN;
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
@@ -589,6 +789,7 @@ static int fcsim_rxq_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 		return -ENOMEM;
 	}
 	q->cap = d->a.rx_ring ? d->a.rx_ring : nb_desc;
+	q->nb_desc = nb_desc;
 	q->fifo = rte_zmalloc_socket("fcsim_fifo", sizeof(*q->fifo) * q->cap, 0, (int)socket);
 	if (!q->fifo) {
 		rte_free(q);
@@ -684,12 +885,25 @@ static int fcsim_stats_reset(struct rte_eth_dev *dev)
 	d->ierrors = 0;
 	d->mc_filtered = 0;
 	d->flow_dropped = 0;
+	d->discards_phy = 0;
+	d->oversize = 0;
+	d->link_dropped = 0;
+	d->wire_seen = 0;
+	memset(d->xs_read, 0, sizeof(d->xs_read));
+	memset(d->xs_total, 0, sizeof(d->xs_total));
 	rte_spinlock_unlock(&d->lock);
 	return 0;
 }
 
-/* The drops that have no field in rte_eth_stats. */
-static const char *const fcsim_xstat_names[] = { "rx_mc_filtered", "rx_flow_dropped" };
+/*
+ * The drops that have no field in rte_eth_stats, under the names real PMDs use where there is
+ * one (mlx5: rx_discards_phy; many: rx_oversize_packets), and the test's own oracle: every
+ * frame the wire carried (rx_wire_packets) and those lost while the link was down.
+ */
+static const char *const fcsim_xstat_names[FCSIM_NXSTATS] = {
+	"rx_mc_filtered",      "rx_flow_dropped",      "rx_discards_phy",
+	"rx_oversize_packets", "rx_link_down_dropped", "rx_wire_packets",
+};
 
 static int fcsim_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 				  unsigned size)
@@ -706,19 +920,51 @@ static int fcsim_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_
 	return (int)n;
 }
 
+/*
+ * xstats_cor=1: the counters are clear-on-read registers and the driver adds each read to
+ * totals of its own without a lock, as ixgbe and e1000 do with their hardware statistics.  Two
+ * threads reading at once then lose counts: a capture must read them from one thread only
+ * (the window is widened here so that a race shows).
+ */
 static int fcsim_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n)
 {
 	struct fcsim_dev *d = dev->data->dev_private;
+	uint64_t v[FCSIM_NXSTATS];
 
 	if (!xs || n < RTE_DIM(fcsim_xstat_names)) {
 		return (int)RTE_DIM(fcsim_xstat_names);
 	}
 	rte_spinlock_lock(&d->lock);
-	xs[0].id = 0;
-	xs[0].value = d->mc_filtered;
-	xs[1].id = 1;
-	xs[1].value = d->flow_dropped;
+	v[0] = d->mc_filtered;
+	v[1] = d->flow_dropped;
+	v[2] = d->discards_phy;
+	v[3] = d->oversize;
+	v[4] = d->link_dropped;
+	v[5] = d->wire_seen;
+	if (d->a.xstats_cor) {
+		for (unsigned i = 0; i < FCSIM_NXSTATS; i++) {
+			uint64_t reg = v[i] - d->xs_read[i]; /* the register, cleared by this read */
+
+			d->xs_read[i] = v[i];
+			v[i] = reg;
+		}
+	}
 	rte_spinlock_unlock(&d->lock);
+	for (unsigned i = 0; i < FCSIM_NXSTATS; i++) {
+		xs[i].id = i;
+		if (d->a.xstats_cor) {
+			uint64_t total = __atomic_load_n(&d->xs_total[i], __ATOMIC_RELAXED);
+
+			for (int k = 0; k < 2000; k++) {
+				rte_pause();
+			}
+			total += v[i];
+			__atomic_store_n(&d->xs_total[i], total, __ATOMIC_RELAXED);
+			xs[i].value = total;
+		} else {
+			xs[i].value = v[i];
+		}
+	}
 	return (int)RTE_DIM(fcsim_xstat_names);
 }
 
@@ -756,9 +1002,40 @@ static int fcsim_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *ma
 	return 0;
 }
 
+/* read_clock: the NIC's free-running ticks, or with clock=host the host's CLOCK_REALTIME. */
 static int fcsim_read_clock(struct rte_eth_dev *dev, uint64_t *clock)
 {
-	*clock = nic_ticks(dev->data->dev_private, clock_ns(CLOCK_MONOTONIC_RAW));
+	const struct fcsim_dev *d = dev->data->dev_private;
+
+	*clock = d->a.clock_host ? clock_ns(CLOCK_REALTIME)
+				 : nic_ticks(d, clock_ns(CLOCK_MONOTONIC_RAW));
+	return 0;
+}
+
+static int fcsim_flow_ctrl_get(struct rte_eth_dev *dev, struct rte_eth_fc_conf *fc)
+{
+	const struct fcsim_dev *d = dev->data->dev_private;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->mode = (enum rte_eth_fc_mode)d->fc_mode;
+	fc->autoneg = 1;
+	return 0;
+}
+
+static int fcsim_flow_ctrl_set(struct rte_eth_dev *dev, struct rte_eth_fc_conf *fc)
+{
+	struct fcsim_dev *d = dev->data->dev_private;
+
+	d->fc_mode = (int)fc->mode;
+	conf_dump(d);
+	return 0;
+}
+
+/* Any MTU up to max_mtu; ethdev keeps it in dev->data->mtu, which the MAC checks. */
+static int fcsim_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(mtu);
 	return 0;
 }
 
@@ -795,6 +1072,9 @@ static const struct eth_dev_ops fcsim_ops = {
 	.mac_addr_set = fcsim_mac_addr_set,
 	.read_clock = fcsim_read_clock,
 	.flow_ops_get = fcsim_flow_ops_get,
+	.flow_ctrl_get = fcsim_flow_ctrl_get,
+	.flow_ctrl_set = fcsim_flow_ctrl_set,
+	.mtu_set = fcsim_mtu_set,
 };
 
 /* ------------------------------------------------------------------ probe */
@@ -872,6 +1152,8 @@ static int parse_probe_dst(const char *key, const char *val, struct fcsim_args *
 	return 0;
 }
 
+static int parse_real_nic(const char *k, const char *v, struct fcsim_args *a);
+
 static int parse_one(const char *k, const char *v, struct fcsim_args *a)
 {
 	uint64_t u;
@@ -942,6 +1224,116 @@ static int parse_one(const char *k, const char *v, struct fcsim_args *a)
 		a->flow_max = (uint32_t)u;
 		return rc;
 	}
+	return parse_real_nic(k, v, a);
+}
+
+/* AT:DOWN[:N:EVERY] in ms (flap=), or AT:NS (jump=, NS may be negative). */
+static int parse_times(const char *k, const char *v, uint64_t out[4], int64_t *sns, int min,
+		       int max)
+{
+	char *end;
+	int n = 0;
+	const char *p = v;
+
+	while (*p && n < max) {
+		errno = 0;
+		if (sns && n == 1) {
+			*sns = strtoll(p, &end, 10);
+		} else {
+			if (*p == '-') {
+				return bad_arg(k, v, "a negative time");
+			}
+			out[n] = strtoull(p, &end, 10);
+		}
+		if (errno || end == p || (*end && *end != ':')) {
+			return bad_arg(k, v, "not numbers separated by ':'");
+		}
+		n++;
+		p = *end ? end + 1 : end;
+	}
+	if (n < min || *p) {
+		return bad_arg(k, v, "wrong count of ':'-separated numbers");
+	}
+	return n;
+}
+
+/* The devargs of README.md's "Real-NIC behaviour". */
+static int parse_real_nic(const char *k, const char *v, struct fcsim_args *a)
+{
+	uint64_t t[4] = { 0, 0, 1, 0 };
+	int n;
+
+	if (!strcmp(k, "conf_out")) {
+		if (!v[0] || strlen(v) >= PATH_MAX - 8) {
+			return bad_arg(k, v, "not a file name");
+		}
+		snprintf(a->conf_out, sizeof(a->conf_out), "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "fc")) {
+		static const char *const names[] = { "none", "rx", "tx", "full" };
+		static const int modes[] = { RTE_ETH_FC_NONE, RTE_ETH_FC_RX_PAUSE,
+					     RTE_ETH_FC_TX_PAUSE, RTE_ETH_FC_FULL };
+
+		for (unsigned i = 0; i < RTE_DIM(names); i++) {
+			if (!strcmp(v, names[i])) {
+				a->fc = modes[i];
+				return 0;
+			}
+		}
+		return bad_arg(k, v, "not none, rx, tx or full");
+	}
+	if (!strcmp(k, "scatter")) {
+		return parse_bool(k, v, &a->scatter);
+	}
+	if (!strcmp(k, "mtu_drop")) {
+		return parse_bool(k, v, &a->mtu_drop);
+	}
+	if (!strcmp(k, "discard")) {
+		return parse_u64(k, v, UINT32_MAX, &a->discard);
+	}
+	if (!strcmp(k, "xstats_cor")) {
+		return parse_bool(k, v, &a->xstats_cor);
+	}
+	if (!strcmp(k, "lsc")) {
+		return parse_bool(k, v, &a->lsc);
+	}
+	if (!strcmp(k, "flap")) {
+		n = parse_times(k, v, t, NULL, 2, 4);
+		if (n < 0) {
+			return n;
+		}
+		if (n == 3 || t[1] == 0 || (t[2] > 1 && t[3] <= t[1])) {
+			return bad_arg(k, v, "AT:DOWN[:N:EVERY] with DOWN > 0 and EVERY > DOWN");
+		}
+		a->flap_at_ms = t[0];
+		a->flap_ms = t[1];
+		a->flap_n = t[2] ? t[2] : 1;
+		a->flap_every_ms = t[3];
+		return 0;
+	}
+	if (!strcmp(k, "ts_format")) {
+		if (strcmp(v, "ticks") && strcmp(v, "ns")) {
+			return bad_arg(k, v, "not ticks or ns");
+		}
+		a->ts_ns = !strcmp(v, "ns");
+		return 0;
+	}
+	if (!strcmp(k, "clock")) {
+		if (strcmp(v, "nic") && strcmp(v, "host")) {
+			return bad_arg(k, v, "not nic or host");
+		}
+		a->clock_host = !strcmp(v, "host");
+		return 0;
+	}
+	if (!strcmp(k, "jump")) {
+		n = parse_times(k, v, t, &a->jump_ns, 2, 2);
+		if (n < 0) {
+			return n;
+		}
+		a->jump_at_ms = t[0];
+		return 0;
+	}
 	return bad_arg(k, v, "unknown devarg"); /* rte_kvargs_parse already refused it */
 }
 
@@ -959,6 +1351,9 @@ static int parse_args(const char *params, struct fcsim_args *a)
 	a->ts = true;
 	a->flow = true;
 	a->flow_count = true;
+	a->fc = RTE_ETH_FC_FULL; /* as most NICs come up: PAUSE frames on */
+	a->scatter = true;
+	a->lsc = true;
 	if (!params || !params[0]) {
 		return 0;
 	}
@@ -968,7 +1363,8 @@ static int parse_args(const char *params, struct fcsim_args *a)
 			ERR,
 			"bad devargs \"%s\" (known: rx_pcap tx_pcap loop pace probe probe_dst pps "
 			"clock_hz ppm clock_start ts rx_ring mac mc_filter flow flow_count "
-			"flow_max)",
+			"flow_max conf_out fc scatter discard xstats_cor lsc flap ts_format clock "
+			"jump mtu_drop)",
 			params);
 		return -EINVAL;
 	}
@@ -976,6 +1372,9 @@ static int parse_args(const char *params, struct fcsim_args *a)
 		rc = parse_one(kv->pairs[i].key, kv->pairs[i].value ? kv->pairs[i].value : "", a);
 	}
 	rte_kvargs_free(kv);
+	if (a->clock_host) {
+		a->ts_ns = true; /* ice: read_clock gives host time, packets the PHC in ns */
+	}
 	if (rc == 0 && a->probe_n && !a->probe_dst) {
 		FCSIM_LOG(ERR, "devarg probe=%" PRIu64 " needs probe_dst=GROUP:PORT", a->probe_n);
 		rc = -EINVAL;
@@ -1153,9 +1552,14 @@ static int fcsim_probe(struct rte_vdev_device *vdev)
 	rate = a.clock_hz * (1e6 + a.ppm) * 1e3; /* 1e-18 ticks per ns */
 	d->rate_num = (__int128)llround(rate);
 	d->clock_t0 = clock_ns(CLOCK_MONOTONIC_RAW);
+	d->real_t0 = clock_ns(CLOCK_REALTIME);
+	d->fc_mode = a.fc;
 
 	eth->data->mac_addrs = &d->mac;
 	eth->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	if (a.lsc) {
+		eth->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	}
 	eth->data->dev_link.link_speed = RTE_ETH_SPEED_NUM_100G;
 	eth->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	eth->dev_ops = &fcsim_ops;
@@ -1196,4 +1600,6 @@ RTE_PMD_REGISTER_PARAM_STRING(
 	net_fcsim, "rx_pcap=<file> loop=<n> pace=0|1 probe=<n> probe_dst=<group:port> pps=<rate> "
 		   "clock_hz=<hz> ppm=<ppm> clock_start=<ticks> ts=0|1 tx_pcap=<file> "
 		   "rx_ring=<n> mac=<mac> mc_filter=0|1 flow=0|1 flow_count=0|1 "
-		   "flow_max=<n>");
+		   "flow_max=<n> conf_out=<file> fc=none|rx|tx|full scatter=0|1 discard=<n> "
+		   "xstats_cor=0|1 lsc=0|1 flap=<at>:<down>[:<n>:<every>] ts_format=ticks|ns "
+		   "clock=nic|host jump=<at>:<ns> mtu_drop=0|1");

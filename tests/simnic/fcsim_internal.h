@@ -26,6 +26,7 @@
 #define FCSIM_RSS_KEY_LEN  40
 #define FCSIM_PROBE_LEN	   74 /* Ethernet 14 + IPv4 20 + UDP 8 + payload 32 */
 #define FCSIM_PROBE_PAYOFF 42 /* where the probe payload starts */
+#define FCSIM_NXSTATS	   6  /* xstats the device reports (fcsim.c: fcsim_xstat_names) */
 
 struct rte_eth_dev;
 struct rte_flow;
@@ -53,6 +54,22 @@ struct fcsim_args {
 	bool flow;
 	bool flow_count;
 	uint32_t flow_max; /* 0: no limit */
+	/* what a real NIC does that feedcap must handle (README.md: "Real-NIC behaviour") */
+	char conf_out[PATH_MAX]; /* the configuration the application chose, as key=value */
+	int fc;			 /* flow control at probe: enum rte_eth_fc_mode */
+	bool scatter;		 /* offer RTE_ETH_RX_OFFLOAD_SCATTER */
+	bool mtu_drop;		 /* the MAC drops frames over the MTU: rx_oversize_packets */
+	uint64_t discard;	 /* every Nth wire frame dropped at the PHY: rx_discards_phy */
+	bool xstats_cor;	 /* xstats clear on read, as some NICs' registers do */
+	bool lsc;		 /* offer link-state-change interrupts */
+	uint64_t flap_at_ms;	 /* the link goes down this long after the first start ... */
+	uint64_t flap_ms;	 /* ... for this long (0: never) */
+	uint64_t flap_n;	 /* ... this many times, flap_every_ms apart */
+	uint64_t flap_every_ms;
+	bool ts_ns;		 /* RX timestamps in PHC nanoseconds (a real-time clock) */
+	bool clock_host;	 /* read_clock returns host CLOCK_REALTIME ns, not the NIC's */
+	uint64_t jump_at_ms;	 /* the NIC clock jumps this long after the first start ... */
+	int64_t jump_ns;	 /* ... by this much (0: never) */
 };
 
 /* The header fields of one frame the RSS hash, the multicast filter and the rules look at. */
@@ -74,6 +91,7 @@ struct fcsim_rxq {
 	uint64_t *fifo;
 	uint32_t cap, head, count;
 	uint16_t qid;
+	uint16_t nb_desc; /* as the application asked (cap differs with rx_ring=) */
 	uint64_t ipackets, ibytes;
 };
 
@@ -149,6 +167,18 @@ struct fcsim_dev {
 
 	/* counters (under lock) */
 	uint64_t imissed, ierrors, mc_filtered, flow_dropped;
+	uint64_t discards_phy, oversize, link_dropped, wire_seen;
+	uint64_t xs_read[FCSIM_NXSTATS];  /* xstats_cor: the counts last read (registers cleared) */
+	uint64_t xs_total[FCSIM_NXSTATS]; /* xstats_cor: the driver's totals, updated unlocked */
+
+	/* link (lock-free flag: rx_burst reads it, the alarm thread writes it) */
+	bool link_down;
+	uint64_t flaps_done;
+	bool alarm_set;
+	/* the PHC in ns: real-time at clock_t0, for ts_ns and clock_host */
+	uint64_t real_t0;
+	/* flow control as the application set it (enum rte_eth_fc_mode) */
+	int fc_mode;
 
 	/* layer 2 */
 	struct rte_ether_addr mc[FCSIM_MAX_MC];

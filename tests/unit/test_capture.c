@@ -547,6 +547,8 @@ static const char conf_text[] = "[ring md]\n"
 				"snaplen = 128\n"
 				"timestamp = tsc\n"
 				"ptp_socket = /var/run/ptp4l-test\n"
+				"mtu = 9000\n"
+				"flow_control = rx\n"
 				"strict = yes\n";
 
 static struct fcc_config *load_conf(const char *text)
@@ -590,6 +592,8 @@ Test(capture_config, file_fills_what_the_command_line_leaves)
 	cr_expect_eq(o.snaplen, 128);
 	cr_expect_eq(o.timestamp, CAPTURE_TS_TSC);
 	cr_expect_str_eq(o.ptp_socket, "/var/run/ptp4l-test");
+	cr_expect_eq(o.mtu, 9000);
+	cr_expect_eq(o.flow_control, CAPTURE_FC_RX);
 	cr_expect(o.strict);
 	fcc_free(cfg);
 }
@@ -602,7 +606,8 @@ Test(capture_config, command_line_overrides_the_file)
 
 	cr_assert_eq(PARSE(&o, err, "-c", "test.conf", "--ring", "other", "--vdev", "net_null0",
 			   "--group", "239.9.9.9", "--igmp-version", "2", "--lcores", "0,1",
-			   "--timestamp", "auto", "--ptp-socket", "", "--filter-offload", "off"),
+			   "--timestamp", "auto", "--ptp-socket", "", "--filter-offload", "off",
+			   "--mtu", "1500", "--flow-control", "off"),
 		     0, "%s", err);
 	cr_assert_eq(capture_opts_apply_config(&o, cfg, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(o.ring, "other");
@@ -617,7 +622,29 @@ Test(capture_config, command_line_overrides_the_file)
 	cr_expect_eq(o.timestamp, CAPTURE_TS_AUTO);
 	cr_expect_str_eq(o.ptp_socket, "");
 	cr_expect_eq(o.filter_offload, CAPTURE_OFFLOAD_OFF);
+	cr_expect_eq(o.mtu, 1500);
+	cr_expect_eq(o.flow_control, CAPTURE_FC_OFF);
 	fcc_free(cfg);
+}
+
+/* Port defaults: no MTU asked, flow control off, descriptors left to the PMD; bad values named. */
+Test(capture_opts, mtu_flow_control_rx_desc)
+{
+	struct capture_opts o;
+	char err[256] = "";
+
+	cr_assert_eq(PARSE(&o, err, "--ring", "x"), 0, "%s", err);
+	cr_expect_eq(o.mtu, 0);
+	cr_expect_eq(o.flow_control, CAPTURE_FC_OFF);
+	cr_expect_eq(o.rxd, 0, "0: the PMD's maximum up to %d", CAPTURE_DEFAULT_RXD);
+	cr_assert_eq(PARSE(&o, err, "--flow-control", "full", "--mtu", "9600"), 0, "%s", err);
+	cr_expect_eq(o.flow_control, CAPTURE_FC_FULL);
+	cr_expect_eq(o.mtu, 9600);
+	cr_assert_lt(PARSE(&o, err, "--mtu", "67"), 0);
+	cr_expect(strstr(err, "--mtu: \"67\" is not a number from 68 to 9600"), "%s", err);
+	cr_assert_lt(PARSE(&o, err, "--flow-control", "on"), 0);
+	cr_expect(strstr(err, "--flow-control: \"on\" is not off, rx, tx or full"), "%s", err);
+	cr_expect_str_eq(capture_flow_control_name(CAPTURE_FC_TX), "tx");
 }
 
 /* --filter-offload: the three modes, a bad word named, require without a filter refused
