@@ -249,6 +249,28 @@ struct capture_check {
 
 #define CAPTURE_MAX_CHECKS 12
 
+/* Stages of the NIC's drops, from the PMD's extended statistics (xstats.c). */
+enum capture_stage {
+	CAPTURE_STAGE_DISCARD = 0,  /* discarded by the port before any queue (PHY, MAC) */
+	CAPTURE_STAGE_MISSED = 1,   /* no RX descriptor */
+	CAPTURE_STAGE_NOBUF = 2,    /* no mbuf */
+	CAPTURE_STAGE_ERROR = 3,    /* a bad frame (CRC, length, oversize) */
+	CAPTURE_STAGE_FILTERED = 4, /* dropped on purpose by a filter feedcap set up */
+	CAPTURE_NSTAGES = 5,
+};
+
+/*
+ * capture_xstat_stage - the stage of an extended statistic by its PMD name, or -1 when it is
+ * not a drop counter (traffic counts, TX, PAUSE frames, ethdev's copies of rte_eth_stats).
+ */
+int capture_xstat_stage(const char *name);
+
+/* "discard", "missed", "nobuf", "error", "filtered". */
+const char *capture_stage_name(int stage);
+
+/* Whether an extended statistic counts frames longer than the MTU (an "mtu" hint). */
+bool capture_xstat_is_oversize(const char *name);
+
 /* Characters of the ring's name kept in an EAL file prefix (the rest becomes a hash). */
 #define CAPTURE_EAL_PREFIX_NAME 24
 

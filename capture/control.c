@@ -44,7 +44,24 @@
 struct cap_nic {
 	uint64_t imissed, ierrors, rx_nombuf;
 	uint64_t ipackets, ibytes;
+	uint64_t stage[CAPTURE_NSTAGES]; /* extended statistics by stage (xstats.c) */
 };
+
+/*
+ * One drop counter among the PMD's extended statistics, under its own name.  Only the
+ * control thread ever asks the PMD (rte_eth_xstats_get_by_id): several PMDs build these totals
+ * from clear-on-read registers without a lock, so a second reader (telemetry) would make
+ * counts vanish.  Telemetry reads this cache, under cs.lock.
+ */
+struct cap_xstat {
+	uint64_t id;
+	uint64_t value; /* the PMD's total (since the port started) */
+	int stage;
+	bool oversize; /* frames over the MTU: the mtu hint */
+	char name[RTE_ETH_XSTATS_NAME_SIZE];
+};
+
+#define CAP_MAX_XSTATS 32
 
 /* One membership (v2: a group address; v3: a (source, group) pair). */
 struct cap_member {
@@ -66,8 +83,11 @@ static struct {
 	int unsol_left;
 	uint64_t reports, leaves, queries, tx_failed;
 
-	pthread_mutex_t lock; /* guards nic[] and the totals below for telemetry */
+	pthread_mutex_t lock; /* guards nic[], xs[] and the totals below for telemetry */
 	struct cap_nic nic[CAP_MAX_PORTS];
+	struct cap_xstat xs[CAP_MAX_PORTS][CAP_MAX_XSTATS];
+	int nxs[CAP_MAX_PORTS];
+	bool mtu_hinted[CAP_MAX_PORTS];
 	struct ringshm_counters base; /* counters of earlier epochs, at start */
 	uint64_t started_ns;
 	uint64_t watchdog_usec;
@@ -416,6 +436,83 @@ static void read_kernel_drops(struct cap_port *p)
 	}
 }
 
+/* Pick the port's drop counters among its extended statistics (once, at start). */
+static void xstats_init(struct cap_port *p, int pi)
+{
+	struct rte_eth_xstat_name *names;
+	char list[512];
+	size_t used = 0;
+	int n, i;
+
+	cs.nxs[pi] = 0;
+	n = rte_eth_xstats_get_names(p->port_id, NULL, 0);
+	if (n <= 0) {
+		return;
+	}
+	names = calloc((size_t)n, sizeof(*names));
+	if (!names || rte_eth_xstats_get_names(p->port_id, names, (unsigned)n) != n) {
+		free(names);
+		return;
+	}
+	list[0] = '\0';
+	for (i = 0; i < n && cs.nxs[pi] < CAP_MAX_XSTATS; i++) {
+		struct cap_xstat *x = &cs.xs[pi][cs.nxs[pi]];
+		int stage = capture_xstat_stage(names[i].name);
+
+		if (stage < 0) {
+			continue;
+		}
+		memset(x, 0, sizeof(*x));
+		x->id = (uint64_t)i;
+		x->stage = stage;
+		x->oversize = capture_xstat_is_oversize(names[i].name);
+		snprintf(x->name, sizeof(x->name), "%s", names[i].name);
+		cs.nxs[pi]++;
+		if (used < sizeof(list)) {
+			int k = snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
+					 used ? ", " : "", x->name, capture_stage_name(stage));
+
+			used += k > 0 ? (size_t)k : 0;
+		}
+	}
+	free(names);
+	cap_log(LOG_INFO, "port %s: %d drop counters among its extended statistics%s%s", p->name,
+		cs.nxs[pi], cs.nxs[pi] ? ": " : "", list);
+}
+
+/*
+ * Read the port's drop counters (the control thread only) into the cache; stage totals
+ * follow.  Frames over the MTU, with no MTU asked for, get one warning that says so.
+ */
+static void xstats_read(struct cap_ctx *cx, struct cap_port *p, int pi, struct cap_nic *nic)
+{
+	uint64_t ids[CAP_MAX_XSTATS], vals[CAP_MAX_XSTATS];
+	int n = cs.nxs[pi], i;
+
+	if (n == 0) {
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = cs.xs[pi][i].id;
+	}
+	if (rte_eth_xstats_get_by_id(p->port_id, ids, vals, (unsigned)n) != n) {
+		return;
+	}
+	memset(nic->stage, 0, sizeof(nic->stage));
+	for (i = 0; i < n; i++) {
+		struct cap_xstat *x = &cs.xs[pi][i];
+
+		x->value = vals[i];
+		nic->stage[x->stage] += vals[i];
+		if (x->oversize && vals[i] && !cx->o->mtu && !cs.mtu_hinted[pi]) {
+			cs.mtu_hinted[pi] = true;
+			cap_log(LOG_WARNING,
+				"port %s: %llu frames longer than the MTU (%u) dropped by the NIC (%s): if the feed carries such frames, set mtu = 9000 (--mtu 9000)",
+				p->name, (unsigned long long)vals[i], p->mtu, x->name);
+		}
+	}
+}
+
 struct cap_port_sum {
 	uint64_t frames, bytes, filtered, truncated;
 };
@@ -457,12 +554,18 @@ static bool post_marker(struct cap_ctx *cx, int box, enum ringshm_rec_type type,
 	return true;
 }
 
+static bool loss_pending(void)
+{
+	return cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
+	       cs.pending_loss.nic_ierrors || cs.pending_loss.nic_discards;
+}
+
 /* Publish counters in the ring header; ask the poller for a LOSS record if the NIC lost. */
 static void stats_publish(struct cap_ctx *cx, bool final)
 {
 	struct ringshm_ctl *ctl = cx->ctl;
 	struct ringshm_loss_payload loss;
-	uint64_t filtered = 0, imissed = 0, nombuf = 0, ierrors = 0;
+	uint64_t filtered = 0, imissed = 0, nombuf = 0, ierrors = 0, discards = 0;
 	int i;
 
 	memset(&loss, 0, sizeof(loss));
@@ -493,12 +596,22 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 			nic->ipackets = st.ipackets;
 			nic->ibytes = st.ibytes;
 		}
+		{
+			uint64_t before = nic->stage[CAPTURE_STAGE_DISCARD];
+
+			xstats_read(cx, p, i, nic);
+			if (nic->stage[CAPTURE_STAGE_DISCARD] > before) {
+				loss.nic_discards += nic->stage[CAPTURE_STAGE_DISCARD] - before;
+			}
+		}
 		PUT(ctl->ports[p->idx].rx_frames, s.frames);
 		PUT(ctl->ports[p->idx].rx_bytes, s.bytes);
 		PUT(ctl->ports[p->idx].filtered, s.filtered);
 		PUT(ctl->ports[p->idx].imissed, nic->imissed);
 		PUT(ctl->ports[p->idx].ierrors, nic->ierrors);
 		PUT(ctl->ports[p->idx].rx_nombuf, nic->rx_nombuf);
+		PUT(ctl->ports[p->idx].discards, nic->stage[CAPTURE_STAGE_DISCARD]);
+		discards += nic->stage[CAPTURE_STAGE_DISCARD];
 		filtered += s.filtered;
 		imissed += nic->imissed;
 		ierrors += nic->ierrors;
@@ -509,12 +622,13 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 	PUT(ctl->counters.nic_imissed, cs.base.nic_imissed + imissed);
 	PUT(ctl->counters.nic_ierrors, cs.base.nic_ierrors + ierrors);
 	PUT(ctl->counters.nic_rx_nombuf, cs.base.nic_rx_nombuf + nombuf);
+	PUT(ctl->counters.nic_discards, cs.base.nic_discards + discards);
 
 	cs.pending_loss.nic_imissed += loss.nic_imissed;
 	cs.pending_loss.nic_rx_nombuf += loss.nic_rx_nombuf;
 	cs.pending_loss.nic_ierrors += loss.nic_ierrors;
-	if (!final && (cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
-		       cs.pending_loss.nic_ierrors)) {
+	cs.pending_loss.nic_discards += loss.nic_discards;
+	if (!final && loss_pending()) {
 		if (post_marker(cx, CAP_BOX_LOSS, RINGSHM_REC_LOSS, &cs.pending_loss,
 				sizeof(cs.pending_loss))) {
 			memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
@@ -556,6 +670,7 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_u64(d, "imissed", PEEK(ctl->counters.nic_imissed));
 	rte_tel_data_add_dict_u64(d, "ierrors", PEEK(ctl->counters.nic_ierrors));
 	rte_tel_data_add_dict_u64(d, "rx_nombuf", PEEK(ctl->counters.nic_rx_nombuf));
+	rte_tel_data_add_dict_u64(d, "discards", PEEK(ctl->counters.nic_discards));
 	rte_tel_data_add_dict_u64(d, "ring_head", PEEK(ctl->head));
 	rte_tel_data_add_dict_u64(d, "ring_capacity", ctl->capacity);
 	rte_tel_data_add_dict_u64(d, "ring_fill_ppm", ring_fill_ppm(cx));
@@ -591,6 +706,16 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "imissed", cs.nic[i].imissed);
 		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", cs.nic[i].rx_nombuf);
+		/* The stages, then each counter under its PMD name: from the cache, never the
+		 * PMD (see struct cap_xstat). */
+		for (q = 0; q < CAPTURE_NSTAGES; q++) {
+			snprintf(key, sizeof(key), "stage_%s", capture_stage_name(q));
+			rte_tel_data_add_dict_u64(pd, key, cs.nic[i].stage[q]);
+		}
+		for (int x = 0; x < cs.nxs[i]; x++) {
+			snprintf(key, sizeof(key), "xstat_%s", cs.xs[i][x].name);
+			rte_tel_data_add_dict_u64(pd, key, cs.xs[i][x].value);
+		}
 		for (q = 0; q < p->nb_rxq; q++) {
 			snprintf(key, sizeof(key), "q%u_frames", q);
 			rte_tel_data_add_dict_u64(pd, key, LOAD(p->qs[q].frames));
@@ -713,6 +838,7 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 
 	for (i = 0; i < cx->nports; i++) {
 		find_packet_sockets(&cx->ports[i]);
+		xstats_init(&cx->ports[i], i);
 	}
 
 	/* A first TSC model before the poller starts: every record then has a time. */
@@ -911,8 +1037,7 @@ static void flush_markers(struct cap_ctx *cx)
 			wrote = true;
 		}
 	}
-	if ((cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
-	     cs.pending_loss.nic_ierrors) &&
+	if (loss_pending() &&
 	    ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss, sizeof(cs.pending_loss),
 			   now) == 0) {
 		memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
@@ -942,7 +1067,7 @@ void cap_control_finish(struct cap_ctx *cx)
 		}
 	}
 	cap_log(LOG_NOTICE,
-		"captured %llu frames (%llu bytes) from %llu received; filtered %llu, imissed %llu, ierrors %llu, rx_nombuf %llu; IGMP reports %llu, leaves %llu, queries %llu",
+		"captured %llu frames (%llu bytes) from %llu received; filtered %llu, imissed %llu, ierrors %llu, rx_nombuf %llu, discards %llu; IGMP reports %llu, leaves %llu, queries %llu",
 		(unsigned long long)LOAD(cx->captured),
 		(unsigned long long)(PEEK(cx->ctl->counters.bytes) - cs.base.bytes),
 		(unsigned long long)delivered,
@@ -950,6 +1075,7 @@ void cap_control_finish(struct cap_ctx *cx)
 		(unsigned long long)(PEEK(cx->ctl->counters.nic_imissed) - cs.base.nic_imissed),
 		(unsigned long long)(PEEK(cx->ctl->counters.nic_ierrors) - cs.base.nic_ierrors),
 		(unsigned long long)(PEEK(cx->ctl->counters.nic_rx_nombuf) - cs.base.nic_rx_nombuf),
+		(unsigned long long)(PEEK(cx->ctl->counters.nic_discards) - cs.base.nic_discards),
 		(unsigned long long)cs.reports, (unsigned long long)cs.leaves,
 		(unsigned long long)cs.queries);
 	pthread_mutex_lock(&cs.lock);

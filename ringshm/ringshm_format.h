@@ -117,7 +117,8 @@ struct ringshm_loss_payload {
 	uint64_t nic_imissed;	/* the NIC had no RX descriptor */
 	uint64_t nic_rx_nombuf; /* no mbuf in the mempool */
 	uint64_t nic_ierrors;	/* frames the NIC received in error */
-	uint64_t reserved[5];
+	uint64_t nic_discards;	/* the port discarded before any queue (extended statistics) */
+	uint64_t reserved[4];
 };
 
 /* Payload of a RINGSHM_REC_EPOCH record. */
@@ -147,7 +148,8 @@ struct ringshm_counters {
 	uint64_t nic_ierrors;	/*   receive errors */
 	uint64_t markers;	/* LOSS, CLOCK and EPOCH records written */
 	uint64_t refused;	/* ringshm_alloc() calls refused: cap_len over the maximum */
-	uint64_t reserved[6];
+	uint64_t nic_discards;	/* drops by cause: the port discarded (extended statistics) */
+	uint64_t reserved[5];
 };
 
 /* One capture port, written by the producer's control thread once per second. */
@@ -165,7 +167,8 @@ struct ringshm_port {
 	uint64_t ierrors;
 	uint64_t rx_nombuf;
 	uint64_t filtered;
-	uint64_t reserved[3];
+	uint64_t discards; /* discard-stage extended statistics (e.g. mlx5 rx_discards_phy) */
+	uint64_t reserved[2];
 };
 
 /* One chunk index entry: which lap of the chunk it describes, and its first timestamp. */

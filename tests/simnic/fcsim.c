@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
@@ -950,6 +952,18 @@ static int fcsim_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, u
 		}
 	}
 	rte_spinlock_unlock(&d->lock);
+	if (d->a.xstats_cor) {
+		/* Say so when a second thread reads: the race this mode models is then possible. */
+		int self = (int)syscall(SYS_gettid), first = 0;
+
+		if (!__atomic_compare_exchange_n(&d->xs_reader, &first, self, false,
+						 __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+		    first != self && !__atomic_exchange_n(&d->xs_warned, true, __ATOMIC_RELAXED)) {
+			FCSIM_LOG(ERR,
+				  "port %u: xstats_cor: extended statistics read by thread %d and thread %d: clear-on-read totals race, counts can be lost",
+				  dev->data->port_id, first, self);
+		}
+	}
 	for (unsigned i = 0; i < FCSIM_NXSTATS; i++) {
 		xs[i].id = i;
 		if (d->a.xstats_cor) {

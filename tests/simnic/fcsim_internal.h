@@ -170,6 +170,8 @@ struct fcsim_dev {
 	uint64_t discards_phy, oversize, link_dropped, wire_seen;
 	uint64_t xs_read[FCSIM_NXSTATS];  /* xstats_cor: the counts last read (registers cleared) */
 	uint64_t xs_total[FCSIM_NXSTATS]; /* xstats_cor: the driver's totals, updated unlocked */
+	int xs_reader;			  /* xstats_cor: the first thread that read them */
+	bool xs_warned;			  /* ... and a second one was reported */
 
 	/* link (lock-free flag: rx_burst reads it, the alarm thread writes it) */
 	bool link_down;

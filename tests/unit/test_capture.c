@@ -780,3 +780,44 @@ Test(capture_eal, prefix_per_ring_and_user_choices_kept)
 	cr_assert_str_eq(add[1], "feedcap-md");
 	cr_assert_eq(capture_eal_defaults(&o, prefix, sizeof(prefix), add, 2), -1);
 }
+
+/* Which extended statistics are drops, and of which stage, by the names real PMDs use. */
+Test(capture_xstat, stages_by_pmd_name)
+{
+	static const struct {
+		const char *name;
+		int stage;
+	} t[] = {
+		{ "rx_discards_phy", CAPTURE_STAGE_DISCARD },	  /* mlx5 */
+		{ "rx_prio0_discards", CAPTURE_STAGE_DISCARD },	  /* mlx5 */
+		{ "rx_dropped_packets", CAPTURE_STAGE_DISCARD },  /* i40e, ice */
+		{ "rx_out_of_buffer", CAPTURE_STAGE_MISSED },	  /* mlx5 (= imissed) */
+		{ "rx_mac_missed", CAPTURE_STAGE_MISSED },
+		{ "rx_no_mbuf", CAPTURE_STAGE_NOBUF },
+		{ "rx_crc_errors_phy", CAPTURE_STAGE_ERROR },	  /* mlx5 */
+		{ "rx_oversize_pkts_phy", CAPTURE_STAGE_ERROR },  /* mlx5 */
+		{ "rx_jabber_errors", CAPTURE_STAGE_ERROR },	  /* ice */
+		{ "rx_length_errors", CAPTURE_STAGE_ERROR },	  /* ixgbe */
+		{ "rx_mc_filtered", CAPTURE_STAGE_FILTERED },	  /* net_fcsim */
+		{ "rx_flow_dropped", CAPTURE_STAGE_FILTERED },	  /* net_fcsim */
+		{ "rx_good_packets", -1 },			  /* ethdev: traffic */
+		{ "rx_missed_errors", -1 },			  /* ethdev: = imissed */
+		{ "rx_errors", -1 },				  /* ethdev: = ierrors */
+		{ "rx_mbuf_allocation_errors", -1 },		  /* ethdev: = rx_nombuf */
+		{ "rx_q0_errors", -1 },				  /* ethdev: per queue */
+		{ "tx_errors", -1 },
+		{ "tx_phy_dropped", -1 },
+		{ "rx_xoff_packets", -1 },			  /* PAUSE frames */
+		{ "rx_pause_ctrl_phy", -1 },
+		{ "rx_wire_packets", -1 },
+		{ "rx_bytes_phy", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_expect_eq(capture_xstat_stage(t[i].name), t[i].stage, "%s: stage %d, expected %d",
+			     t[i].name, capture_xstat_stage(t[i].name), t[i].stage);
+	}
+	cr_expect_str_eq(capture_stage_name(CAPTURE_STAGE_NOBUF), "nobuf");
+	cr_expect(capture_xstat_is_oversize("rx_oversize_packets"));
+	cr_expect_not(capture_xstat_is_oversize("rx_discards_phy"));
+}

@@ -258,7 +258,7 @@ static int cmd_markers(int argc, char **argv)
 	struct ringshm_reader *rd;
 	struct ringshm_record rec;
 	struct ringshm_loss_payload lp;
-	uint64_t n[8] = { 0 }, imissed = 0, nombuf = 0, ierrors = 0;
+	uint64_t n[8] = { 0 }, imissed = 0, nombuf = 0, ierrors = 0, discards = 0;
 	int rc;
 
 	if (argc < 3) {
@@ -277,14 +277,15 @@ static int cmd_markers(int argc, char **argv)
 			imissed += lp.nic_imissed;
 			nombuf += lp.nic_rx_nombuf;
 			ierrors += lp.nic_ierrors;
+			discards += lp.nic_discards;
 		}
 	}
 	ringshm_reader_close(rd);
 	printf("frame_records=%" PRIu64 "\nepoch_records=%" PRIu64 "\nloss_records=%" PRIu64
 	       "\nclock_records=%" PRIu64 "\nloss_imissed=%" PRIu64 "\nloss_rx_nombuf=%" PRIu64
-	       "\nloss_ierrors=%" PRIu64 "\n",
+	       "\nloss_ierrors=%" PRIu64 "\nloss_discards=%" PRIu64 "\n",
 	       n[RINGSHM_REC_FRAME], n[RINGSHM_REC_EPOCH], n[RINGSHM_REC_LOSS],
-	       n[RINGSHM_REC_CLOCK], imissed, nombuf, ierrors);
+	       n[RINGSHM_REC_CLOCK], imissed, nombuf, ierrors, discards);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -347,18 +348,20 @@ static int cmd_counters(int argc, char **argv)
 	printf("epoch=%" PRIu64 "\nstate=%u\nproducer_pid=%" PRIu64 "\nhead=%" PRIu64
 	       "\nframes=%" PRIu64 "\nbytes=%" PRIu64 "\nfiltered=%" PRIu64 "\ntruncated=%" PRIu64
 	       "\nnic_imissed=%" PRIu64 "\nnic_rx_nombuf=%" PRIu64 "\nnic_ierrors=%" PRIu64
-	       "\nmarkers=%" PRIu64 "\nnports=%u\n",
+	       "\nmarkers=%" PRIu64 "\nnic_discards=%" PRIu64 "\nrefused=%" PRIu64 "\nnports=%u\n",
 	       c->epoch, c->state, c->producer_pid, c->head, c->counters.frames, c->counters.bytes,
 	       c->counters.filtered, c->counters.truncated, c->counters.nic_imissed,
-	       c->counters.nic_rx_nombuf, c->counters.nic_ierrors, c->counters.markers, c->nports);
+	       c->counters.nic_rx_nombuf, c->counters.nic_ierrors, c->counters.markers,
+	       c->counters.nic_discards, c->counters.refused, c->nports);
 	for (i = 0; i < c->nports && i < RINGSHM_MAX_PORTS; i++) {
 		const struct ringshm_port *p = &c->ports[i];
 
 		printf("port%u_name=%s\nport%u_rx_frames=%" PRIu64 "\nport%u_rx_bytes=%" PRIu64
 		       "\nport%u_imissed=%" PRIu64 "\nport%u_filtered=%" PRIu64
-		       "\nport%u_ts_source=%u\n",
+		       "\nport%u_ts_source=%u\nport%u_ierrors=%" PRIu64 "\nport%u_discards=%" PRIu64
+		       "\n",
 		       i, p->name, i, p->rx_frames, i, p->rx_bytes, i, p->imissed, i, p->filtered,
-		       i, p->ts_source);
+		       i, p->ts_source, i, p->ierrors, i, p->discards);
 	}
 	ringshm_reader_close(rd);
 	return 0;
