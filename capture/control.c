@@ -97,6 +97,10 @@ static struct {
 	struct timesync_ptp_status ptp_st;
 	enum timesync_state state;
 	bool clock_marker_due;
+	/* link events waiting for the poller to write them (LOSS records with an event) */
+	struct ringshm_loss_payload link_q[16];
+	unsigned link_head, link_tail;
+	uint64_t rejoin_at[CAP_MAX_PORTS]; /* CLOCK_MONOTONIC ns of the second re-join, 0 none */
 } cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t mono_ns(void)
@@ -706,6 +710,10 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "imissed", cs.nic[i].imissed);
 		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", cs.nic[i].rx_nombuf);
+		rte_tel_data_add_dict_string(pd, "link",
+					     p->link < 0 ? "unknown" : p->link ? "up" : "down");
+		rte_tel_data_add_dict_u64(pd, "link_downs", p->link_downs);
+		rte_tel_data_add_dict_u64(pd, "link_down_ns", p->link_down_ns);
 		/* The stages, then each counter under its PMD name: from the cache, never the
 		 * PMD (see struct cap_xstat). */
 		for (q = 0; q < CAPTURE_NSTAGES; q++) {
@@ -729,6 +737,115 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 	}
 	pthread_mutex_unlock(&cs.lock);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ link */
+
+/* Queue a link event; the poller writes it in-band (a LOSS record) when the box is free. */
+static void link_post(uint16_t port, enum ringshm_loss_event ev, uint64_t at, uint64_t outage)
+{
+	struct ringshm_loss_payload *e;
+
+	if (cs.link_head - cs.link_tail == RTE_DIM(cs.link_q)) {
+		cs.link_tail++; /* 16 events within 100 ms: keep the newest */
+	}
+	e = &cs.link_q[cs.link_head++ % RTE_DIM(cs.link_q)];
+	memset(e, 0, sizeof(*e));
+	e->event = (uint16_t)ev;
+	e->port = port;
+	e->event_ns = at;
+	e->outage_ns = outage;
+}
+
+static void link_flush(struct cap_ctx *cx)
+{
+	while (cs.link_tail != cs.link_head &&
+	       post_marker(cx, CAP_BOX_LINK, RINGSHM_REC_LOSS,
+			   &cs.link_q[cs.link_tail % RTE_DIM(cs.link_q)],
+			   sizeof(struct ringshm_loss_payload))) {
+		cs.link_tail++;
+	}
+}
+
+/*
+ * The link is back: the switch forgot our groups while it was down (IGMP snooping ages them
+ * out, a querier may have moved), and waiting for the next query can take 125 s.  Report
+ * every membership now, and once more a second later (the robustness repeat).
+ */
+static void igmp_rejoin(struct cap_ctx *cx, int pi, uint64_t now)
+{
+	int i;
+
+	if (!cs.nmem || cx->o->no_igmp || !cx->ports[pi].has_tx) {
+		return;
+	}
+	for (i = 0; i < cs.nmem; i++) {
+		igmp_schedule(pi, i, now, CAPTURE_IGMP_JOIN);
+	}
+	cs.rejoin_at[pi] = now + IGMP_UNSOL_NS;
+}
+
+/*
+ * Check the links: ports with LSC interrupts when one came (and once a second, in case one
+ * was missed), the others at every tick.  A change becomes a LOSS record with the event (link
+ * down; link up with the outage's length), counters in the ring header, a log line, and on
+ * link up an immediate IGMP re-join.
+ */
+static void link_tick(struct cap_ctx *cx, uint64_t now, bool poll_all)
+{
+	struct ringshm_ctl *ctl = cx->ctl;
+	int pi, i;
+
+	for (pi = 0; pi < cx->nports; pi++) {
+		struct cap_port *p = &cx->ports[pi];
+		/* Pairs with the release store in the LSC callback (port.c). */
+		bool ev = atomic_exchange_explicit(&p->link_event, false, memory_order_acquire);
+		struct rte_eth_link l;
+		uint64_t t;
+		int up;
+
+		if (cs.rejoin_at[pi] && now >= cs.rejoin_at[pi]) {
+			cs.rejoin_at[pi] = 0;
+			for (i = 0; i < cs.nmem && !cx->o->no_igmp; i++) {
+				igmp_schedule(pi, i, now, CAPTURE_IGMP_JOIN);
+			}
+		}
+		if (p->lsc && !ev && !poll_all) {
+			continue;
+		}
+		memset(&l, 0, sizeof(l));
+		if (rte_eth_link_get_nowait(p->port_id, &l) != 0) {
+			continue;
+		}
+		up = l.link_status == RTE_ETH_LINK_UP;
+		if (p->link == up) {
+			continue;
+		}
+		t = real_ns();
+		pthread_mutex_lock(&cs.lock);
+		if (!up) {
+			p->link_downs++;
+			p->link_down_since = t;
+			link_post(p->idx, RINGSHM_LOSS_LINK_DOWN, t, 0);
+			cap_log(LOG_WARNING, "port %s: link down%s: frames are lost until it is back",
+				p->name, p->link < 0 ? " at start" : "");
+		} else if (p->link == 0) {
+			uint64_t outage = t - p->link_down_since;
+
+			p->link_down_ns += outage;
+			link_post(p->idx, RINGSHM_LOSS_LINK_UP, t, outage);
+			igmp_rejoin(cx, pi, now);
+			cap_log(LOG_NOTICE, "port %s: link up after %.3f s down%s", p->name,
+				(double)outage / 1e9,
+				cs.nmem && !cx->o->no_igmp ? ": IGMP reports sent again" : "");
+		}
+		p->link = up;
+		pthread_mutex_unlock(&cs.lock);
+		PUT(ctl->ports[p->idx].link_downs, p->link_downs);
+		PUT(ctl->ports[p->idx].link_down_ns, p->link_down_ns);
+		PUT(ctl->ports[p->idx].link_up, (uint32_t)up);
+	}
+	link_flush(cx);
 }
 
 /* ------------------------------------------------------------------ clock */
@@ -930,7 +1047,7 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 {
 	const struct capture_opts *o = cx->o;
 	uint64_t now = mono_ns(), next_sec = now + CAP_NS_PER_S, deadline = 0, next_wd = 0;
-	uint64_t next_stats = now + o->stats_interval_ns;
+	uint64_t next_stats = now + o->stats_interval_ns, next_link = 0;
 	uint64_t last_loops = 0;
 	sigset_t set;
 	siginfo_t si;
@@ -977,6 +1094,10 @@ int cap_control_run(struct cap_ctx *cx, unsigned poller_lcore)
 			break;
 		}
 		ringshm_heartbeat(cx->ring);
+		link_tick(cx, now, now >= next_link);
+		if (now >= next_link) {
+			next_link = now + CAP_NS_PER_S;
+		}
 		igmp_tick(cx, now);
 		if (now >= next_sec) {
 			next_sec += CAP_NS_PER_S;
@@ -1036,6 +1157,13 @@ static void flush_markers(struct cap_ctx *cx)
 			atomic_store_explicit(&b->done, LOAD(b->seq), memory_order_relaxed);
 			wrote = true;
 		}
+	}
+	while (cs.link_tail != cs.link_head &&
+	       ringshm_marker(cx->ring, RINGSHM_REC_LOSS,
+			      &cs.link_q[cs.link_tail % RTE_DIM(cs.link_q)],
+			      sizeof(struct ringshm_loss_payload), now) == 0) {
+		cs.link_tail++;
+		wrote = true;
 	}
 	if (loss_pending() &&
 	    ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss, sizeof(cs.pending_loss),

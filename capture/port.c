@@ -154,6 +154,21 @@ static int plan_mtu(const struct capture_opts *o, struct cap_port *p,
 	return 0;
 }
 
+/*
+ * RTE_ETH_EVENT_INTR_LSC, in the EAL's interrupt thread: only note it.  The control thread
+ * reads the link, writes the markers and re-joins the groups (control.c: link_tick).
+ */
+static int link_changed(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	struct cap_port *p = arg;
+
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(type);
+	RTE_SET_USED(ret);
+	atomic_store_explicit(&p->link_event, true, memory_order_release);
+	return 0;
+}
+
 static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t errlen)
 {
 	const struct capture_opts *o = cx->o;
@@ -193,6 +208,10 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 	if (p->ts_mode == CAP_TS_NIC) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 	}
+	/* Link changes by interrupt where the PMD has them (else the control thread polls). */
+	p->lsc = info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC);
+	conf.intr_conf.lsc = p->lsc;
+	p->link = -1;
 	p->has_tx = info.max_tx_queues >= 1;
 	rc = rte_eth_dev_configure(pid, p->nb_rxq, p->has_tx ? 1 : 0, &conf);
 	/*
@@ -249,6 +268,9 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 				p->name, strerror(-rc));
 			p->has_tx = false;
 		}
+	}
+	if (p->lsc && rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_LSC, link_changed, p) != 0) {
+		p->lsc = false; /* polled then */
 	}
 	rte_eth_macaddr_get(pid, &p->mac);
 	if (!p->qs) {
@@ -741,6 +763,11 @@ void cap_ports_close(struct cap_ctx *cx)
 	int i;
 
 	for (i = 0; i < cx->nports; i++) {
+		if (cx->ports[i].lsc) {
+			rte_eth_dev_callback_unregister(cx->ports[i].port_id,
+							RTE_ETH_EVENT_INTR_LSC, link_changed,
+							&cx->ports[i]);
+		}
 		flows_destroy(&cx->ports[i]);
 		rte_eth_dev_stop(cx->ports[i].port_id);
 		rte_eth_dev_close(cx->ports[i].port_id);

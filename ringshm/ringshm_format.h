@@ -112,13 +112,29 @@ static inline uint32_t ringshm_rec_size(uint32_t cap_len)
 	       ~(uint32_t)(RINGSHM_REC_ALIGN - 1);
 }
 
-/* Payload of a RINGSHM_REC_LOSS record: what the capture lost since the previous one. */
+/* LOSS record events: a link outage loses frames nobody can count. */
+enum ringshm_loss_event {
+	RINGSHM_LOSS_COUNTS = 0,    /* only the counters below */
+	RINGSHM_LOSS_LINK_DOWN = 1, /* port `port` lost its link at event_ns */
+	RINGSHM_LOSS_LINK_UP = 2,   /* ... and has it again: it was down for outage_ns */
+};
+
+/*
+ * Payload of a RINGSHM_REC_LOSS record: what the capture lost since the previous one, and for
+ * a link event which port and when.  Readers of files written before the event fields see
+ * event 0 (COUNTS).
+ */
 struct ringshm_loss_payload {
 	uint64_t nic_imissed;	/* the NIC had no RX descriptor */
 	uint64_t nic_rx_nombuf; /* no mbuf in the mempool */
 	uint64_t nic_ierrors;	/* frames the NIC received in error */
 	uint64_t nic_discards;	/* the port discarded before any queue (extended statistics) */
-	uint64_t reserved[4];
+	uint16_t event;		/* enum ringshm_loss_event */
+	uint16_t port;		/* the port of a link event (index in ports[]) */
+	uint32_t reserved0;
+	uint64_t event_ns;  /* CLOCK_REALTIME when the capture saw the link event */
+	uint64_t outage_ns; /* LINK_UP: how long the link was down */
+	uint64_t reserved[1];
 };
 
 /* Payload of a RINGSHM_REC_EPOCH record. */
@@ -167,8 +183,10 @@ struct ringshm_port {
 	uint64_t ierrors;
 	uint64_t rx_nombuf;
 	uint64_t filtered;
-	uint64_t discards; /* discard-stage extended statistics (e.g. mlx5 rx_discards_phy) */
-	uint64_t reserved[2];
+	uint64_t discards;     /* discard-stage extended statistics (e.g. mlx5 rx_discards_phy) */
+	uint32_t link_downs;   /* times the link went down since the capture started */
+	uint32_t link_up;      /* 1 while the link is up (0 before the first check) */
+	uint64_t link_down_ns; /* time spent with the link down, finished outages */
 };
 
 /* One chunk index entry: which lap of the chunk it describes, and its first timestamp. */
@@ -229,6 +247,7 @@ static_assert(sizeof(struct ringshm_rec_hdr) == RINGSHM_REC_HDR_SIZE, "record he
 static_assert(offsetof(struct ringshm_rec_hdr, cap_len) == 24, "record header layout");
 static_assert(sizeof(struct ringshm_counters) == 128, "counters size");
 static_assert(sizeof(struct ringshm_port) == 152, "port size");
+static_assert(sizeof(struct ringshm_loss_payload) == 64, "LOSS payload size");
 static_assert(offsetof(struct ringshm_ctl, create_ns) == 56, "ctl: identity");
 static_assert(offsetof(struct ringshm_ctl, epoch) == 64, "ctl: producer line");
 static_assert(offsetof(struct ringshm_ctl, claim) == 128, "ctl: cursor line");

@@ -259,6 +259,7 @@ static int cmd_markers(int argc, char **argv)
 	struct ringshm_record rec;
 	struct ringshm_loss_payload lp;
 	uint64_t n[8] = { 0 }, imissed = 0, nombuf = 0, ierrors = 0, discards = 0;
+	uint64_t downs = 0, ups = 0;
 	int rc;
 
 	if (argc < 3) {
@@ -278,14 +279,24 @@ static int cmd_markers(int argc, char **argv)
 			nombuf += lp.nic_rx_nombuf;
 			ierrors += lp.nic_ierrors;
 			discards += lp.nic_discards;
+			if (lp.event == RINGSHM_LOSS_LINK_DOWN || lp.event == RINGSHM_LOSS_LINK_UP) {
+				/* One line per link event, in ring order. */
+				printf("link_event=%s port=%u event_ns=%" PRIu64 " outage_ns=%" PRIu64
+				       " record_ts_ns=%" PRIu64 " seq=%" PRIu64 "\n",
+				       lp.event == RINGSHM_LOSS_LINK_DOWN ? "down" : "up", lp.port,
+				       lp.event_ns, lp.outage_ns, rec.ts_ns, rec.seq);
+				downs += lp.event == RINGSHM_LOSS_LINK_DOWN;
+				ups += lp.event == RINGSHM_LOSS_LINK_UP;
+			}
 		}
 	}
 	ringshm_reader_close(rd);
 	printf("frame_records=%" PRIu64 "\nepoch_records=%" PRIu64 "\nloss_records=%" PRIu64
 	       "\nclock_records=%" PRIu64 "\nloss_imissed=%" PRIu64 "\nloss_rx_nombuf=%" PRIu64
-	       "\nloss_ierrors=%" PRIu64 "\nloss_discards=%" PRIu64 "\n",
+	       "\nloss_ierrors=%" PRIu64 "\nloss_discards=%" PRIu64 "\nlink_downs=%" PRIu64
+	       "\nlink_ups=%" PRIu64 "\n",
 	       n[RINGSHM_REC_FRAME], n[RINGSHM_REC_EPOCH], n[RINGSHM_REC_LOSS],
-	       n[RINGSHM_REC_CLOCK], imissed, nombuf, ierrors, discards);
+	       n[RINGSHM_REC_CLOCK], imissed, nombuf, ierrors, discards, downs, ups);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -359,9 +370,10 @@ static int cmd_counters(int argc, char **argv)
 		printf("port%u_name=%s\nport%u_rx_frames=%" PRIu64 "\nport%u_rx_bytes=%" PRIu64
 		       "\nport%u_imissed=%" PRIu64 "\nport%u_filtered=%" PRIu64
 		       "\nport%u_ts_source=%u\nport%u_ierrors=%" PRIu64 "\nport%u_discards=%" PRIu64
-		       "\n",
+		       "\nport%u_link_downs=%u\nport%u_link_up=%u\nport%u_link_down_ns=%" PRIu64 "\n",
 		       i, p->name, i, p->rx_frames, i, p->rx_bytes, i, p->imissed, i, p->filtered,
-		       i, p->ts_source, i, p->ierrors, i, p->discards);
+		       i, p->ts_source, i, p->ierrors, i, p->discards, i, p->link_downs, i,
+		       p->link_up, i, p->link_down_ns);
 	}
 	ringshm_reader_close(rd);
 	return 0;
