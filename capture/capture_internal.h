@@ -57,7 +57,19 @@ struct cap_qstats {
 	_Atomic uint64_t filtered; /* frames the group filter dropped */
 	_Atomic uint64_t truncated;
 	_Atomic uint64_t bursts; /* non-empty bursts */
+	_Atomic uint64_t ts_fallback; /* frames whose NIC time was refused (TSC time used) */
+	_Atomic uint8_t ts_domain;    /* enum ringshm_ts_domain of the last burst */
 } __rte_cache_aligned;
+
+/*
+ * The bound a NIC timestamp must keep against the TSC time of the burst that delivered it
+ * (docs/timing.md, "Checking NIC times").  A frame cannot have arrived after the poll that
+ * returned it: its NIC time may be later than the burst's TSC time only by the two models'
+ * errors (AHEAD).  It may be earlier by as long as a frame can wait in the RX ring: a full
+ * 4096-descriptor ring at 1 Mpps, or the poller preempted on a shared core (BEHIND).
+ */
+#define CAP_TS_AHEAD_NS	 50000ull    /* 50 us */
+#define CAP_TS_BEHIND_NS 20000000ull /* 20 ms */
 
 /* One port as set up at start (control thread; read-only afterwards). */
 struct cap_port {
@@ -107,7 +119,8 @@ struct cap_pollq {
 	uint16_t queue;
 	uint8_t idx;
 	uint8_t ts_mode;
-	bool sw_filter; /* copy of the port's */
+	uint8_t ts_domain; /* enum ringshm_ts_domain of the last NIC-timed burst (poller) */
+	bool sw_filter;	   /* copy of the port's */
 	struct cap_qstats *st;
 };
 
@@ -149,6 +162,9 @@ struct cap_ctx {
 
 	/* clock: control stores, poller refreshes its copy once per burst */
 	struct timesync_cell tsc_cell;
+	/* TAI - UTC in ns, from ptp4l's TIME_PROPERTIES when the PHC runs the PTP timescale; 0
+	 * otherwise.  Subtracted from real-time NIC stamps.  Control stores, poller loads. */
+	_Atomic int64_t phc_tai_ns;
 	struct timesync_cell nic_cell[CAP_MAX_PORTS]; /* CAP_TS_NIC ports' models, by idx */
 
 	/* control -> poller */

@@ -39,6 +39,11 @@
 #define TICK_NS	      (100 * 1000000ull)
 #define IGMP_ROBUST   2 /* RFC 3376 Robustness Variable: unsolicited reports are sent twice */
 #define IGMP_UNSOL_NS CAP_NS_PER_S /* between them: Unsolicited Report Interval (v3: 1 s) */
+/* TIME_PROPERTIES_DATA_SET flags (IEEE 1588 flagField, second octet). */
+#define PTP_TP_UTC_VALID      0x04
+#define PTP_TP_PTP_TIMESCALE  0x08
+/* A NIC clock read this far from its model jumped (nic_clock_step). */
+#define CAP_NIC_JUMP_NS	      1000000ll
 
 /* The per-port NIC counters, cached by the control thread once a second. */
 struct cap_nic {
@@ -101,6 +106,10 @@ static struct {
 	struct ringshm_loss_payload link_q[16];
 	unsigned link_head, link_tail;
 	uint64_t rejoin_at[CAP_MAX_PORTS]; /* CLOCK_MONOTONIC ns of the second re-join, 0 none */
+	/* NIC time checks, per port: what was last logged */
+	uint64_t ts_fallback[CAP_MAX_PORTS]; /* frames refused, as of the last check */
+	bool ts_refusing[CAP_MAX_PORTS];
+	uint8_t ts_domain[CAP_MAX_PORTS];
 } cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t mono_ns(void)
@@ -518,7 +527,8 @@ static void xstats_read(struct cap_ctx *cx, struct cap_port *p, int pi, struct c
 }
 
 struct cap_port_sum {
-	uint64_t frames, bytes, filtered, truncated;
+	uint64_t frames, bytes, filtered, truncated, ts_fallback;
+	uint8_t ts_domain; /* of the queue that last saw a NIC time */
 };
 
 static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
@@ -531,6 +541,10 @@ static void port_sum(const struct cap_port *p, struct cap_port_sum *s)
 		s->bytes += LOAD(p->qs[q].bytes);
 		s->filtered += LOAD(p->qs[q].filtered);
 		s->truncated += LOAD(p->qs[q].truncated);
+		s->ts_fallback += LOAD(p->qs[q].ts_fallback);
+		if (LOAD(p->qs[q].ts_domain) != RINGSHM_TS_DOMAIN_UNKNOWN) {
+			s->ts_domain = LOAD(p->qs[q].ts_domain);
+		}
 	}
 	s->filtered += LOAD(p->hw_filtered); /* dropped by the NIC's catch-all rule */
 }
@@ -558,6 +572,58 @@ static bool post_marker(struct cap_ctx *cx, int box, enum ringshm_rec_type type,
 	return true;
 }
 
+static const char *ts_domain_name(uint8_t d)
+{
+	switch (d) {
+	case RINGSHM_TS_DOMAIN_COUNTER:
+		return "free-running counter";
+	case RINGSHM_TS_DOMAIN_REALTIME:
+		return "real-time ns";
+	case RINGSHM_TS_DOMAIN_UNUSABLE:
+		return "unusable";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * The NIC time check, as seen from the control thread once per stats interval: the domain the
+ * port's times were found in, and refusals (frames timed by the TSC instead, flagged).  Each
+ * change is logged once, not every interval; the counts go to the ring header and telemetry.
+ */
+static void ts_check_report(struct cap_ctx *cx, struct cap_port *p, int pi,
+			    const struct cap_port_sum *s)
+{
+	struct ringshm_port *rp = &cx->ctl->ports[p->idx];
+	bool refusing;
+
+	if (p->ts_mode != CAP_TS_NIC) {
+		return;
+	}
+	refusing = s->ts_fallback > cs.ts_fallback[pi] ||
+		   (cs.ts_refusing[pi] && s->ts_domain == RINGSHM_TS_DOMAIN_UNUSABLE);
+	if (refusing && !cs.ts_refusing[pi]) {
+		cap_log(LOG_WARNING,
+			"port %s: NIC times disagree with the TSC beyond the bound (%llu us ahead, %llu ms behind): %llu frames timed by the TSC and flagged; back to NIC times when they agree",
+			p->name, CAP_TS_AHEAD_NS / 1000, CAP_TS_BEHIND_NS / 1000000,
+			(unsigned long long)(s->ts_fallback - cs.ts_fallback[pi]));
+	} else if (!refusing && cs.ts_refusing[pi] &&
+		   s->ts_domain != RINGSHM_TS_DOMAIN_UNUSABLE) {
+		cap_log(LOG_NOTICE, "port %s: NIC times agree with the TSC again (%s): in use",
+			p->name, ts_domain_name(s->ts_domain));
+	}
+	if (s->ts_domain != cs.ts_domain[pi] && s->ts_domain != RINGSHM_TS_DOMAIN_UNUSABLE &&
+	    s->ts_domain != RINGSHM_TS_DOMAIN_UNKNOWN) {
+		cap_log(LOG_NOTICE, "port %s: NIC timestamps are %s", p->name,
+			ts_domain_name(s->ts_domain));
+		cs.ts_domain[pi] = s->ts_domain;
+	}
+	cs.ts_refusing[pi] = refusing;
+	cs.ts_fallback[pi] = s->ts_fallback;
+	PUT(rp->ts_domain, s->ts_domain);
+	PUT(rp->ts_refusing, (uint8_t)refusing);
+}
+
 static bool loss_pending(void)
 {
 	return cs.pending_loss.nic_imissed || cs.pending_loss.nic_rx_nombuf ||
@@ -569,7 +635,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 {
 	struct ringshm_ctl *ctl = cx->ctl;
 	struct ringshm_loss_payload loss;
-	uint64_t filtered = 0, imissed = 0, nombuf = 0, ierrors = 0, discards = 0;
+	uint64_t filtered = 0, imissed = 0, nombuf = 0, ierrors = 0, discards = 0, ts_fallback = 0;
 	int i;
 
 	memset(&loss, 0, sizeof(loss));
@@ -615,6 +681,8 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		PUT(ctl->ports[p->idx].ierrors, nic->ierrors);
 		PUT(ctl->ports[p->idx].rx_nombuf, nic->rx_nombuf);
 		PUT(ctl->ports[p->idx].discards, nic->stage[CAPTURE_STAGE_DISCARD]);
+		ts_check_report(cx, p, i, &s);
+		ts_fallback += s.ts_fallback;
 		discards += nic->stage[CAPTURE_STAGE_DISCARD];
 		filtered += s.filtered;
 		imissed += nic->imissed;
@@ -627,6 +695,7 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 	PUT(ctl->counters.nic_ierrors, cs.base.nic_ierrors + ierrors);
 	PUT(ctl->counters.nic_rx_nombuf, cs.base.nic_rx_nombuf + nombuf);
 	PUT(ctl->counters.nic_discards, cs.base.nic_discards + discards);
+	PUT(ctl->counters.ts_fallback, cs.base.ts_fallback + ts_fallback);
 
 	cs.pending_loss.nic_imissed += loss.nic_imissed;
 	cs.pending_loss.nic_rx_nombuf += loss.nic_rx_nombuf;
@@ -707,6 +776,12 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "flow_rules", (uint64_t)p->nflows);
 		rte_tel_data_add_dict_u64(pd, "filtered_nic", LOAD(p->hw_filtered));
 		rte_tel_data_add_dict_u64(pd, "truncated", s.truncated);
+		if (p->ts_mode == CAP_TS_NIC) {
+			rte_tel_data_add_dict_string(pd, "ts_domain",
+						     ts_domain_name(s.ts_domain));
+			rte_tel_data_add_dict_u64(pd, "ts_fallback", s.ts_fallback);
+			rte_tel_data_add_dict_u64(pd, "ts_refusing", cs.ts_refusing[i]);
+		}
 		rte_tel_data_add_dict_u64(pd, "imissed", cs.nic[i].imissed);
 		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", cs.nic[i].rx_nombuf);
@@ -855,21 +930,57 @@ static void link_tick(struct cap_ctx *cx, uint64_t now, bool poll_all)
  * CLOCK_REALTIME, fed to the port's fitter; then a new model for the poller (continuous with
  * the last one, slewed, as the TSC model is) and for readers in the clock block.
  */
-static void nic_clock_step(struct cap_ctx *cx, struct cap_port *p)
+/* The tightest of 8 brackets CLOCK_REALTIME / rte_eth_read_clock() / CLOCK_REALTIME. */
+static int nic_bracket(const struct cap_port *p, struct timesync_bracket *best)
 {
-	struct timesync_bracket best, b;
-	struct timesync_model m;
+	struct timesync_bracket b;
 	int i;
 
-	memset(&best, 0, sizeof(best));
+	memset(best, 0, sizeof(*best));
 	for (i = 0; i < 8; i++) {
 		b.sys_before = real_ns();
 		if (rte_eth_read_clock(p->port_id, &b.counter) != 0) {
-			return;
+			return -EIO;
 		}
 		b.sys_after = real_ns();
-		if (i == 0 || b.sys_after - b.sys_before < best.sys_after - best.sys_before) {
-			best = b;
+		if (i == 0 || b.sys_after - b.sys_before < best->sys_after - best->sys_before) {
+			*best = b;
+		}
+	}
+	return 0;
+}
+
+static void nic_clock_step(struct cap_ctx *cx, struct cap_port *p)
+{
+	struct timesync_bracket best;
+	struct timesync_model m, cur;
+	int64_t off;
+
+	if (nic_bracket(p, &best) < 0) {
+		return;
+	}
+	/*
+	 * A NIC clock that jumped (someone stepped the PHC, the NIC reset its counter forward):
+	 * a fit through samples on both sides of the jump would be wrong for a whole window, so
+	 * start again from two samples 12 ms apart.  Until the new model is published the
+	 * poller's check refuses the NIC times the old one converts wrongly.
+	 */
+	timesync_cell_load(&cx->nic_cell[p->idx], &cur);
+	if (timesync_model_valid(&cur)) {
+		off = (int64_t)(timesync_model_convert(&cur, best.counter) -
+				(best.sys_before + (best.sys_after - best.sys_before) / 2));
+		if (off > (int64_t)CAP_NIC_JUMP_NS || off < -(int64_t)CAP_NIC_JUMP_NS) {
+			struct timespec ts = { 0, 12000000 };
+
+			cap_log(LOG_WARNING,
+				"port %s: the NIC clock jumped by %+.3f ms against the system clock: fitting it again",
+				p->name, (double)off / 1e6);
+			timesync_fit_reset(p->nic_fit);
+			timesync_fit_add(p->nic_fit, &best);
+			nanosleep(&ts, NULL);
+			if (nic_bracket(p, &best) < 0) {
+				return;
+			}
 		}
 	}
 	if (timesync_fit_add(p->nic_fit, &best) < 0 ||
@@ -894,9 +1005,18 @@ static void clock_step(struct cap_ctx *cx, bool first)
 	int rc, i;
 
 	if (cs.ptp) {
+		const struct timesync_block_ptp *b;
+		int64_t tai = 0;
+
 		timesync_ptp_poll(cs.ptp, &cs.ptp_st);
 		cs.state = cs.ptp_st.state;
 		timesync_block_set_ptp(&cs.blk, &cs.ptp_st);
+		/* A PHC on the PTP timescale runs TAI: its stamps less currentUtcOffset are UTC. */
+		b = &cs.ptp_st.blk;
+		if ((b->tp_flags & PTP_TP_UTC_VALID) && (b->tp_flags & PTP_TP_PTP_TIMESCALE)) {
+			tai = (int64_t)b->utc_offset * (int64_t)CAP_NS_PER_S;
+		}
+		atomic_store_explicit(&cx->phc_tai_ns, tai, memory_order_relaxed);
 	}
 	rc = timesync_calib_step(cs.cal, cs.state, o->clock_threshold_ns, &cx->tsc_cell, &cs.tsc);
 	if (rc < 0) {

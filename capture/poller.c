@@ -76,6 +76,37 @@ static inline void hand_over_query(struct cap_ctx *cx, const struct rte_mbuf *m,
 	}
 }
 
+/* Whether a NIC time t lies within the bound around the burst's TSC time (capture_internal.h). */
+static inline bool ts_agrees(uint64_t t, uint64_t tsc)
+{
+	return t <= tsc + CAP_TS_AHEAD_NS && t + CAP_TS_BEHIND_NS >= tsc;
+}
+
+/*
+ * Once per burst, on its newest frame: what the port's NIC times count, judged by which
+ * reading agrees with the TSC.  Real-time nanoseconds (mlx5's real-time clock, ice's PHC: the
+ * stamp minus TAI - UTC) are tried first, then a free-running counter through the model fitted
+ * from rte_eth_read_clock() (mlx5's default).  Neither: the NIC time is refused.  A PMD's own
+ * rte_eth_read_clock() cannot settle it: mlx5 in real-time mode still reads the free-running
+ * counter there, and ice returns host time.
+ */
+static inline uint8_t nic_domain(const struct timesync_model *nm, uint64_t v, int64_t tai,
+				 uint64_t tsc, uint8_t last)
+{
+	const bool rt_ok = ts_agrees(v - (uint64_t)tai, tsc);
+
+	if (last == RINGSHM_TS_DOMAIN_COUNTER && ts_agrees(timesync_model_convert(nm, v), tsc)) {
+		return RINGSHM_TS_DOMAIN_COUNTER;
+	}
+	if (rt_ok) {
+		return RINGSHM_TS_DOMAIN_REALTIME;
+	}
+	if (ts_agrees(timesync_model_convert(nm, v), tsc)) {
+		return RINGSHM_TS_DOMAIN_COUNTER;
+	}
+	return RINGSHM_TS_DOMAIN_UNUSABLE;
+}
+
 /* Write the marker records the control thread asked for, if any. */
 static void write_markers(struct cap_ctx *cx, uint64_t now_ns)
 {
@@ -144,8 +175,10 @@ int cap_poller_main(void *arg)
 		idle_round = true;
 		for (qi = 0; qi < cx->npollq && !stop; qi++) {
 			struct cap_pollq *pq = &cx->pollq[qi];
-			uint64_t ts_burst, bytes = 0, filtered = 0, truncated = 0;
+			uint64_t ts_burst, bytes = 0, filtered = 0, truncated = 0, refused = 0;
 			uint16_t n, i, written = 0, burst_flags;
+			uint8_t dom = RINGSHM_TS_DOMAIN_UNKNOWN;
+			int64_t tai = 0;
 			const bool look_special = cx->igmp_on || (cx->filter && !pq->sw_filter);
 
 			n = rte_eth_rx_burst(pq->port_id, pq->queue, pkts, CAP_BURST);
@@ -166,6 +199,25 @@ int cap_poller_main(void *arg)
 			} else {
 				ts_burst = 0;
 				burst_flags = RINGSHM_F_TS_SRC_NONE;
+			}
+			/* NIC times: checked once per burst against the TSC (docs/timing.md). */
+			if (pq->ts_mode == CAP_TS_NIC) {
+				const struct rte_mbuf *m = pkts[n - 1];
+
+				tai = atomic_load_explicit(&cx->phc_tai_ns, memory_order_relaxed);
+				if (!timesync_model_valid(&model)) {
+					dom = RINGSHM_TS_DOMAIN_COUNTER; /* nothing to check against */
+				} else if (likely(m->ol_flags & dynflag)) {
+					dom = nic_domain(&nic[pq->idx],
+							 *RTE_MBUF_DYNFIELD(m, dynoff,
+									    rte_mbuf_timestamp_t *),
+							 tai, ts_burst, pq->ts_domain);
+				}
+				if (unlikely(dom != pq->ts_domain)) {
+					pq->ts_domain = dom;
+					atomic_store_explicit(&pq->st->ts_domain, dom,
+							      memory_order_relaxed);
+				}
 			}
 			for (i = 0; i < n; i++) {
 				struct rte_mbuf *m = pkts[i];
@@ -202,6 +254,15 @@ int cap_poller_main(void *arg)
 						if (pq->ts_mode == CAP_TS_PMD_US) {
 							ts = v * 1000;
 							flags = RINGSHM_F_TS_SRC_PMD_US;
+						} else if (dom == RINGSHM_TS_DOMAIN_REALTIME) {
+							/* The PHC follows PTP as the system
+							 * clock does: the system's flags. */
+							ts = v - (uint64_t)tai;
+							flags = RINGSHM_F_TS_SRC_NIC |
+								model.rec_flags;
+						} else if (dom == RINGSHM_TS_DOMAIN_UNUSABLE) {
+							flags |= RINGSHM_F_TS_FALLBACK;
+							refused++;
 						} else {
 							const struct timesync_model *nm =
 								&nic[pq->idx];
@@ -244,6 +305,10 @@ int cap_poller_main(void *arg)
 			}
 			if (truncated) {
 				atomic_fetch_add_explicit(&pq->st->truncated, truncated,
+							  memory_order_relaxed);
+			}
+			if (unlikely(refused)) {
+				atomic_fetch_add_explicit(&pq->st->ts_fallback, refused,
 							  memory_order_relaxed);
 			}
 			atomic_store_explicit(

@@ -89,6 +89,8 @@ enum ringshm_rec_type {
 #define RINGSHM_F_TS_STEPPED	0x0020u /* the system clock stepped near this record */
 #define RINGSHM_F_TRUNCATED	0x0040u /* cap_len < wire_len: cut by the snap length */
 #define RINGSHM_F_WIRE_CLAMPED	0x0080u /* the wire length was over 65535 and is clamped */
+#define RINGSHM_F_TS_FALLBACK	0x0100u /* the NIC's time was refused (it disagreed with the
+					 * TSC beyond the bound): the TSC's is used */
 
 /*
  * Record header, 32 bytes, at a 32-byte aligned position.  The next record starts at
@@ -145,6 +147,14 @@ struct ringshm_epoch_payload {
 	uint64_t resumed_from; /* position the previous epoch had committed (its head) */
 };
 
+/* What a port's NIC timestamps count (ringshm_port.ts_domain), as the capture found them. */
+enum ringshm_ts_domain {
+	RINGSHM_TS_DOMAIN_UNKNOWN = 0,	/* not a NIC-timed port, or no frame yet */
+	RINGSHM_TS_DOMAIN_COUNTER = 1,	/* a free-running counter, converted through the model */
+	RINGSHM_TS_DOMAIN_REALTIME = 2, /* nanoseconds of a real-time clock (PHC), used as they are */
+	RINGSHM_TS_DOMAIN_UNUSABLE = 3, /* neither agreed with the TSC: refused */
+};
+
 /* Producer state. */
 enum ringshm_state {
 	RINGSHM_STATE_INIT = 0,
@@ -165,7 +175,8 @@ struct ringshm_counters {
 	uint64_t markers;	/* LOSS, CLOCK and EPOCH records written */
 	uint64_t refused;	/* ringshm_alloc() calls refused: cap_len over the maximum */
 	uint64_t nic_discards;	/* drops by cause: the port discarded (extended statistics) */
-	uint64_t reserved[5];
+	uint64_t ts_fallback;	/* frames whose NIC time was refused: TSC time, flagged */
+	uint64_t reserved[4];
 };
 
 /* One capture port, written by the producer's control thread once per second. */
@@ -176,7 +187,8 @@ struct ringshm_port {
 	uint16_t numa_node;
 	uint16_t ts_source; /* RINGSHM_F_TS_SRC_* the poller uses for this port */
 	uint8_t mac[6];
-	uint8_t pad[2];
+	uint8_t ts_domain;   /* enum ringshm_ts_domain of the NIC's times (NIC ports) */
+	uint8_t ts_refusing; /* 1 while the NIC's times are refused (records: TSC, flagged) */
 	uint64_t rx_frames;
 	uint64_t rx_bytes;
 	uint64_t imissed;

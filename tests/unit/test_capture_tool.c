@@ -14,6 +14,8 @@
  *       sequence number (from `send`): prints frames=, in_order=, dups=, ts_sorted=.
  *   capture-testtool markers RING
  *       count the marker records (EPOCH, LOSS, CLOCK) and sum what the LOSS records report.
+ *   capture-testtool probes RING
+ *       one line per net_fcsim probe: index, record ts and flags, the probe's REALTIME and stamp
  *   capture-testtool clock RING
  *       the ring's clock block (state, ptp4l reachable, TSC model) and the FRAME records'
  *       timestamp flags: frames_sync=, frames_holdover=, frames_src_tsc=, ...
@@ -300,6 +302,43 @@ static int cmd_markers(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+/*
+ * probes RING: one line per net_fcsim probe frame in the ring (tests/simnic/README.md):
+ * "INDEX TS_NS FLAGS REAL_NS STAMP": the record's time and flags, and what the simulated NIC
+ * wrote in the probe: CLOCK_REALTIME at delivery and the RX timestamp it gave the frame.
+ */
+static int cmd_probes(int argc, char **argv)
+{
+	struct ringshm_reader *rd;
+	struct ringshm_record rec;
+	uint8_t pl[32];
+	uint64_t real, stamp, idx;
+	int rc;
+
+	if (argc < 3) {
+		return 2;
+	}
+	rd = open_ring(argv[2]);
+	while ((rc = ringshm_reader_next(rd, &rec)) > 0) {
+		bool probe = rec.type == RINGSHM_REC_FRAME && rec.cap_len >= 42 + sizeof(pl) &&
+			     !memcmp((const uint8_t *)rec.data + 42, "FCSIMTS", 8);
+
+		if (probe) {
+			memcpy(pl, (const uint8_t *)rec.data + 42, sizeof(pl));
+		}
+		if (!ringshm_reader_done(rd) || !probe) {
+			continue;
+		}
+		memcpy(&real, pl + 8, 8);
+		memcpy(&stamp, pl + 16, 8);
+		memcpy(&idx, pl + 24, 8);
+		printf("%" PRIu64 " %" PRIu64 " %u %" PRIu64 " %" PRIu64 "\n", idx, rec.ts_ns,
+		       rec.flags, real, stamp);
+	}
+	ringshm_reader_close(rd);
+	return rc < 0 ? 1 : 0;
+}
+
 static int cmd_clock(int argc, char **argv)
 {
 	struct ringshm_reader *rd;
@@ -359,14 +398,17 @@ static int cmd_counters(int argc, char **argv)
 	printf("epoch=%" PRIu64 "\nstate=%u\nproducer_pid=%" PRIu64 "\nhead=%" PRIu64
 	       "\nframes=%" PRIu64 "\nbytes=%" PRIu64 "\nfiltered=%" PRIu64 "\ntruncated=%" PRIu64
 	       "\nnic_imissed=%" PRIu64 "\nnic_rx_nombuf=%" PRIu64 "\nnic_ierrors=%" PRIu64
-	       "\nmarkers=%" PRIu64 "\nnic_discards=%" PRIu64 "\nrefused=%" PRIu64 "\nnports=%u\n",
+	       "\nmarkers=%" PRIu64 "\nnic_discards=%" PRIu64 "\nrefused=%" PRIu64
+	       "\nts_fallback=%" PRIu64 "\nnports=%u\n",
 	       c->epoch, c->state, c->producer_pid, c->head, c->counters.frames, c->counters.bytes,
 	       c->counters.filtered, c->counters.truncated, c->counters.nic_imissed,
 	       c->counters.nic_rx_nombuf, c->counters.nic_ierrors, c->counters.markers,
-	       c->counters.nic_discards, c->counters.refused, c->nports);
+	       c->counters.nic_discards, c->counters.refused, c->counters.ts_fallback, c->nports);
 	for (i = 0; i < c->nports && i < RINGSHM_MAX_PORTS; i++) {
 		const struct ringshm_port *p = &c->ports[i];
 
+		printf("port%u_ts_domain=%u\nport%u_ts_refusing=%u\n", i, p->ts_domain, i,
+		       p->ts_refusing);
 		printf("port%u_name=%s\nport%u_rx_frames=%" PRIu64 "\nport%u_rx_bytes=%" PRIu64
 		       "\nport%u_imissed=%" PRIu64 "\nport%u_filtered=%" PRIu64
 		       "\nport%u_ts_source=%u\nport%u_ierrors=%" PRIu64 "\nport%u_discards=%" PRIu64
@@ -504,6 +546,8 @@ int main(int argc, char **argv)
 			rc = cmd_seqcheck(argc, argv);
 		} else if (!strcmp(argv[1], "markers")) {
 			rc = cmd_markers(argc, argv);
+		} else if (!strcmp(argv[1], "probes")) {
+			rc = cmd_probes(argc, argv);
 		} else if (!strcmp(argv[1], "clock")) {
 			rc = cmd_clock(argc, argv);
 		} else if (!strcmp(argv[1], "counters")) {
@@ -516,7 +560,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == 2) {
 		fprintf(stderr,
-			"usage: capture-testtool cmp|topcap|seqcheck|markers|clock|counters|send|query ...\n"
+			"usage: capture-testtool cmp|topcap|seqcheck|markers|probes|clock|counters|send|query ...\n"
 			"(see the comment at the top of tests/unit/test_capture_tool.c)\n");
 	}
 	return rc;
