@@ -247,7 +247,7 @@ struct capture_check {
 	char fix[160];	/* what to do about it (empty when OK) */
 };
 
-#define CAPTURE_MAX_CHECKS 12
+#define CAPTURE_MAX_CHECKS 32
 
 /* Stages of the NIC's drops, from the PMD's extended statistics (xstats.c). */
 enum capture_stage {
@@ -270,6 +270,33 @@ const char *capture_stage_name(int stage);
 
 /* Whether an extended statistic counts frames longer than the MTU (an "mtu" hint). */
 bool capture_xstat_is_oversize(const char *name);
+
+/* NUMA (numa.c).  root: "" or NULL for the real /sys, a directory for tests. */
+
+/* The node of a CPU (its nodeN entry in sysfs), or -1 if unknown. */
+int capture_cpu_node(const char *root, int cpu);
+
+/* The node of a PCI device ("0000:3b:00.0" or "3b:00.0"), or -1 (none or unknown). */
+int capture_pci_node(const char *root, const char *pci);
+
+/*
+ * capture_mem_node - the node most of [addr, addr + len) is on, asked of the kernel page by
+ * page (move_pages(2), query mode; up to 64 pages sampled evenly; they must be faulted in).
+ * *on_node: sampled pages on that node; *sampled: pages asked about.
+ * @return the node, -ENOENT (no page present), or -errno of move_pages.
+ */
+int capture_mem_node(const void *addr, size_t len, size_t page, int *on_node, int *sampled);
+
+/* Prefer node for this thread's next allocations (set_mempolicy); node < 0: the default. */
+int capture_prefer_node(int node);
+
+/*
+ * capture_pick_cpus - default CPUs among cpus[] (ascending): the poller on node's last CPU, the
+ * control thread on node's first (or anywhere else if node has one); node < 0 or none of
+ * cpus[] on it: the first and the last CPU.  @return 0, or -ERANGE (fewer than 2 CPUs).
+ */
+int capture_pick_cpus(const char *root, const int *cpus, int ncpus, int node, int *control,
+		      int *poller);
 
 /* Characters of the ring's name kept in an EAL file prefix (the rest becomes a hash). */
 #define CAPTURE_EAL_PREFIX_NAME 24
@@ -295,11 +322,23 @@ int capture_eal_defaults(const struct capture_opts *o, char *prefix, size_t pref
 /*
  * capture_host_check - what matters on the host for a poller on CPU poller_cpu and a ring of
  * ring_size bytes: the poller CPU in isolcpus, nohz_full and rcu_nocbs, hugepages, transparent
- * hugepages, the CPU frequency governor.  Reads /proc and /sys under root (normally "/").
+ * hugepages, the CPU frequency governor, and what tuned's cpu-partitioning profile sets for an
+ * isolated core: no device IRQ allowed on it, irqbalance stopped or banned from it,
+ * kernel.nmi_watchdog 0, kernel.numa_balancing 0, vm.stat_interval >= 10, no idle state deeper
+ * than 10 us, no swap.  Reads /proc, /sys and /etc under root (normally "").
  * @return the number of entries written to out (at most max).
  */
 int capture_host_check(const char *root, int poller_cpu, uint64_t ring_size,
 		       struct capture_check *out, int max);
+
+/*
+ * capture_numa_check - where the poller CPU, each PCI port and the ring's memory are, and
+ * where the mbuf pool goes; a warning, with the fix, for anything off the poller's node.
+ * ring_path is read (mapped read-only) only when it exists and root is "" (the real host).
+ * @return the number of entries written to out (at most max).
+ */
+int capture_numa_check(const char *root, int poller_cpu, char *const *pci, int npci,
+		       const char *ring_path, struct capture_check *out, int max);
 
 /*
  * capture_cpulist_has - whether a kernel CPU list ("1-3,5", "" or "(null)") contains cpu.

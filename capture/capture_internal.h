@@ -159,6 +159,7 @@ struct cap_ctx {
 	bool filter;
 	uint64_t count; /* stop after this many frames, 0 = never */
 	uint64_t tsc_hz;
+	int poller_socket; /* NUMA node of the poller's CPU: its memory goes there */
 
 	/* clock: control stores, poller refreshes its copy once per burst */
 	struct timesync_cell tsc_cell;
@@ -198,6 +199,8 @@ int cap_poller_main(void *arg);
 
 /* port.c: set up, start and program every probed port; fill cx->ports and cx->pollq. */
 int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen);
+/* Log where the ring, the mbuf pool and the ports are against the poller's node (read back). */
+void cap_numa_report(struct cap_ctx *cx);
 void cap_ports_close(struct cap_ctx *cx);
 /* port.c: the hits of each port's catch-all flow rule into hw_filtered (control thread). */
 void cap_flows_count(struct cap_ctx *cx);

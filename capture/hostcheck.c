@@ -4,10 +4,15 @@
  * ring fits in hugepages.  Each check says what it found and what to do about it.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 
@@ -131,6 +136,237 @@ static void check_cpu_param(struct capture_check *c, const char *cmdline, const 
 		 cpu);
 }
 
+/* A number in a /proc/sys file, or -1. */
+static long read_num(const char *root, const char *path)
+{
+	char buf[64];
+
+	if (read_line(root, path, buf, sizeof(buf)) < 0 || !isdigit((unsigned char)buf[0])) {
+		return -1;
+	}
+	return strtol(buf, NULL, 10);
+}
+
+/* The online CPUs but cpu, as a CPU list ("0,2-3"): where the IRQs should go. */
+static void online_without(const char *root, int cpu, char *out, size_t len)
+{
+	char online[256] = "";
+	size_t used = 0;
+	int a = -1;
+
+	read_line(root, "/sys/devices/system/cpu/online", online, sizeof(online));
+	out[0] = '\0';
+	for (int i = 0; i <= 1024; i++) {
+		bool in = i < 1024 && i != cpu && capture_cpulist_has(online, i);
+
+		if (in && a < 0) {
+			a = i;
+		} else if (!in && a >= 0) {
+			int k = i - 1 == a ? snprintf(out + used, len - used, "%s%d", used ? "," : "", a)
+					   : snprintf(out + used, len - used, "%s%d-%d",
+						      used ? "," : "", a, i - 1);
+
+			used += k > 0 && (size_t)k < len - used ? (size_t)k : 0;
+			a = -1;
+		}
+	}
+}
+
+/* IRQs (with a handler) whose affinity includes cpu: their count, the first few listed. */
+static void check_irqs(struct capture_check *c, const char *root, int cpu)
+{
+	char path[512], buf[256], list[64] = "";
+	struct dirent *de, *h;
+	DIR *d, *hd;
+	int n = 0;
+	size_t used = 0;
+
+	snprintf(path, sizeof(path), "%s/proc/irq", root);
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL) {
+		bool handled = false;
+
+		if (!isdigit((unsigned char)de->d_name[0])) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/proc/irq/%s", root, de->d_name);
+		hd = opendir(path);
+		while (hd && (h = readdir(hd)) != NULL) {
+			handled |= h->d_type == DT_DIR && h->d_name[0] != '.';
+		}
+		if (hd) {
+			closedir(hd);
+		}
+		snprintf(path, sizeof(path), "/proc/irq/%s/smp_affinity_list", de->d_name);
+		if (!handled || read_line(root, path, buf, sizeof(buf)) < 0 ||
+		    !capture_cpulist_has(buf, cpu)) {
+			continue;
+		}
+		if (n++ < 6 && used < sizeof(list)) {
+			int k = snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
+					 de->d_name);
+
+			used += k > 0 ? (size_t)k : 0;
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	if (n == 0) {
+		snprintf(c->value, sizeof(c->value), "no device IRQ may run on CPU %d", cpu);
+		return;
+	}
+	c->status = CAPTURE_CHECK_WARN;
+	snprintf(c->value, sizeof(c->value), "%d IRQ(s) may run on CPU %d: %s%s", n, cpu, list,
+		 n > 6 ? ",..." : "");
+	online_without(root, cpu, buf, sizeof(buf));
+	snprintf(c->fix, sizeof(c->fix),
+		 "for i in /proc/irq/[0-9]*; do echo %.40s > $i/smp_affinity_list; done (tuned's cpu-partitioning profile does it)",
+		 buf[0] ? buf : "OTHER-CPUS");
+}
+
+/* irqbalance: not running, or told to leave the poller CPU alone. */
+static void check_irqbalance(struct capture_check *c, const char *root, int cpu)
+{
+	static const char *const conf[] = { "/etc/default/irqbalance", "/etc/sysconfig/irqbalance" };
+	char path[512], buf[256];
+	struct dirent *de;
+	bool running = false, banned = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/proc", root);
+	d = opendir(path);
+	while (d && !running && (de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0])) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		running = read_line(root, path, buf, sizeof(buf)) == 0 && !strcmp(buf, "irqbalance");
+	}
+	if (d) {
+		closedir(d);
+	}
+	for (size_t i = 0; i < sizeof(conf) / sizeof(conf[0]) && !banned; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s%s", root, conf[i]);
+		f = fopen(path, "r");
+		while (f && fgets(buf, sizeof(buf), f)) {
+			const char *v = strstr(buf, "IRQBALANCE_BANNED_CPULIST=");
+
+			if (buf[0] != '#' && v) {
+				v += strlen("IRQBALANCE_BANNED_CPULIST=");
+				v += *v == '"';
+				banned |= capture_cpulist_has(v, cpu);
+			}
+		}
+		if (f) {
+			fclose(f);
+		}
+	}
+	if (!running) {
+		snprintf(c->value, sizeof(c->value), "not running");
+	} else if (banned) {
+		snprintf(c->value, sizeof(c->value), "running, CPU %d banned", cpu);
+	} else {
+		c->status = CAPTURE_CHECK_WARN;
+		snprintf(c->value, sizeof(c->value), "running, may move IRQs to CPU %d", cpu);
+		snprintf(c->fix, sizeof(c->fix),
+			 "IRQBALANCE_BANNED_CPULIST=%d in /etc/default/irqbalance, then systemctl restart irqbalance",
+			 cpu);
+	}
+}
+
+/* A /proc/sys value that must be (or be at least) a number: what tuned's cpu-partitioning sets. */
+static void check_sysctl(struct capture_check *c, const char *root, const char *file,
+			 const char *key, long want, bool at_least)
+{
+	long v = read_num(root, file);
+
+	if (v < 0) {
+		snprintf(c->value, sizeof(c->value), "%s: not available", key);
+		return;
+	}
+	snprintf(c->value, sizeof(c->value), "%s = %ld", key, v);
+	if (at_least ? v < want : v != want) {
+		c->status = CAPTURE_CHECK_WARN;
+		snprintf(c->fix, sizeof(c->fix),
+			 "sysctl -w %s=%ld, and the same line in /etc/sysctl.d/90-feedcap.conf", key,
+			 want);
+	}
+}
+
+/* Idle states deeper than 10 us still enabled on the poller CPU (a busy poller never idles,
+ * but a poller that waits does, and waking from C6 takes tens of us). */
+static void check_cstates(struct capture_check *c, const char *root, int cpu)
+{
+	char path[512], name[64], list[96] = "";
+	int k, deep = 0;
+	size_t used = 0;
+
+	for (k = 0; k < 16; k++) {
+		long lat, dis;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/latency",
+			 cpu, k);
+		lat = read_num(root, path);
+		if (lat < 0) {
+			break;
+		}
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/disable",
+			 cpu, k);
+		dis = read_num(root, path);
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/name",
+			 cpu, k);
+		if (read_line(root, path, name, sizeof(name)) < 0) {
+			snprintf(name, sizeof(name), "state%d", k);
+		}
+		if (lat > 10 && dis == 0) {
+			int l = snprintf(list + used, sizeof(list) - used, "%s%s (%ld us)",
+					 deep ? ", " : "", name, lat);
+
+			used += l > 0 && (size_t)l < sizeof(list) - used ? (size_t)l : 0;
+			deep++;
+		}
+	}
+	if (k == 0) {
+		snprintf(c->value, sizeof(c->value), "no cpuidle states on CPU %d", cpu);
+	} else if (!deep) {
+		snprintf(c->value, sizeof(c->value), "no state deeper than 10 us enabled on CPU %d",
+			 cpu);
+	} else {
+		c->status = CAPTURE_CHECK_WARN;
+		snprintf(c->value, sizeof(c->value), "CPU %d may enter %.70s", cpu, list);
+		snprintf(c->fix, sizeof(c->fix),
+			 "cpupower -c %d idle-set -D 10 (or intel_idle.max_cstate=1 processor.max_cstate=1 on the kernel command line)",
+			 cpu);
+	}
+}
+
+static void check_swap(struct capture_check *c, const char *root)
+{
+	char path[512], buf[256];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/swaps", root);
+	f = fopen(path, "r");
+	while (f && fgets(buf, sizeof(buf), f)) {
+		n++;
+	}
+	if (f) {
+		fclose(f);
+	}
+	if (n <= 0) {
+		snprintf(c->value, sizeof(c->value), "no swap");
+		return;
+	}
+	c->status = CAPTURE_CHECK_WARN;
+	snprintf(c->value, sizeof(c->value), "%d swap area(s) active", n);
+	snprintf(c->fix, sizeof(c->fix),
+		 "swapoff -a and remove the swap lines from /etc/fstab (the capture is mlockall()ed; the rest of the host is not)");
+}
+
 int capture_host_check(const char *root, int poller_cpu, uint64_t ring_size,
 		       struct capture_check *out, int max)
 {
@@ -217,6 +453,119 @@ int capture_host_check(const char *root, int poller_cpu, uint64_t ring_size,
 			snprintf(c->fix, sizeof(c->fix),
 				 "cpupower -c %d frequency-set -g performance", poller_cpu);
 		}
+	}
+
+	/* What tuned's cpu-partitioning profile sets for an isolated core. */
+	if ((c = add(out, &n, max, "irq_affinity"))) {
+		check_irqs(c, root, poller_cpu);
+	}
+	if ((c = add(out, &n, max, "irqbalance"))) {
+		check_irqbalance(c, root, poller_cpu);
+	}
+	if ((c = add(out, &n, max, "nmi_watchdog"))) {
+		check_sysctl(c, root, "/proc/sys/kernel/nmi_watchdog", "kernel.nmi_watchdog", 0,
+			     false);
+	}
+	if ((c = add(out, &n, max, "numa_balancing"))) {
+		check_sysctl(c, root, "/proc/sys/kernel/numa_balancing", "kernel.numa_balancing", 0,
+			     false);
+	}
+	if ((c = add(out, &n, max, "stat_interval"))) {
+		check_sysctl(c, root, "/proc/sys/vm/stat_interval", "vm.stat_interval", 10, true);
+	}
+	if ((c = add(out, &n, max, "cstates"))) {
+		check_cstates(c, root, poller_cpu);
+	}
+	if ((c = add(out, &n, max, "swap"))) {
+		check_swap(c, root);
+	}
+	return n;
+}
+
+/* The node most of a ring file's pages are on (it is mapped read-only and touched). */
+static int ring_node(const char *path, char *what, size_t len)
+{
+	struct stat st;
+	void *m;
+	int fd, node, on, sampled;
+	long page;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -ENOENT;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		return -errno;
+	}
+	/* The page size of the mapping: 2 MiB on hugetlbfs (statfs would say; try both). */
+	page = 2l << 20;
+	if ((uint64_t)st.st_size % (uint64_t)page) {
+		page = sysconf(_SC_PAGESIZE);
+	}
+	for (off_t off = 0; off < st.st_size; off += page) {
+		(void)*(volatile const uint8_t *)((const uint8_t *)m + off);
+	}
+	node = capture_mem_node(m, (size_t)st.st_size, (size_t)page, &on, &sampled);
+	munmap(m, (size_t)st.st_size);
+	if (node >= 0) {
+		snprintf(what, len, "node %d (%d of %d pages sampled)", node, on, sampled);
+	}
+	return node;
+}
+
+int capture_numa_check(const char *root, int poller_cpu, char *const *pci, int npci,
+		       const char *ring_path, struct capture_check *out, int max)
+{
+	struct capture_check *c;
+	char what[96];
+	int n = 0, pnode, node, i;
+
+	if (!root) {
+		root = "";
+	}
+	pnode = capture_cpu_node(root, poller_cpu);
+	if ((c = add(out, &n, max, "numa_poller"))) {
+		snprintf(c->value, sizeof(c->value), "CPU %d on node %d", poller_cpu, pnode);
+	}
+	for (i = 0; i < npci; i++) {
+		if (!(c = add(out, &n, max, "numa_port"))) {
+			break;
+		}
+		node = capture_pci_node(root, pci[i]);
+		snprintf(c->value, sizeof(c->value), "%.40s on node %d", pci[i], node);
+		if (node >= 0 && pnode >= 0 && node != pnode) {
+			c->status = CAPTURE_CHECK_WARN;
+			snprintf(c->fix, sizeof(c->fix),
+				 "pick a poller CPU on node %d: --lcores CONTROL,POLLER (poller_core) among /sys/devices/system/node/node%d/cpulist",
+				 node, node);
+		}
+	}
+	if ((c = add(out, &n, max, "numa_ring"))) {
+		node = ring_path && !root[0] ? ring_node(ring_path, what, sizeof(what)) : -ENOENT;
+		if (node == -ENOENT) {
+			snprintf(c->value, sizeof(c->value),
+				 "not there yet: made at start, faulted in on node %d (the poller's)",
+				 pnode);
+		} else if (node < 0) {
+			snprintf(c->value, sizeof(c->value), "cannot tell: %s", strerror(-node));
+		} else {
+			snprintf(c->value, sizeof(c->value), "%s", what);
+			if (pnode >= 0 && node != pnode) {
+				c->status = CAPTURE_CHECK_WARN;
+				snprintf(c->fix, sizeof(c->fix),
+					 "stop the capture, remove %.60s and start it again: a new ring is faulted in on node %d",
+					 ring_path, pnode);
+			}
+		}
+	}
+	if ((c = add(out, &n, max, "numa_mbufs"))) {
+		snprintf(c->value, sizeof(c->value),
+			 "allocated at start on node %d (the poller's); the log reads it back", pnode);
 	}
 	return n;
 }

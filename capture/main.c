@@ -52,31 +52,59 @@ void(cap_log)(int level, const char *fmt, ...)
 	}
 }
 
-/* The first and the last CPU this process may run on: control and poller by default. */
+/* The PCI ports: from the config file, and -a / --allow among the EAL arguments. */
+static int pci_ports(const struct capture_opts *o, char **out, int max)
+{
+	int n = 0, i;
+
+	for (i = 0; i < o->npci && n < max; i++) {
+		out[n++] = o->pci[i];
+	}
+	for (i = 0; i < o->eal_argc && n < max; i++) {
+		const char *a = o->eal_argv[i];
+
+		if ((!strcmp(a, "-a") || !strcmp(a, "--allow")) && i + 1 < o->eal_argc) {
+			out[n++] = o->eal_argv[++i];
+		} else if (!strncmp(a, "--allow=", 8)) {
+			out[n++] = (char *)(uintptr_t)(a + 8);
+		} else if (!strncmp(a, "-a", 2) && a[2]) {
+			out[n++] = (char *)(uintptr_t)(a + 2);
+		}
+	}
+	return n;
+}
+
+/*
+ * Default CPUs (no --lcores, no poller_core): on the first PCI port's NUMA node, the poller on
+ * its last CPU we may run on and the control thread on its first; without a PCI port (virtual
+ * devices) or NUMA, the first and the last CPU we may run on.  Devices arguments keep their
+ * ",devargs" tail: the address is what comes before.
+ */
 static int default_lcores(struct capture_opts *o)
 {
+	char *pci[CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL], addr[64];
+	int cpus[CPU_SETSIZE], ncpus = 0, node = -1, i;
 	cpu_set_t set;
-	int i, first = -1, last = -1;
 
 	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
 		return -errno;
 	}
 	for (i = 0; i < CPU_SETSIZE; i++) {
 		if (CPU_ISSET(i, &set)) {
-			if (first < 0) {
-				first = i;
-			}
-			last = i;
+			cpus[ncpus++] = i;
 		}
 	}
-	if (first < 0 || first == last) {
+	if (ncpus < 2) {
 		return -ERANGE;
 	}
-	if (o->control_lcore < 0) {
-		o->control_lcore = first;
-		o->poller_lcore = last;
+	if (o->control_lcore >= 0) {
+		return 0;
 	}
-	return 0;
+	if (pci_ports(o, pci, (int)(sizeof(pci) / sizeof(pci[0]))) > 0) {
+		snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(pci[0], ","), pci[0]);
+		node = capture_pci_node("", addr);
+	}
+	return capture_pick_cpus("", cpus, ncpus, node, &o->control_lcore, &o->poller_lcore);
 }
 
 static const char *status_word(enum capture_check_status s)
@@ -97,6 +125,23 @@ static int host_checks(const struct capture_opts *o)
 	int n, i, bad = 0;
 
 	n = capture_host_check("", o->poller_lcore, ring_size, c, CAPTURE_MAX_CHECKS);
+	if (o->check_host) {
+		char *pci[CAPTURE_MAX_VDEVS + CAPTURE_MAX_EAL], path[PATH_MAX], real[PATH_MAX];
+		int np = pci_ports(o, pci, (int)(sizeof(pci) / sizeof(pci[0])));
+
+		for (i = 0; i < np; i++) { /* the address without the devargs */
+			pci[i] = strndup(pci[i], strcspn(pci[i], ","));
+		}
+		if (ringshm_resolve(o->ring, NULL, path, sizeof(path)) < 0 ||
+		    !realpath(path, real)) {
+			real[0] = '\0';
+		}
+		n += capture_numa_check("", o->poller_lcore, pci, np, real[0] ? real : NULL,
+					c + n, CAPTURE_MAX_CHECKS - n);
+		for (i = 0; i < np; i++) {
+			free(pci[i]);
+		}
+	}
 	if (o->check_host) {
 		printf("%-22s %-5s %-52s %s\n", "CHECK", "", "FOUND", "FIX");
 		for (i = 0; i < n; i++) {
@@ -251,6 +296,7 @@ int main(int argc, char **argv)
 	char lcores[32], main_lcore[16], err[1024], link[PATH_MAX], prefix[64];
 	const char *eal_add[3];
 	bool existed = false, captured = false;
+	int poller_node;
 	int eal_argc = 0, i, rc, status = CAPTURE_EXIT_FAILURE;
 	bool user_log_level = false;
 	sigset_t sigs;
@@ -332,7 +378,18 @@ int main(int argc, char **argv)
 	if (rc) {
 		return rc;
 	}
+	/*
+	 * The ring's pages are faulted in by ringshm_create(), here, before the EAL starts: under
+	 * a policy that prefers the poller CPU's node, so the memory the poller writes is local
+	 * to it (a ring that exists keeps its pages: the log reads back where they are).
+	 */
+	poller_node = capture_cpu_node("", o->poller_lcore);
+	if (poller_node >= 0 && (rc = capture_prefer_node(poller_node)) < 0) {
+		cap_log(LOG_WARNING, "set_mempolicy(node %d): %s: the ring goes where the kernel puts it",
+			poller_node, strerror(-rc));
+	}
 	ring = ringshm_create(o->ring, &rp, &rerr);
+	capture_prefer_node(-1);
 	if (!ring) {
 		rc = rerr.code ? rerr.code : -errno;
 		fprintf(stderr, PROG ": %s\n", rerr.msg[0] ? rerr.msg : strerror(-rc));
@@ -414,7 +471,9 @@ int main(int argc, char **argv)
 		goto out_ring;
 	}
 
-	cx = rte_zmalloc("cap_ctx", sizeof(*cx), RTE_CACHE_LINE_SIZE);
+	/* Everything the poller touches on its own node: the context, pools, queue counters. */
+	cx = rte_zmalloc_socket("cap_ctx", sizeof(*cx), RTE_CACHE_LINE_SIZE,
+				(int)rte_lcore_to_socket_id((unsigned)o->poller_lcore));
 	if (!cx) {
 		fprintf(stderr, PROG ": no hugepage memory for the capture context\n");
 		goto out_eal;
@@ -431,8 +490,9 @@ int main(int argc, char **argv)
 		cx->snaplen = o->snaplen;
 	}
 	timesync_cell_init(&cx->tsc_cell);
-	cx->igmp_q =
-		rte_ring_create("cap_igmp", 1024, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	cx->poller_socket = (int)rte_lcore_to_socket_id((unsigned)o->poller_lcore);
+	cx->igmp_q = rte_ring_create("cap_igmp", 1024, cx->poller_socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!cx->igmp_q) {
 		fprintf(stderr, PROG ": cannot create the IGMP hand-over ring: %s\n",
 			rte_strerror(rte_errno));
@@ -469,6 +529,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	cap_numa_report(cx);
 	rc = cap_control_init(cx, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);

@@ -249,8 +249,10 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 	}
 	p->nb_rxd = rxd;
 	for (q = 0; q < p->nb_rxq; q++) {
+		/* The descriptor ring on the port's node: the NIC writes it, the poller reads. */
 		rc = rte_eth_rx_queue_setup(pid, q, rxd,
-					    p->socket < 0 ? rte_socket_id() : (unsigned)p->socket,
+					    p->socket < 0 ? (unsigned)cx->poller_socket
+							  : (unsigned)p->socket,
 					    NULL, cx->rx_pool);
 		if (rc < 0) {
 			snprintf(err, errlen,
@@ -275,7 +277,7 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 	rte_eth_macaddr_get(pid, &p->mac);
 	if (!p->qs) {
 		p->qs = rte_zmalloc_socket("cap_qstats", sizeof(*p->qs) * p->nb_rxq,
-					   RTE_CACHE_LINE_SIZE, rte_socket_id());
+					   RTE_CACHE_LINE_SIZE, cx->poller_socket);
 	}
 	if (!p->qs) {
 		snprintf(err, errlen, "port %s: no hugepage memory for counters", p->name);
@@ -652,7 +654,7 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 		nb_mbufs = (unsigned)cx->nports * o->mbufs;
 	}
 	cx->rx_pool = rte_pktmbuf_pool_create("cap_rx", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					      rte_socket_id());
+					      cx->poller_socket);
 	if (!cx->rx_pool) {
 		snprintf(
 			err, errlen,
@@ -661,7 +663,7 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	cx->tx_pool = rte_pktmbuf_pool_create("cap_tx", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					      rte_socket_id());
+					      cx->poller_socket);
 	if (!cx->tx_pool) {
 		snprintf(err, errlen, "cannot create the TX mbuf pool: %s",
 			 rte_strerror(rte_errno));
@@ -788,5 +790,51 @@ const char *cap_ts_mode_name(enum cap_ts_mode m)
 	case CAP_TS_TSC:
 	default:
 		return "tsc";
+	}
+}
+
+/* The node most of a mempool's memory is on, read back from the kernel. */
+static int pool_node(struct rte_mempool *mp, int *on, int *sampled)
+{
+	struct rte_mempool_memhdr *hdr = STAILQ_FIRST(&mp->mem_list);
+
+	if (!hdr) {
+		return -ENOENT;
+	}
+	return capture_mem_node(hdr->addr, hdr->len, 2u << 20, on, sampled);
+}
+
+void cap_numa_report(struct cap_ctx *cx)
+{
+	const struct ringshm_ctl *c = cx->ctl;
+	int rnode, pnode, on = 0, sampled = 0, pon = 0, psampled = 0, i;
+	bool bad = false;
+
+	rnode = capture_mem_node(c, c->ctl_size + c->capacity, c->page_size ? c->page_size : 4096,
+				 &on, &sampled);
+	pnode = pool_node(cx->rx_pool, &pon, &psampled);
+	cap_log(LOG_NOTICE,
+		"NUMA: poller CPU %d on node %d; ring on node %d (%d of %d pages sampled); mbuf pool on node %d (%d of %d)",
+		cx->o->poller_lcore, cx->poller_socket, rnode, on, sampled, pnode, pon, psampled);
+	if (rnode >= 0 && rnode != cx->poller_socket) {
+		cap_log(LOG_WARNING,
+			"the ring is on node %d, the poller on node %d: every write crosses the interconnect (a ring made before on another node keeps its pages: remove it and start again; else free hugepages on node %d)",
+			rnode, cx->poller_socket, cx->poller_socket);
+		bad = true;
+	}
+	if (pnode >= 0 && pnode != cx->poller_socket) {
+		cap_log(LOG_WARNING,
+			"the mbuf pool is on node %d, the poller on node %d: give the EAL memory on node %d (--socket-mem)",
+			pnode, cx->poller_socket, cx->poller_socket);
+		bad = true;
+	}
+	for (i = 0; i < cx->nports; i++) {
+		if (cx->ports[i].socket >= 0 && cx->ports[i].socket != cx->poller_socket) {
+			bad = true; /* main() says which port and what to do */
+		}
+	}
+	if (!bad) {
+		cap_log(LOG_INFO, "NUMA: everything the poller touches is on its node %d",
+			cx->poller_socket);
 	}
 }

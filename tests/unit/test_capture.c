@@ -509,6 +509,129 @@ Test(capture_host, isolated_and_not)
 	}
 }
 
+/* A fake two-node host: CPUs 0-1 on node 0, 2-3 on node 1, the NIC on node 1. */
+static void numa_host(const char *root)
+{
+	write_file(root, "/sys/devices/system/cpu/online", "0-3\n");
+	write_file(root, "/sys/devices/system/cpu/cpu0/node0/x", "");
+	write_file(root, "/sys/devices/system/cpu/cpu1/node0/x", "");
+	write_file(root, "/sys/devices/system/cpu/cpu2/node1/x", "");
+	write_file(root, "/sys/devices/system/cpu/cpu3/node1/x", "");
+	write_file(root, "/sys/bus/pci/devices/0000:3b:00.0/numa_node", "1\n");
+	write_file(root, "/sys/bus/pci/devices/0000:af:00.0/numa_node", "-1\n");
+}
+
+static void rm_root(const char *root)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* NUMA: nodes of CPUs and ports, default CPUs on the port's node, a warning off it. */
+Test(capture_numa, nodes_default_cpus_and_mismatch)
+{
+	char root[] = "/tmp/capture-numa.XXXXXX";
+	struct capture_check c[CAPTURE_MAX_CHECKS];
+	char *pci[] = { "0000:3b:00.0", "af:00.0" };
+	const int all[] = { 0, 1, 2, 3 }, some[] = { 0, 1, 3 };
+	int n, ctl = -1, pol = -1;
+
+	cr_assert_not_null(mkdtemp(root));
+	numa_host(root);
+	cr_expect_eq(capture_cpu_node(root, 3), 1);
+	cr_expect_eq(capture_cpu_node(root, 0), 0);
+	cr_expect_eq(capture_cpu_node(root, 7), -1);
+	cr_expect_eq(capture_pci_node(root, "3b:00.0"), 1, "the short form names the same device");
+	cr_expect_eq(capture_pci_node(root, "0000:af:00.0"), -1);
+
+	cr_assert_eq(capture_pick_cpus(root, all, 4, 1, &ctl, &pol), 0);
+	cr_expect(ctl == 2 && pol == 3, "port on node 1: control 2, poller 3 (got %d, %d)", ctl, pol);
+	cr_assert_eq(capture_pick_cpus(root, some, 3, 1, &ctl, &pol), 0);
+	cr_expect(ctl == 0 && pol == 3, "one CPU of node 1 allowed: poller there (got %d, %d)", ctl,
+		  pol);
+	cr_assert_eq(capture_pick_cpus(root, all, 4, -1, &ctl, &pol), 0);
+	cr_expect(ctl == 0 && pol == 3, "no node: first and last (got %d, %d)", ctl, pol);
+	cr_expect_eq(capture_pick_cpus(root, all, 1, 0, &ctl, &pol), -ERANGE);
+
+	n = capture_numa_check(root, 1, pci, 2, NULL, c, CAPTURE_MAX_CHECKS);
+	cr_expect_str_eq(find(c, n, "numa_poller")->value, "CPU 1 on node 0");
+	cr_expect_eq(c[1].status, CAPTURE_CHECK_WARN, "port on node 1, poller on 0: %s", c[1].value);
+	cr_expect(strstr(c[1].fix, "pick a poller CPU on node 1") != NULL, "%s", c[1].fix);
+	cr_expect_eq(c[2].status, CAPTURE_CHECK_OK, "no node for the second port: %s", c[2].value);
+	cr_expect(strstr(find(c, n, "numa_ring")->value, "node 0 (the poller's)") != NULL);
+	n = capture_numa_check(root, 3, pci, 1, NULL, c, CAPTURE_MAX_CHECKS);
+	cr_expect_eq(c[1].status, CAPTURE_CHECK_OK, "%s", c[1].value);
+	rm_root(root);
+}
+
+/* What tuned's cpu-partitioning sets for an isolated core, each with the line that fixes it. */
+Test(capture_host, tuned_cpu_partitioning)
+{
+	char root[] = "/tmp/capture-tuned.XXXXXX";
+	struct capture_check c[CAPTURE_MAX_CHECKS];
+	const struct capture_check *x;
+	int n;
+
+	cr_assert_not_null(mkdtemp(root));
+	numa_host(root);
+	write_file(root, "/proc/irq/24/smp_affinity_list", "0-3\n");
+	write_file(root, "/proc/irq/24/eth0-rx-0/x", "");
+	write_file(root, "/proc/irq/25/smp_affinity_list", "0\n");
+	write_file(root, "/proc/irq/25/nvme0q1/x", "");
+	write_file(root, "/proc/irq/26/smp_affinity_list", "0-3\n"); /* no handler: unused */
+	write_file(root, "/proc/123/comm", "irqbalance\n");
+	write_file(root, "/proc/sys/kernel/nmi_watchdog", "1\n");
+	write_file(root, "/proc/sys/kernel/numa_balancing", "0\n");
+	write_file(root, "/proc/sys/vm/stat_interval", "1\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state0/latency", "0\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state0/disable", "0\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state1/latency", "133\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state1/disable", "0\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state1/name", "C6\n");
+	write_file(root, "/proc/swaps",
+		   "Filename\tType\tSize\tUsed\tPriority\n/dev/sda2\tpartition\t1\t0\t-2\n");
+
+	n = capture_host_check(root, 3, 1 << 20, c, CAPTURE_MAX_CHECKS);
+	x = find(c, n, "irq_affinity");
+	cr_expect_eq(x->status, CAPTURE_CHECK_WARN);
+	cr_expect_str_eq(x->value, "1 IRQ(s) may run on CPU 3: 24", "only 24: 25 is elsewhere, 26 unused");
+	cr_expect(strstr(x->fix, "echo 0-2 > $i/smp_affinity_list") != NULL, "%s", x->fix);
+	x = find(c, n, "irqbalance");
+	cr_expect_eq(x->status, CAPTURE_CHECK_WARN, "%s", x->value);
+	cr_expect(strstr(x->fix, "IRQBALANCE_BANNED_CPULIST=3") != NULL, "%s", x->fix);
+	x = find(c, n, "nmi_watchdog");
+	cr_expect_eq(x->status, CAPTURE_CHECK_WARN);
+	cr_expect(strstr(x->fix, "sysctl -w kernel.nmi_watchdog=0") != NULL, "%s", x->fix);
+	cr_expect_eq(find(c, n, "numa_balancing")->status, CAPTURE_CHECK_OK);
+	x = find(c, n, "stat_interval");
+	cr_expect_eq(x->status, CAPTURE_CHECK_WARN);
+	cr_expect(strstr(x->fix, "vm.stat_interval=10") != NULL, "%s", x->fix);
+	x = find(c, n, "cstates");
+	cr_expect_eq(x->status, CAPTURE_CHECK_WARN, "%s", x->value);
+	cr_expect(strstr(x->value, "C6 (133 us)") != NULL, "%s", x->value);
+	cr_expect(strstr(x->fix, "cpupower -c 3 idle-set -D 10") != NULL, "%s", x->fix);
+	cr_expect_eq(find(c, n, "swap")->status, CAPTURE_CHECK_WARN);
+
+	/* The fixed host: irqbalance banned from CPU 3, the IRQ moved, the rest set. */
+	write_file(root, "/etc/default/irqbalance", "# comment\nIRQBALANCE_BANNED_CPULIST=\"2-3\"\n");
+	write_file(root, "/proc/irq/24/smp_affinity_list", "0-2\n");
+	write_file(root, "/proc/sys/kernel/nmi_watchdog", "0\n");
+	write_file(root, "/proc/sys/vm/stat_interval", "10\n");
+	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state1/disable", "1\n");
+	write_file(root, "/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+	n = capture_host_check(root, 3, 1 << 20, c, CAPTURE_MAX_CHECKS);
+	for (const char *const *k = (const char *const[]){ "irq_affinity", "irqbalance",
+							   "nmi_watchdog", "stat_interval",
+							   "cstates", "swap", NULL };
+	     *k; k++) {
+		cr_expect_eq(find(c, n, *k)->status, CAPTURE_CHECK_OK, "%s: %s", *k,
+			     find(c, n, *k)->value);
+	}
+	rm_root(root);
+}
+
 Test(capture_host, cpulists)
 {
 	cr_expect(capture_cpulist_has("1-3,5", 2));
