@@ -375,6 +375,36 @@ int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from)
 	return -EINVAL;
 }
 
+int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest)
+{
+	struct ringshm_record rec;
+	int rc;
+
+	/* The oldest record: the first one the producer has not overwritten under the look. */
+	for (;;) {
+		rc = ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
+		if (rc < 0) {
+			return rc;
+		}
+		rc = ringshm_reader_next(rd, &rec);
+		if (rc <= 0) {
+			return rc < 0 ? rc : -ENOENT;
+		}
+		if (ringshm_reader_done(rd)) {
+			break;
+		}
+	}
+	*oldest = rec.ts_ns;
+	rc = newest_ts(rd, newest);
+	if (rc < 0) {
+		return rc;
+	}
+	if (*newest < *oldest) {
+		*newest = *oldest; /* two ports' clocks: the newest record may be a little older */
+	}
+	return 0;
+}
+
 struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,
 				  struct fcr_error *err)
 {

@@ -23,7 +23,10 @@ static void usage(FILE *f)
 		"Source:\n"
 		"  --ring PATH|NAME         the ring: a path, or a name under $FEEDCAP_RING_DIR (/run/feedcap)\n"
 		"  --from WHERE             newest (default), oldest, TIME (ISO 8601 or epoch seconds),\n"
-		"                           or -DURATION (e.g. -30s: the last 30 s the ring holds)\n"
+		"                           -DURATION (e.g. -30s: the last 30 s the ring holds), or\n"
+		"                           resume: right after the last record this -w pattern's\n"
+		"                           archives hold from this ring (oldest if none)\n"
+		"  --require-window         exit 1 when the ring does not hold the time --from asks for\n"
 		"  --no-follow              stop at the producer's position at start\n"
 		"  -c COUNT                 stop after COUNT frames written\n"
 		"  --duration DURATION      stop after DURATION of wall-clock time (30s, 5m, 1h)\n"
@@ -98,6 +101,7 @@ enum {
 	OPT_CONFIG,
 	OPT_JOB,
 	OPT_CHECK_CONFIG,
+	OPT_REQUIRE_WINDOW,
 };
 
 int dump_parse_args(int argc, char **argv, struct options *o)
@@ -115,6 +119,7 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "job", required_argument, NULL, OPT_JOB },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+		{ "require-window", no_argument, NULL, OPT_REQUIRE_WINDOW },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -135,10 +140,15 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 			o->ring = optarg;
 			break;
 		case OPT_FROM:
+			o->from_set = true;
+			o->resume = strcmp(optarg, "resume") == 0;
+			if (o->resume) {
+				o->from.kind = FCR_FROM_OLDEST; /* with no earlier archive */
+				break;
+			}
 			if (fcr_parse_from(optarg, &o->from, &err) != 0) {
 				return dump_bad_usage("%s", err.msg);
 			}
-			o->from_set = true;
 			break;
 		case OPT_NO_FOLLOW:
 			o->follow = false;
@@ -272,6 +282,9 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK_CONFIG:
 			o->check_config = true;
 			break;
+		case OPT_REQUIRE_WINDOW:
+			o->require_window = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -306,6 +319,11 @@ int dump_check_args(struct options *o)
 		if (o->rot_size || o->rot_ns || o->keep) {
 			return dump_bad_usage("%s", "-C, -G and -W need a file name, not -w -");
 		}
+		if (o->resume) {
+			return dump_bad_usage(
+				"%s",
+				"--from resume continues the archives of a -w FILE|PATTERN, not -w -");
+		}
 	} else {
 		if (!o->format_set && strstr(o->wpat, ".pcapng")) {
 			o->wo.format = FCR_FMT_PCAPNG;
@@ -313,6 +331,10 @@ int dump_check_args(struct options *o)
 		if (!o->zstd_set && dump_has_suffix(o->wpat, ".zst")) {
 			o->wo.zstd_level = DEFAULT_ZSTD_LVL;
 		}
+	}
+	if (o->require_window && o->from.kind != FCR_FROM_TIME && o->from.kind != FCR_FROM_AGO) {
+		return dump_bad_usage("%s",
+				      "--require-window needs --from TIME or --from -DURATION");
 	}
 	if (o->keep && !o->rot_size && !o->rot_ns) {
 		return dump_bad_usage("%s", "-W needs -C or -G (there is only one file otherwise)");

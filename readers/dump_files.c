@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dump_files.c - feedcap-dump's output files: names, opening NAME.part, closing (fsync,
- * rename, index), and retention (-W, retention_age).
+ * dump_files.c - feedcap-dump's output files: names, opening NAME.part and its checkpoint,
+ * following the writer's durable points, closing (fsync, rename, the index line through
+ * archset), and retention (-W, retention_age, retention_bytes) through the index.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <inttypes.h>
 #include <libgen.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,54 +29,43 @@ void dump_dir_of(const char *path, char *out, size_t len)
 }
 
 /*
- * The file name for a period starting at ts: strftime() in UTC, then a sequence number
- * inserted before the archive suffix when rotating by size or when the name is taken.
+ * The file name for time ts (the period's start with -G): the pattern's strftime conversions
+ * in UTC (archset_name()), numbered (NAME.00003.SUFFIX) when rotating by size or when the name
+ * is taken.
  */
 static int make_name(struct dump *d, uint64_t ts, bool numbered, char *out, size_t len)
 {
-	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
-					    ".zst" };
-	time_t t = (time_t)(ts / NS_PER_S);
-	char base[PATH_MAX], part[PATH_MAX + 8];
+	char base[256], name[256], part[PATH_MAX + 8];
 	struct stat sb;
-	struct tm tm;
-	size_t i, n;
+	int rc;
 
-	gmtime_r(&t, &tm);
-	if (strchr(d->o.wpat, '%')) {
-		n = strftime(base, sizeof(base), d->o.wpat, &tm);
-		if (n == 0) {
-			return -ENAMETOOLONG;
-		}
-	} else {
-		snprintf(base, sizeof(base), "%s", d->o.wpat);
+	rc = archset_name(d->pattern, ts, base, sizeof(base));
+	if (rc < 0) {
+		return rc;
 	}
 	for (;;) {
 		if (!numbered) {
-			snprintf(out, len, "%s", base);
+			snprintf(name, sizeof(name), "%s", base);
 		} else {
-			const char *suf = "";
-
-			for (i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
-				if (dump_has_suffix(base, sufs[i])) {
-					suf = sufs[i];
-					break;
-				}
+			rc = archset_name_numbered(base, d->counter++, name, sizeof(name));
+			if (rc < 0) {
+				return rc;
 			}
-			n = strlen(base) - strlen(suf);
-			snprintf(out, len, "%.*s.%05" PRIu64 "%s", (int)n, base, d->counter, suf);
-			d->counter++;
+		}
+		if (snprintf(out, len, "%s/%s", d->dir, name) >= (int)len) {
+			return -ENAMETOOLONG;
 		}
 		/*
-		 * A single -w FILE is replaced, as tcpdump does.  Otherwise (rotation, or a new
-		 * file after a write error) never replace an archive that exists.  And never
-		 * touch an existing NAME.part: another dump may be writing it, or it is what a
-		 * killed one left, readable up to its last flush.
+		 * A single -w FILE is replaced, as tcpdump does, unless the job resumes: then it
+		 * is an earlier run's archive.  Otherwise (rotation, or a new file after a write
+		 * error) never replace an archive that exists.  And never touch an existing
+		 * NAME.part: another dump may be writing it, or it is what a killed one left,
+		 * readable up to its last flush.
 		 */
-		snprintf(part, sizeof(part), "%s.part", out);
+		snprintf(part, sizeof(part), "%s" ARCHSET_PART_SUFFIX, out);
 		if (stat(part, &sb) != 0 &&
-		    (stat(out, &sb) != 0 ||
-		     (d->files == 0 && !d->o.rot_ns && !d->o.rot_size && !numbered))) {
+		    (stat(out, &sb) != 0 || (d->files == 0 && !d->o.rot_ns && !d->o.rot_size &&
+					     !numbered && !d->o.resume))) {
 			return 0;
 		}
 		numbered = true;
@@ -100,6 +89,193 @@ static void set_ports(struct dump *d)
 	d->o.wo.ports = d->ports;
 }
 
+/* ------------------------------------------------------------------ checkpoints */
+
+/* What the index line of the file just opened will say, but for what writing adds. */
+static void start_entry(struct dump *d)
+{
+	struct outfile *f = &d->out;
+	struct archset_ent *e = &f->ent;
+	struct fcr_writer_stats st;
+	const char *slash = strrchr(f->final, '/');
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->file, sizeof(e->file), "%.255s", slash ? slash + 1 : f->final);
+	snprintf(e->pattern, sizeof(e->pattern), "%.255s", d->pattern);
+	snprintf(e->ring, sizeof(e->ring), "%.255s", d->ring_path);
+	e->format = d->o.wo.format;
+	e->zstd = d->o.wo.zstd_level != 0;
+	e->multiframe = e->zstd && d->o.wo.zstd_multiframe;
+	e->ring_id = d->ring_id;
+	e->lost_before = d->lost_before;
+	d->lost_before = 0;
+	/* The container header is all the writer produced so far (uncompressed bytes). */
+	fcr_writer_stats(f->w, &st);
+	e->data_off = st.bytes_in;
+
+	memset(&f->ck, 0, sizeof(f->ck));
+	f->ck.ring_id = d->ring_id;
+	f->ck.lost_before = e->lost_before;
+	f->ck.format = (uint32_t)e->format;
+	f->ck.zstd = e->zstd ? (e->multiframe ? 2 : 1) : 0;
+}
+
+/*
+ * NAME.part.ckpt, created with the file: at first it says "the header, no record", which is
+ * what the file holds once fcr_writer_open() returned (the header is written at once).
+ */
+static int start_ckpt(struct dump *d, struct fcr_error *err)
+{
+	struct outfile *f = &d->out;
+	off_t off = lseek(f->fd, 0, SEEK_CUR);
+	int rc;
+
+	f->ckpt_fd = open(f->ckpt, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (f->ckpt_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	f->ck.off = off > 0 ? (uint64_t)off : 0;
+	f->ck.epoch = d->epoch;
+	f->ck_dirty = true;
+	dump_ckpt_sync(d, true);
+	return 0;
+fail:
+	err->code = rc;
+	snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create the checkpoint: %s", f->ckpt,
+		 strerror(-rc));
+	return rc;
+}
+
+void dump_ckpt_sync(struct dump *d, bool force)
+{
+	struct outfile *f = &d->out;
+	uint64_t now;
+	int rc;
+
+	if (!f->ck_dirty || f->ckpt_fd < 0) {
+		return;
+	}
+	now = dump_now_ns(CLOCK_MONOTONIC);
+	if (!force && now - f->ck_written_ns < CKPT_EVERY_NS) {
+		return;
+	}
+	/*
+	 * The bytes the checkpoint vouches for reach the disk before it does: after a power
+	 * loss the checkpoint may be older than the file, never newer (an older one only means
+	 * more records are taken again from the ring, into the next file).
+	 */
+	rc = f->fd < 0 || fdatasync(f->fd) == 0 ? archset_ckpt_write(f->ckpt_fd, &f->ck) : -errno;
+	if (rc == 0 && force) {
+		rc = fdatasync(f->ckpt_fd) == 0 ? 0 : -errno;
+	}
+	if (rc < 0 && !d->ckpt_warned) {
+		d->ckpt_warned = true;
+		fprintf(stderr, "feedcap-dump: warning: %s: cannot write the checkpoint: %s\n",
+			f->ckpt, strerror(-rc));
+	}
+	f->ck_dirty = false;
+	f->ck_written_ns = now;
+}
+
+/*
+ * A durable point of the writer: the file's first `off` bytes are a valid archive holding
+ * `frames` frames, the last with ring sequence number `tag`.  The checkpoint takes it (soon)
+ * and, where the file can be entered there, the index line gets a seek point.
+ */
+static void durable_point(struct dump *d, uint64_t off, uint64_t frames, uint64_t first_ts,
+			  uint64_t last_ts, uint64_t tag)
+{
+	struct outfile *f = &d->out;
+	const struct ringshm_ctl *ctl = ringshm_reader_ctl(d->rd);
+
+	if (frames == 0) {
+		return;
+	}
+	f->ck.off = off;
+	f->ck.frames = frames;
+	f->ck.first_ts = first_ts;
+	f->ck.last_ts = last_ts;
+	f->ck.first_seq = f->ent.first_seq;
+	f->ck.last_seq = tag;
+	f->ck.epoch = __atomic_load_n(&ctl->epoch, __ATOMIC_RELAXED);
+	f->ck_dirty = true;
+	/* Single-frame zstd cannot be entered in the middle: decompressed from the start. */
+	if (!f->ent.zstd || f->ent.multiframe) {
+		archset_seek_add(&f->ent, off, last_ts);
+	}
+	dump_ckpt_sync(d, false);
+}
+
+/*
+ * After a call into the writer: whether it reached a durable point, and which.  A durable
+ * point is the last thing a call does (a push before a frame is staged, or the flush after),
+ * so the descriptor's offset is the durable offset; the tag says whether the frame of this
+ * call is in.  seq/ts: the frame this call wrote (have_frame), else all given are in.
+ */
+static void after_write(struct dump *d, bool have_frame, uint64_t seq)
+{
+	struct outfile *f = &d->out;
+	struct fcr_writer_stats st;
+	bool with_this;
+	off_t off;
+
+	fcr_writer_stats(f->w, &st);
+	if (!st.durable || (f->have_durable && st.durable_tag == f->durable_tag)) {
+		return;
+	}
+	f->have_durable = true;
+	f->durable_tag = st.durable_tag;
+	off = lseek(f->fd, 0, SEEK_CUR);
+	if (off < 0) {
+		return;
+	}
+	with_this = !have_frame || st.durable_tag == seq;
+	if (with_this) {
+		durable_point(d, (uint64_t)off, f->given, f->min_ts, f->max_ts, st.durable_tag);
+	} else {
+		durable_point(d, (uint64_t)off, f->given - 1, f->prev_min_ts, f->prev_max_ts,
+			      st.durable_tag);
+	}
+}
+
+int dump_write(struct dump *d, const struct fcr_pkt *pkt, uint64_t seq, struct fcr_error *err)
+{
+	struct outfile *f = &d->out;
+	int rc;
+
+	f->prev_min_ts = f->min_ts;
+	f->prev_max_ts = f->max_ts;
+	if (!f->given || pkt->ts_ns < f->min_ts) {
+		f->min_ts = pkt->ts_ns;
+	}
+	if (pkt->ts_ns > f->max_ts) {
+		f->max_ts = pkt->ts_ns;
+	}
+	if (!f->have_first_seq) {
+		f->have_first_seq = true;
+		f->ent.first_seq = seq;
+	}
+	f->given++;
+	rc = fcr_writer_write(f->w, pkt, seq, err);
+	if (rc == 0 && f->fd != STDOUT_FILENO) {
+		after_write(d, true, seq);
+	}
+	return rc;
+}
+
+int dump_tick(struct dump *d, bool now, struct fcr_error *err)
+{
+	struct outfile *f = &d->out;
+	int rc = now ? fcr_writer_flush(f->w, err) : fcr_writer_tick(f->w, err);
+
+	if (rc == 0 && f->fd != STDOUT_FILENO) {
+		after_write(d, false, 0);
+		dump_ckpt_sync(d, false);
+	}
+	return rc;
+}
+
 int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
@@ -108,8 +284,13 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->ckpt_fd = -1;
 	if (d->o.rot_ns) {
+		/* -G never goes back: a file's period starts no earlier than the last one's end. */
 		f->period = ts - ts % d->o.rot_ns;
+		if (f->period < d->min_period) {
+			f->period = d->min_period;
+		}
 	}
 	set_ports(d);
 	{
@@ -134,8 +315,11 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 	} else {
 		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
 			       sizeof(f->final));
-		if (rc < 0 || snprintf(f->part, sizeof(f->part), "%s.part", f->final) >=
-				      (int)sizeof(f->part)) {
+		if (rc < 0 ||
+		    snprintf(f->part, sizeof(f->part), "%s" ARCHSET_PART_SUFFIX, f->final) >=
+			    (int)sizeof(f->part) ||
+		    snprintf(f->ckpt, sizeof(f->ckpt), "%s" ARCHSET_CKPT_SUFFIX, f->final) >=
+			    (int)sizeof(f->ckpt)) {
 			err->code = -ENAMETOOLONG;
 			snprintf(err->msg, sizeof(err->msg), "%s: file name too long", d->o.wpat);
 			return -ENAMETOOLONG;
@@ -159,6 +343,13 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		return rc;
 	}
 	f->open = true;
+	start_entry(d);
+	if (!d->to_stdout) {
+		rc = start_ckpt(d, err);
+		if (rc < 0) {
+			return rc;
+		}
+	}
 	if (d->pending_note[0]) {
 		(void)fcr_writer_comment(f->w, d->pending_note);
 		d->pending_note[0] = '\0';
@@ -166,160 +357,37 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 	return 0;
 }
 
-static void keep_limit(struct dump *d, const char *name)
+/* -W, retention_age, retention_bytes: through the index, this pattern's archives only. */
+static void retain(struct dump *d, const char *keep)
 {
-	char **k;
+	struct archset_retention r = {
+		.keep_files = d->o.keep,
+		.max_age_ns = d->o.retention_age_ns,
+		.max_bytes = d->o.retention_bytes,
+	};
+	struct fcr_error err = { 0 };
 
-	if (!d->o.keep) {
+	if (!r.keep_files && !r.max_age_ns && !r.max_bytes) {
 		return;
 	}
-	k = realloc(d->kept, (d->nkept + 1) * sizeof(*k));
-	if (!k) {
-		return;
-	}
-	d->kept = k;
-	d->kept[d->nkept++] = strdup(name);
-	while (d->nkept > d->o.keep) {
-		if (d->kept[0] && unlink(d->kept[0]) != 0 && errno != ENOENT) {
-			fprintf(stderr, "feedcap-dump: cannot remove %s (-W %u): %s\n", d->kept[0],
-				d->o.keep, strerror(errno));
-		}
-		free(d->kept[0]);
-		memmove(d->kept, d->kept + 1, (d->nkept - 1) * sizeof(*k));
-		d->nkept--;
+	if (archset_retain(d->dir, d->pattern, &r, dump_now_ns(CLOCK_REALTIME), keep, NULL, &err) <
+	    0) {
+		fprintf(stderr, "feedcap-dump: warning: retention: %s\n", err.msg);
 	}
 }
 
 /*
- * A glob for the names the -w pattern makes: strftime conversions become '*', and the
- * numbered form (NAME.00003.SUFFIX) is a second glob.  Used to find, in the directory's index,
- * the archives earlier runs of the same pattern left, so that -W counts them too (a service
- * restarted by systemd must not grow the directory without bound).
- */
-static void pattern_globs(const char *pat, char *g, char *gnum, size_t len)
-{
-	static const char *const sufs[] = { ".pcapng.zst", ".pcap.zst", ".pcapng", ".pcap",
-					    ".zst" };
-	const char *base = strrchr(pat, '/') ? strrchr(pat, '/') + 1 : pat, *suf = "";
-	size_t n = 0, i, cut;
-
-	for (i = 0; base[i] && n + 3 < len; i++) {
-		if (base[i] == '%' && base[i + 1]) {
-			i++;
-			if (base[i] == '%') {
-				g[n++] = '%';
-				continue;
-			}
-			if ((base[i] == 'E' || base[i] == 'O') && base[i + 1]) {
-				i++;
-			}
-			if (n == 0 || g[n - 1] != '*') {
-				g[n++] = '*';
-			}
-			continue;
-		}
-		if (strchr("*?[\\", base[i])) {
-			g[n++] = '\\';
-		}
-		g[n++] = base[i];
-	}
-	g[n] = '\0';
-	for (i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
-		if (dump_has_suffix(g, sufs[i])) {
-			suf = sufs[i];
-			break;
-		}
-	}
-	cut = strlen(g) - strlen(suf);
-	snprintf(gnum, len, "%.*s.[0-9][0-9][0-9][0-9][0-9]%s", (int)cut, g, suf);
-}
-
-static int cmp_ent(const void *a, const void *b)
-{
-	const struct fcr_index_ent *x = a, *y = b;
-
-	if (x->first_ts != y->first_ts) {
-		return x->first_ts < y->first_ts ? -1 : 1;
-	}
-	return strcmp(x->file, y->file);
-}
-
-/* -W: start the list of kept files with what earlier runs of this pattern left (oldest first). */
-void dump_seed_kept(struct dump *d)
-{
-	char g[PATH_MAX], gnum[PATH_MAX + 32], path[PATH_MAX];
-	struct fcr_index_ent *ents;
-	struct stat sb;
-	int n, i;
-
-	if (!d->o.keep || d->to_stdout) {
-		return;
-	}
-	pattern_globs(d->o.wpat, g, gnum, sizeof(g));
-	n = fcr_index_read(d->dir, &ents, NULL);
-	if (n <= 0) {
-		return;
-	}
-	qsort(ents, (size_t)n, sizeof(*ents), cmp_ent);
-	for (i = 0; i < n; i++) {
-		char **k;
-
-		if (fnmatch(g, ents[i].file, 0) != 0 && fnmatch(gnum, ents[i].file, 0) != 0) {
-			continue;
-		}
-		snprintf(path, sizeof(path), "%.3000s/%.255s", d->dir, ents[i].file);
-		if (stat(path, &sb) != 0) {
-			continue;
-		}
-		k = realloc(d->kept, (d->nkept + 1) * sizeof(*k));
-		if (!k) {
-			break;
-		}
-		d->kept = k;
-		d->kept[d->nkept++] = strdup(path);
-	}
-	free(ents);
-}
-
-/*
- * The job's retention_age: delete the archives the directory's index lists whose last frame
- * is older than that (only files this tool wrote and indexed, never anything else).
- */
-static void prune_by_age(struct dump *d)
-{
-	uint64_t now = dump_now_ns(CLOCK_REALTIME);
-	struct fcr_index_ent *ents;
-	char path[PATH_MAX];
-	int n, i;
-
-	n = fcr_index_read(d->dir, &ents, NULL);
-	for (i = 0; i < n; i++) {
-		if (ents[i].last_ts && ents[i].last_ts + d->o.retention_age_ns < now &&
-		    !strchr(ents[i].file, '/')) {
-			snprintf(path, sizeof(path), "%.3000s/%.255s", d->dir, ents[i].file);
-			if (unlink(path) != 0 && errno != ENOENT) {
-				fprintf(stderr,
-					"feedcap-dump: cannot remove %s (retention_age): %s\n",
-					path, strerror(errno));
-			}
-		}
-	}
-	if (n > 0) {
-		free(ents);
-	}
-}
-
-/*
- * Close the current file: ISBs, the end of the zstd frame, fsync, rename NAME.part to NAME,
- * the index.  A file whose writer broke is sealed at its last durable frame and still renamed:
- * it is valid, and what it holds is what the index says.
+ * Close the current file: ISBs, the end of the zstd frame, fsync, the final checkpoint,
+ * rename NAME.part to NAME, the index line, the checkpoint removed, retention.  A file whose
+ * writer broke is sealed at its last durable frame and still renamed: it is valid, and what
+ * it holds is what the index says.  A kill between two steps leaves what dump_recover()
+ * finishes: a .part with its checkpoint, or NAME with a checkpoint and no index line.
  */
 int dump_close_file(struct dump *d, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
 	const struct ringshm_ctl *ctl;
 	struct fcr_writer_stats st;
-	struct fcr_index_ent ent;
 	struct fcr_error cerr = { 0 };
 	uint32_t i;
 	int rc, ret = 0;
@@ -349,12 +417,13 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	}
 	f->w = NULL;
 	f->open = false;
+	if (d->o.rot_ns) {
+		d->min_period = f->period + d->o.rot_ns;
+	}
 	if (rc < 0) {
+		/* The file was cut back to its last durable frame: that is what it holds. */
 		*err = cerr;
 		ret = rc;
-		/* The file was cut back to its last durable frame: that is what it holds. */
-	} else if (st.frames) {
-		/* Closed cleanly: every frame given to it is in it. */
 	}
 	d->written += st.frames;
 	d->cbytes_closed += st.bytes_in;
@@ -368,7 +437,7 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 		close(f->fd);
 		f->fd = -1;
 		unlink(f->part);
-		return ret;
+		goto out_ckpt;
 	}
 	d->files++;
 	if (fsync(f->fd) != 0 && ret == 0) {
@@ -379,11 +448,26 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	}
 	close(f->fd);
 	f->fd = -1;
+
+	/* What the file holds now, complete or cut back to its last durable frame. */
+	if (rc == 0) {
+		f->ck.first_ts = st.first_ts_ns;
+		f->ck.last_ts = st.last_ts_ns;
+	}
+	f->ck.off = st.bytes_out;
+	f->ck.frames = st.frames;
+	f->ck.first_seq = st.frames ? f->ent.first_seq : 0;
+	f->ck.last_seq = st.frames && st.durable ? st.durable_tag : 0;
+	f->ck_dirty = true;
+	dump_ckpt_sync(d, true);
+
 	if (rename(f->part, f->final) != 0) {
 		rc = -errno;
 		err->code = rc;
 		snprintf(err->msg, sizeof(err->msg), "cannot rename %.240s to %.240s: %s", f->part,
 			 f->final, strerror(errno));
+		close(f->ckpt_fd);
+		f->ckpt_fd = -1;
 		return rc;
 	}
 	{
@@ -394,25 +478,29 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 			close(dfd);
 		}
 	}
-	keep_limit(d, f->final);
-	memset(&ent, 0, sizeof(ent));
-	{
-		char tmp[PATH_MAX];
-
-		snprintf(tmp, sizeof(tmp), "%s", f->final);
-		snprintf(ent.file, sizeof(ent.file), "%s", basename(tmp));
+	f->ent.first_ts = f->ck.first_ts;
+	f->ent.last_ts = f->ck.last_ts;
+	f->ent.frames = st.frames;
+	f->ent.bytes = st.bytes_out;
+	f->ent.epoch = f->ck.epoch;
+	f->ent.first_seq = f->ck.first_seq;
+	f->ent.last_seq = f->ck.last_seq;
+	while (f->ent.nseek && f->ent.seek[f->ent.nseek - 1].off >= st.bytes_out) {
+		f->ent.nseek--; /* past a cut-back end */
 	}
-	ent.first_ts = st.first_ts_ns;
-	ent.last_ts = st.last_ts_ns;
-	ent.frames = st.frames;
-	ent.bytes = st.bytes_out;
-	ent.format = d->o.wo.format;
-	ent.zstd = d->o.wo.zstd_level != 0;
-	if (fcr_index_add(d->dir, &ent, &cerr) != 0) {
+	if (archset_index_append(d->dir, &f->ent, &cerr) != 0) {
 		fprintf(stderr, "feedcap-dump: warning: %s\n", cerr.msg);
+		/* Keep the checkpoint: the next resume indexes the file from it. */
+		close(f->ckpt_fd);
+		f->ckpt_fd = -1;
+		return ret;
 	}
-	if (d->o.retention_age_ns) {
-		prune_by_age(d);
+	retain(d, f->ent.file);
+out_ckpt:
+	if (f->ckpt_fd >= 0) {
+		close(f->ckpt_fd);
+		f->ckpt_fd = -1;
+		unlink(f->ckpt);
 	}
 	return ret;
 }

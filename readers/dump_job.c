@@ -154,9 +154,11 @@ int dump_apply_job(struct options *o, struct fcc_config **cfgp)
 			o->keep = job->retention_files;
 		}
 		o->retention_age_ns = job->retention_age_ns;
+		o->retention_bytes = job->retention_bytes;
 	}
 	if (!o->from_set) {
-		o->from.kind = job->from == FCC_FROM_OLDEST ? FCR_FROM_OLDEST : FCR_FROM_NEWEST;
+		o->from.kind = job->from == FCC_FROM_NEWEST ? FCR_FROM_NEWEST : FCR_FROM_OLDEST;
+		o->resume = job->from == FCC_FROM_RESUME;
 	}
 	if (!o->on_error_set) {
 		o->on_error_wait = job->on_error == FCC_ON_ERROR_WAIT;

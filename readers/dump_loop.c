@@ -43,7 +43,7 @@ void dump_print_stats(struct dump *d, FILE *f)
 /* ------------------------------------------------------------------ the loop */
 
 /* Account for what ringshm says this reader lost since the last look. */
-static void check_overrun(struct dump *d)
+void dump_check_overrun(struct dump *d)
 {
 	struct ringshm_reader_stats rs;
 	char msg[200];
@@ -66,66 +66,6 @@ static void check_overrun(struct dump *d)
 		" lost in total)",
 		n, d->lost + d->lost_resume);
 	dump_add_note(d, msg);
-}
-
-/*
- * After a write error, go back to the first record the archive does not hold (sequence number
- * `next`).  Records the ring no longer holds are lost: counted, and noted in the next file.
- * Returns 1 with the first record to process copied into d->frame / *rec, 0 if nothing yet,
- * or -errno.
- */
-static int resume_at(struct dump *d, uint64_t next, struct ringshm_record *rec)
-{
-	int rc = ringshm_reader_seek(d->rd, RINGSHM_FROM_OLDEST, 0);
-
-	if (rc < 0) {
-		return rc;
-	}
-	for (;;) {
-		bool ok;
-
-		rc = ringshm_reader_next(d->rd, rec);
-		if (rc <= 0) {
-			return rc;
-		}
-		if (rec->seq < next) {
-			(void)ringshm_reader_done(d->rd);
-			continue;
-		}
-		memcpy(d->frame, rec->data, rec->cap_len);
-		ok = ringshm_reader_done(d->rd);
-		check_overrun(d);
-		if (!ok) {
-			continue;
-		}
-		rec->data = d->frame;
-		/*
-		 * Lost: the records this reader never saw.  Every retry resumes from the same
-		 * place, so start after the newest record seen (each lost record is counted
-		 * once); what it saw before the error (markers it handled, the frame whose
-		 * write failed: counted as read) is not lost to the ring, whatever became of it.
-		 */
-		if (d->have_seen && d->max_seq_seen + 1 > next) {
-			next = d->max_seq_seen + 1;
-		}
-		if (rec->seq > next) {
-			uint64_t gone = rec->seq - next;
-			char msg[200];
-
-			/* Not in any archive and no longer in the ring: lost, exactly this many;
-			 * the reader's own losses (feedcap-stat) count them as an overrun. */
-			d->lost_resume += gone;
-			ringshm_reader_note_lost(d->rd, gone);
-			d->lost_seen += gone;
-			snprintf(
-				msg, sizeof(msg),
-				"feedcap-dump: %" PRIu64
-				" records lost while waiting out a write error (no longer in the ring)",
-				gone);
-			dump_add_note(d, msg);
-		}
-		return 1;
-	}
 }
 
 /*
@@ -175,16 +115,19 @@ static uint64_t rot_check_step(uint64_t size)
 	return size / 8 > 128 * 1024 ? size / 8 : 128 * 1024;
 }
 
-int dump_run(struct dump *d)
+int dump_run(struct dump *d, const struct ringshm_record *first)
 {
 	const uint64_t start = dump_now_ns(CLOCK_MONOTONIC);
 	struct ringshm_record rec;
 	struct fcr_error err = { 0 };
 	uint64_t stop_pos = UINT64_MAX, last_progress = start, frames_out = 0;
 	bool tty = !d->to_stdout && !d->o.quiet && isatty(STDOUT_FILENO);
-	bool have_rec = false, waiting = false;
+	bool have_rec = first != NULL, waiting = false;
 	int rc, status = 0;
 
+	if (first) {
+		rec = *first; /* its bytes are in d->frame already */
+	}
 	if (!d->o.follow) {
 		stop_pos = ringshm_reader_head(d->rd);
 	}
@@ -213,7 +156,7 @@ int dump_run(struct dump *d)
 			if (rc == 1) {
 				(void)ringshm_reader_done(d->rd);
 			}
-			check_overrun(d);
+			dump_check_overrun(d);
 			if (ringshm_reader_pos(d->rd) >= stop_pos || rc == 1) {
 				break; /* --no-follow: reached where the producer was */
 			}
@@ -221,11 +164,16 @@ int dump_run(struct dump *d)
 				break;
 			}
 			if (d->out.open) {
-				rc = fcr_writer_tick(d->out.w, &err);
+				rc = dump_tick(d, false, &err);
+				/*
+				 * A quiet feed: close the period's file on time anyway, once
+				 * frame time (the wall clock minus how far the last frame's
+				 * time was behind it: a replayed feed runs days behind) has
+				 * passed the period's end by a second.
+				 */
 				if (rc == 0 && d->o.rot_ns &&
-				    dump_now_ns(CLOCK_REALTIME) >=
+				    dump_now_ns(CLOCK_REALTIME) - d->wall_ahead >=
 					    d->out.period + d->o.rot_ns + NS_PER_S) {
-					/* A quiet feed: close the period's file on time anyway. */
 					rc = dump_close_file(d, &err);
 				}
 				if (rc < 0) {
@@ -246,7 +194,7 @@ int dump_run(struct dump *d)
 				memcpy(d->frame, rec.data, rec.cap_len);
 			}
 			ok = ringshm_reader_done(d->rd);
-			check_overrun(d);
+			dump_check_overrun(d);
 			if (!ok) {
 				continue;
 			}
@@ -261,6 +209,11 @@ int dump_run(struct dump *d)
 			}
 			dump_marker_comment(d, &rec, d->frame);
 			continue;
+		}
+		if (d->o.rot_ns) {
+			uint64_t wall = dump_now_ns(CLOCK_REALTIME);
+
+			d->wall_ahead = wall > rec.ts_ns ? wall - rec.ts_ns : 0;
 		}
 		pkt.data = d->frame;
 		pkt.cap_len = rec.cap_len;
@@ -285,9 +238,14 @@ int dump_run(struct dump *d)
 				continue;
 			}
 		}
-		/* Rotation: by period of frame time (-G), by size (-C). */
+		/*
+		 * Rotation: by period of frame time (-G), by size (-C).  -G never goes back: a
+		 * frame of an earlier period (another port's clock a little behind, across a
+		 * boundary) stays in the current file, so a boundary makes one new file, not one
+		 * per port.
+		 */
 		if (d->out.open && d->o.rot_ns &&
-		    rec.ts_ns - rec.ts_ns % d->o.rot_ns != d->out.period) {
+		    rec.ts_ns - rec.ts_ns % d->o.rot_ns > d->out.period) {
 			rc = dump_close_file(d, &err);
 			if (rc < 0) {
 				goto write_error;
@@ -299,7 +257,7 @@ int dump_run(struct dump *d)
 				goto write_error;
 			}
 		}
-		rc = fcr_writer_write(d->out.w, &pkt, rec.seq, &err);
+		rc = dump_write(d, &pkt, rec.seq, &err);
 		if (rc < 0) {
 			goto write_error;
 		}
@@ -323,7 +281,7 @@ int dump_run(struct dump *d)
 			if (d->o.wo.zstd_level &&
 			    st.bytes_in - d->out.in_at_check >= rot_check_step(d->o.rot_size)) {
 				d->out.in_at_check = st.bytes_in;
-				rc = fcr_writer_flush(d->out.w, &err);
+				rc = dump_tick(d, true, &err);
 				if (rc < 0) {
 					goto write_error;
 				}
@@ -389,7 +347,8 @@ write_error:
 			ringshm_reader_note_blocked(d->rd, true);
 		}
 		sleep_ns(RETRY_NS);
-		rc = resume_at(d, d->have_durable ? d->durable_seq + 1 : 0, &rec);
+		rc = dump_seek_seq(d, d->have_durable ? d->durable_seq + 1 : 0, 0,
+				   "while waiting out a write error", &rec);
 		if (rc < 0) {
 			fprintf(stderr, "feedcap-dump: %s: cannot resume: %s\n", d->o.ring,
 				strerror(-rc));
@@ -416,7 +375,7 @@ write_error:
 			status = 1;
 		}
 	}
-	check_overrun(d);
+	dump_check_overrun(d);
 	if (tty) {
 		progress(d, true);
 	}

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,20 @@ static void on_usr1(int sig)
 	usr1_sig = 1;
 }
 
+/*
+ * The ring as the index names it: its file, symlinks resolved, so that "md" and
+ * /run/feedcap/md are one ring to --from resume.
+ */
+static void ring_path(struct dump *d)
+{
+	char path[PATH_MAX];
+
+	if (ringshm_resolve(d->o.ring, NULL, path, sizeof(path)) != 0 ||
+	    !realpath(path, d->ring_path)) {
+		snprintf(d->ring_path, sizeof(d->ring_path), "%s", d->o.ring);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -58,6 +73,8 @@ int main(int argc, char **argv)
 	struct ringshm_error rerr = { 0 };
 	struct ringshm_reader_stats rs;
 	struct fcc_config *cfg = NULL;
+	struct ringshm_record first;
+	bool have_first = false;
 	struct dump *d;
 	int rc;
 
@@ -110,8 +127,18 @@ int main(int argc, char **argv)
 		}
 	}
 
-	dump_seed_kept(d);
-	d->rd = fcr_attach(d->o.ring, &d->o.from, &err);
+	if (!d->to_stdout) {
+		const char *slash = strrchr(d->o.wpat, '/');
+
+		if (snprintf(d->pattern, sizeof(d->pattern), "%s", slash ? slash + 1 : d->o.wpat) >=
+		    (int)sizeof(d->pattern)) {
+			rc = dump_bad_usage("-w %s: the file name is too long", d->o.wpat);
+			goto out;
+		}
+	}
+	ring_path(d);
+	/* At the producer's head for now: dump_start() moves it where the options say. */
+	d->rd = fcr_attach(d->o.ring, NULL, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
 		/* A ring that is not there, not a ring, or not named right: bad usage. */
@@ -139,7 +166,11 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = dump_run(d);
+	rc = dump_start(d, &first, &have_first);
+	if (rc) {
+		goto out;
+	}
+	rc = dump_run(d, have_first ? &first : NULL);
 	if (!d->o.quiet) {
 		dump_print_stats(d, stderr);
 	}
@@ -147,10 +178,6 @@ out:
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);
-	while (d->nkept) {
-		free(d->kept[--d->nkept]);
-	}
-	free(d->kept);
 	free(d);
 	fcc_free(cfg);
 	return rc;

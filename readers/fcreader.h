@@ -144,6 +144,15 @@ struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,
  */
 int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from);
 
+/*
+ * fcr_ring_window - the time span the ring holds: the timestamps of its oldest and newest
+ * records (records of two ports interleave, so a record inside may be a little outside).
+ * Moves the cursor: seek again afterwards.  feedcap-dump says this when --from asks for time
+ * the ring no longer (or not yet) holds.
+ * @return 0, -ENOENT (no record yet), or -EPROTO (a corrupt ring).
+ */
+int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest);
+
 /* ------------------------------------------------------------------ filter */
 
 struct fcr_filter;
