@@ -333,7 +333,8 @@ static int newest_ts(struct ringshm_reader *rd, uint64_t *out)
 			(void)ringshm_reader_done(rd);
 			break;
 		}
-		if (ringshm_reader_done(rd) && rec.ts_ns > ts) {
+		/* Frame time: markers carry the producer's wall clock, not the feed's. */
+		if (ringshm_reader_done(rd) && rec.type == RINGSHM_REC_FRAME && rec.ts_ns > ts) {
 			ts = rec.ts_ns;
 			found = true;
 		}
@@ -380,17 +381,20 @@ int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newes
 	struct ringshm_record rec;
 	int rc;
 
-	/* The oldest record: the first one the producer has not overwritten under the look. */
+	/*
+	 * The oldest frame: the first one the producer has not overwritten under the look (a
+	 * record overwritten moves the cursor to the oldest held; markers are skipped).
+	 */
+	rc = ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
+	if (rc < 0) {
+		return rc;
+	}
 	for (;;) {
-		rc = ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
-		if (rc < 0) {
-			return rc;
-		}
 		rc = ringshm_reader_next(rd, &rec);
 		if (rc <= 0) {
 			return rc < 0 ? rc : -ENOENT;
 		}
-		if (ringshm_reader_done(rd)) {
+		if (ringshm_reader_done(rd) && rec.type == RINGSHM_REC_FRAME) {
 			break;
 		}
 	}
