@@ -617,6 +617,21 @@ uint64_t fcr_archive_records(const struct fcr_archive *a)
 	return a->returned;
 }
 
+int fcr_archive_fd(const struct fcr_archive *a)
+{
+	return a->z.fd;
+}
+
+uint64_t fcr_archive_offset(const struct fcr_archive *a)
+{
+	return a->good_uoff;
+}
+
+uint32_t fcr_archive_zstd_frames(const struct fcr_archive *a)
+{
+	return a->z.compressed ? a->z.frame : 0;
+}
+
 void fcr_archive_close(struct fcr_archive *a)
 {
 	if (!a) {

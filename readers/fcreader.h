@@ -353,6 +353,19 @@ bool fcr_archive_compressed(const struct fcr_archive *a);  /* zstd */
 const char *fcr_archive_path(const struct fcr_archive *a); /* as opened */
 uint64_t fcr_archive_records(const struct fcr_archive *a); /* returned so far */
 
+/* The archive's file descriptor (owned by the archive: do not close it). */
+int fcr_archive_fd(const struct fcr_archive *a);
+
+/*
+ * fcr_archive_offset - where libpcap is in the uncompressed container stream: after the last
+ * record returned (after the file header right after open).  For a plain file read from its
+ * start, or entered with fcr_archive_open_at(), this is the byte offset in the file.
+ */
+uint64_t fcr_archive_offset(const struct fcr_archive *a);
+
+/* zstd frames whose end was decoded so far (0 for a plain file). */
+uint32_t fcr_archive_zstd_frames(const struct fcr_archive *a);
+
 /* Close the archive and free everything.  NULL is a no-op. */
 void fcr_archive_close(struct fcr_archive *a);
 
@@ -403,13 +416,9 @@ uint32_t fcr_archive_snaplen(const struct fcr_archive *a);
 /* ------------------------------------------------------------------ directory index */
 
 /*
- * Each output directory of feedcap-dump keeps INDEX_NAME: JSON lines, one object per
- * complete archive:
- *   {"file":"md-20261122T001000.pcapng.zst","first_ts":1795...,"last_ts":1795...,
- *    "first":"2026-...Z","last":"2026-...Z","frames":123,"bytes":4567,"format":"pcapng",
- *    "zstd":true}
- * ts are ns since the epoch.  Lines of files that no longer exist are dropped when the index
- * is rewritten (atomically, by rename).
+ * The directory index belongs to archset (archset.h: ARCHSET_INDEX_NAME, the format, the lock).
+ * The two calls below are version 1's, kept as thin wrappers until feedcap-dump calls archset
+ * itself; new code must not use them.
  */
 #define FCR_INDEX_NAME "feedcap-index.jsonl"
 
@@ -423,16 +432,12 @@ struct fcr_index_ent {
 	bool zstd;
 };
 
-/*
- * fcr_index_add - add (or replace, by file name) one entry in DIR/FCR_INDEX_NAME, dropping
- * entries whose file is gone.  @return 0 or -errno (err names the index file).
- */
+/* fcr_index_add - archset_index_append() of those fields.  @return 0 or -errno. */
 int fcr_index_add(const char *dir, const struct fcr_index_ent *ent, struct fcr_error *err);
 
 /*
- * fcr_index_read - the entries of DIR/FCR_INDEX_NAME (unknown or bad lines are skipped).
- * @return the number of entries stored in *out (malloc'd; free() it), or -errno (-ENOENT: no
- *         index).
+ * fcr_index_read - the entries archset_open(dir, ARCHSET_NO_CHECK) gives, in time order.
+ * @return the number of entries stored in *out (malloc'd; free() it), or -errno.
  */
 int fcr_index_read(const char *dir, struct fcr_index_ent **out, struct fcr_error *err);
 
