@@ -481,10 +481,11 @@ int main(int argc, char **argv)
 		written++;
 	}
 	for (unsigned int i = 0; i < fcr_archive_set_count(set); i++) {
-		struct fcr_archive *a = fcr_archive_set_get(set, i);
+		struct fcr_archive_result r;
 
-		if (fcr_archive_damage_offset(a, NULL)) {
-			fprintf(stderr, PROG ": warning: %s\n", fcr_archive_error(a));
+		fcr_archive_set_result(set, i, &r);
+		if (r.damaged) {
+			fprintf(stderr, PROG ": warning: %s\n", r.message);
 			status = 1;
 		}
 	}

@@ -985,18 +985,16 @@ static void emit_json(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 		json_object *aa = json_object_new_array();
 
 		for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-			struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+			struct fcr_archive_result r;
 			json_object *ao = json_object_new_object();
-			bool dmg = fcr_archive_damage_offset(a, NULL);
 
-			json_object_object_add(ao, "file",
-					       json_object_new_string(fcr_archive_path(a)));
-			json_object_object_add(ao, "records", ju(fcr_archive_records(a)));
-			json_object_object_add(ao, "damaged", json_object_new_boolean(dmg));
-			if (dmg) {
-				json_object_object_add(
-					ao, "message",
-					json_object_new_string(fcr_archive_error(a)));
+			fcr_archive_set_result(s->set, i, &r);
+			json_object_object_add(ao, "file", json_object_new_string(r.path));
+			json_object_object_add(ao, "records", ju(r.records));
+			json_object_object_add(ao, "damaged", json_object_new_boolean(r.damaged));
+			if (r.damaged) {
+				json_object_object_add(ao, "message",
+						       json_object_new_string(r.message));
 			}
 			json_object_array_add(aa, ao);
 		}
@@ -1396,10 +1394,11 @@ static int run_archives(struct stat_ctx *s)
 		account(s, lt, pkt.data, pkt.cap_len, pkt.wire_len, pkt.ts_ns);
 	}
 	for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-		struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+		struct fcr_archive_result r;
 
-		if (fcr_archive_damage_offset(a, NULL)) {
-			fprintf(stderr, PROG ": warning: %s\n", fcr_archive_error(a));
+		fcr_archive_set_result(s->set, i, &r);
+		if (r.damaged) {
+			fprintf(stderr, PROG ": warning: %s\n", r.message);
 			s->damaged++;
 		}
 	}

@@ -685,3 +685,178 @@ Test(archset_jobs, resume_point_is_the_largest_last_seq_of_the_job, .init = setu
 	cr_assert_not(archset_resume_point(s, "md-%H.pcap", "/dev/shm/xx", 42, &seq, &epoch));
 	archset_close(s);
 }
+
+/* ------------------------------------------------------------------ writer to seek points */
+
+struct durable_log {
+	struct archset_ent e;
+	unsigned int calls;
+	uint64_t last_off, last_frames;
+	bool tags_ok;
+};
+
+static void on_durable(void *ctx, const struct fcr_durable *d)
+{
+	struct durable_log *l = ctx;
+
+	/* frames and offsets only grow; tags are 1..frames, as written */
+	if (d->off < l->last_off || d->frames < l->last_frames ||
+	    (d->frames && (!d->have_tag || d->first_tag != 1 || d->last_tag != d->frames))) {
+		l->tags_ok = false;
+	}
+	l->last_off = d->off;
+	l->last_frames = d->frames;
+	l->calls++;
+	l->e.frames = d->frames;
+	l->e.first_ts = d->first_ts;
+	l->e.last_ts = d->last_ts;
+	l->e.data_off = d->data_off;
+	if (d->seek_off) {
+		archset_seek_add(&l->e, d->seek_off, d->seek_max_ts);
+	}
+}
+
+/* n frames of 300 bytes, 1 ms apart, with a flush every `every` frames (0: none). */
+static void write_logged(const char *file, enum fcr_format fmt, int zstd, bool multi,
+			 unsigned int n, unsigned int every, struct durable_log *l)
+{
+	struct fcr_writer_opts wo = { .format = fmt,
+				      .zstd_level = zstd,
+				      .zstd_multiframe = multi,
+				      .flush_interval_ns = 3600 * SEC,
+				      .on_durable = on_durable,
+				      .durable_ctx = l };
+	struct fcr_error err = { 0 };
+	uint8_t frame[300] = { 0 };
+	char path[600];
+	int fd;
+
+	memset(l, 0, sizeof(*l));
+	l->tags_ok = true;
+	path_of(path, sizeof(path), file);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	struct fcr_writer *w = fcr_writer_open(fd, file, &wo, &err);
+
+	cr_assert_not_null(w, "%s", err.msg);
+	cr_assert_eq(l->calls, 1, "the header is a durable point");
+	for (unsigned int i = 0; i < n; i++) {
+		struct fcr_pkt p = {
+			frame, sizeof(frame), sizeof(frame), BASE_TS + (uint64_t)i * 1000000u, 0, 0
+		};
+
+		memcpy(frame, &i, sizeof(i));
+		cr_assert_eq(fcr_writer_write(w, &p, i + 1, &err), 0);
+		if (every && (i + 1) % every == 0) {
+			cr_assert_eq(fcr_writer_flush(w, &err), 0);
+		}
+	}
+	cr_assert_eq(fcr_writer_close(w, &err), 0);
+	close(fd);
+	cr_assert(l->tags_ok);
+	cr_assert_eq(l->e.frames, n);
+	cr_assert_eq(l->e.first_ts, BASE_TS);
+	cr_assert_eq(l->e.last_ts, BASE_TS + (uint64_t)(n - 1) * 1000000u, "%s: %llu", file,
+		     (unsigned long long)(l->e.last_ts - BASE_TS));
+}
+
+/* From every seek point the index would give, the first record read is the first >= from. */
+static void check_entries(const char *file, const struct archset_ent *e, unsigned int n)
+{
+	char path[600];
+
+	path_of(path, sizeof(path), file);
+	for (unsigned int k = 0; k < n; k += 97) {
+		uint64_t from = BASE_TS + (uint64_t)k * 1000000u;
+		uint64_t off = archset_seek_offset(e, from);
+		struct fcr_error err = { 0 };
+		struct fcr_archive *a = fcr_archive_open_at(path, e->data_off, off, &err);
+		struct fcr_pkt p;
+		unsigned int first = UINT32_MAX;
+
+		cr_assert_not_null(a, "%s", err.msg);
+		while (fcr_archive_next(a, &p) == 1) {
+			if (p.ts_ns >= from) {
+				memcpy(&first, p.data, sizeof(first));
+				break;
+			}
+		}
+		cr_assert_eq(first, k, "%s from frame %u: read %u (entered at %llu)", file, k,
+			     first, (unsigned long long)off);
+		fcr_archive_close(a);
+	}
+}
+
+Test(archset_seek, writer_durable_points_are_seek_points, .init = setup, .fini = teardown)
+{
+	struct durable_log l;
+
+	write_logged("p.pcap", FCR_FMT_PCAP, 0, false, 20000, 0, &l);
+	cr_assert_eq(l.e.data_off, 24);
+	cr_assert_gt(l.e.nseek, 3, "a 6 MB file pushed in 1 MiB pieces");
+	check_entries("p.pcap", &l.e, 20000);
+
+	write_logged("n.pcapng", FCR_FMT_PCAPNG, 0, false, 20000, 0, &l);
+	cr_assert_gt(l.e.data_off, 28);
+	cr_assert_gt(l.e.nseek, 3);
+	check_entries("n.pcapng", &l.e, 20000);
+
+	write_logged("m.pcap.zst", FCR_FMT_PCAP, 1, true, 3000, 250, &l);
+	cr_assert_eq(l.e.data_off, 24);
+	cr_assert_geq(l.e.nseek, 6);
+	check_entries("m.pcap.zst", &l.e, 3000);
+
+	write_logged("mn.pcapng.zst", FCR_FMT_PCAPNG, 1, true, 3000, 250, &l);
+	cr_assert_geq(l.e.nseek, 6);
+	check_entries("mn.pcapng.zst", &l.e, 3000);
+
+	/* one zstd frame: durable points, but nowhere to enter */
+	write_logged("s.pcap.zst", FCR_FMT_PCAP, 1, false, 3000, 250, &l);
+	cr_assert_eq(l.e.data_off, 0);
+	cr_assert_eq(l.e.nseek, 0);
+	cr_assert_gt(l.calls, 10);
+}
+
+Test(archset_seek, pcapng_interface_after_the_header_stops_seek_points, .init = setup,
+     .fini = teardown)
+{
+	struct durable_log l = { .tags_ok = true };
+	struct fcr_writer_opts wo = { .format = FCR_FMT_PCAPNG,
+				      .on_durable = on_durable,
+				      .durable_ctx = &l };
+	struct fcr_error err = { 0 };
+	uint8_t frame[64] = { 0 };
+	char path[600];
+	int fd;
+
+	path_of(path, sizeof(path), "i.pcapng");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	struct fcr_writer *w = fcr_writer_open(fd, "i.pcapng", &wo, &err);
+
+	for (unsigned int i = 0; i < 10; i++) {
+		struct fcr_pkt p = { frame, sizeof(frame), sizeof(frame), BASE_TS + i, i / 5, 0 };
+
+		cr_assert_eq(fcr_writer_write(w, &p, i + 1, &err), 0);
+		cr_assert_eq(fcr_writer_flush(w, &err), 0);
+	}
+	cr_assert_eq(fcr_writer_close(w, &err), 0);
+	close(fd);
+	/* points while only interface 0 existed, none after interface 1's block */
+	cr_assert_eq(l.e.nseek, 5, "%u", l.e.nseek);
+	cr_assert_gt(l.e.data_off, 0);
+
+	/* entered at the last point, libpcap meets interface 1's block on its way */
+	struct fcr_archive *a = fcr_archive_open_at(path, l.e.data_off, l.e.seek[4].off, &err);
+	struct fcr_pkt p;
+	unsigned int n = 0;
+
+	cr_assert_not_null(a, "%s", err.msg);
+	while (fcr_archive_next(a, &p) == 1) {
+		cr_assert_eq(p.ts_ns, BASE_TS + 5 + n);
+		n++;
+	}
+	cr_assert_eq(n, 5);
+	cr_assert_not(fcr_archive_damage_offset(a, NULL));
+	fcr_archive_close(a);
+}
