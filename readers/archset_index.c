@@ -106,6 +106,32 @@ int archset_fail(struct fcr_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int archset_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+const char *archset_base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 /* ------------------------------------------------------------------ vectors */
 
 struct archset_ent *archset_vec_push(struct archset_vec *vec)

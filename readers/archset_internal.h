@@ -86,6 +86,12 @@ char *archset_index_tomb_line(const char *file, size_t *len);
 /* Append buf (whole lines) to the locked index fd: one write(), then fsync.  0 or -errno. */
 int archset_index_write_locked(int fd, const char *buf, size_t len);
 
+/* write() all of buf, again after EINTR and short writes.  0 or -errno. */
+int archset_write_all(int fd, const void *buf, size_t len);
+
+/* The last component of a path. */
+const char *archset_base_of(const char *path);
+
 /* ------------------------------------------------------------------ directory */
 
 /* The archives of a directory listing (sorted names), for the check against the index. */

@@ -494,23 +494,6 @@ bool archset_resume_point(const struct archset *s, const char *pattern, const ch
 
 /* ------------------------------------------------------------------ reindex */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int archset_reindex(const char *dir, unsigned int *nrepaired, struct fcr_error *err)
 {
 	struct archset_warn w = { 0 };
@@ -552,7 +535,7 @@ int archset_reindex(const char *dir, unsigned int *nrepaired, struct fcr_error *
 		size_t l = 0;
 		char *line = archset_index_line(&vec.v[i], &l);
 
-		rc = line ? write_all(tfd, line, l) : -ENOMEM;
+		rc = line ? archset_write_all(tfd, line, l) : -ENOMEM;
 		free(line);
 	}
 	if (rc == 0 && fsync(tfd) != 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -859,4 +860,306 @@ Test(archset_seek, pcapng_interface_after_the_header_stops_seek_points, .init = 
 	cr_assert_eq(n, 5);
 	cr_assert_not(fcr_archive_damage_offset(a, NULL));
 	fcr_archive_close(a);
+}
+
+/* ------------------------------------------------------------------ retention */
+
+static void index_line(const char *file, const char *pattern, uint64_t first, uint64_t last,
+		       uint64_t bytes, bool create)
+{
+	struct archset_ent e;
+	struct fcr_error err = { 0 };
+	char path[600];
+
+	fill_ent(&e, file, first, last);
+	e.bytes = bytes;
+	snprintf(e.pattern, sizeof(e.pattern), "%s", pattern);
+	if (create) {
+		path_of(path, sizeof(path), file);
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+	}
+	cr_assert_eq(archset_index_append(dir, &e, &err), 0);
+}
+
+static bool exists(const char *file)
+{
+	char path[600];
+
+	path_of(path, sizeof(path), file);
+	return access(path, F_OK) == 0;
+}
+
+/* md-0..md-5 (one a minute, 100 bytes each), two of another pattern, one unindexed. */
+static void retention_dir(void)
+{
+	for (int i = 0; i < 6; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "md-%02d.pcap", i);
+		index_line(name, "md-%M.pcap", BASE_TS + (uint64_t)i * 60 * SEC,
+			   BASE_TS + (uint64_t)i * 60 * SEC + 59 * SEC, 100, true);
+	}
+	index_line("md-x-00.pcap", "md-x-%M.pcap", BASE_TS - SEC, BASE_TS, 100, true);
+	index_line("md-77.pcap", "", BASE_TS - 2 * SEC, BASE_TS - SEC, 100, true); /* v1-like */
+	{
+		char path[600];
+
+		path_of(path, sizeof(path), "md-99.pcap"); /* not in the index: a user's */
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+	}
+}
+
+Test(archset_retain, keep_files_deletes_the_oldest_of_the_pattern_only, .init = setup,
+     .fini = teardown)
+{
+	struct archset_retention r = { .keep_files = 3 };
+	struct fcr_error err = { 0 };
+	unsigned int removed = 0;
+	struct archset *s;
+
+	retention_dir();
+	/* md-77 (no pattern in its line, a name md-%M.pcap makes) is the oldest */
+	cr_assert_eq(archset_retain(dir, "/some/where/md-%M.pcap", &r, BASE_TS, "md-00.pcap",
+				    &removed, &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(removed, 4);
+	cr_assert_not(exists("md-77.pcap"));
+	cr_assert(exists("md-00.pcap"), "the file just written is kept");
+	cr_assert_not(exists("md-01.pcap"));
+	cr_assert_not(exists("md-02.pcap"));
+	cr_assert_not(exists("md-03.pcap"));
+	cr_assert(exists("md-04.pcap") && exists("md-05.pcap"));
+	cr_assert(exists("md-x-00.pcap"), "another pattern");
+	cr_assert(exists("md-99.pcap"), "not in the index");
+	s = archset_open(dir, ARCHSET_NO_CHECK, &err);
+	cr_assert_eq(archset_count(s), 4); /* md-00, 04, 05, md-x-00: tombstones for the rest */
+	archset_close(s);
+}
+
+Test(archset_retain, retention_age_deletes_what_ended_before_now_minus_age, .init = setup,
+     .fini = teardown)
+{
+	struct archset_retention r = { .max_age_ns = 150 * SEC };
+	struct fcr_error err = { 0 };
+	unsigned int removed = 0;
+
+	retention_dir();
+	/* now = md-05's start: md-00 ends at +59 s, md-01 at +119 s, md-02 at +179 s */
+	cr_assert_eq(
+		archset_retain(dir, "md-%M.pcap", &r, BASE_TS + 300 * SEC, NULL, &removed, &err),
+		0);
+	cr_assert_eq(removed, 3, "%u", removed); /* md-77, md-00, md-01 */
+	cr_assert_not(exists("md-00.pcap") || exists("md-01.pcap") || exists("md-77.pcap"));
+	cr_assert(exists("md-02.pcap"));
+	cr_assert(exists("md-x-00.pcap") && exists("md-99.pcap"));
+}
+
+Test(archset_retain, retention_bytes_keeps_the_newest_within_the_budget, .init = setup,
+     .fini = teardown)
+{
+	struct archset_retention r = { .max_bytes = 250 };
+	struct fcr_error err = { 0 };
+	unsigned int removed = 0;
+
+	retention_dir();
+	cr_assert_eq(archset_retain(dir, "md-%M.pcap", &r, BASE_TS, NULL, &removed, &err), 0);
+	cr_assert_eq(removed, 5); /* 7 files of 100 bytes of the pattern: 2 stay */
+	cr_assert(exists("md-04.pcap") && exists("md-05.pcap"));
+	cr_assert_not(exists("md-03.pcap"));
+	cr_assert(exists("md-x-00.pcap"));
+}
+
+Test(archset_retain, a_file_that_cannot_be_deleted_is_named, .init = setup, .fini = teardown)
+{
+	struct archset_retention r = { .keep_files = 1 };
+	struct fcr_error err = { 0 };
+	char path[600];
+
+	index_line("md-00.pcap", "md-%M.pcap", BASE_TS, BASE_TS, 1, false);
+	mkdir((path_of(path, sizeof(path), "md-01.pcap"), path), 0755);
+	path_of(path, sizeof(path), "md-01.pcap/x");
+	close(open(path, O_WRONLY | O_CREAT, 0644)); /* a non-empty directory: unlink fails */
+	index_line("md-01.pcap", "md-%M.pcap", BASE_TS + SEC, BASE_TS + SEC, 1, false);
+	index_line("md-02.pcap", "md-%M.pcap", BASE_TS + 2 * SEC, BASE_TS + 2 * SEC, 1, true);
+	cr_assert_lt(archset_retain(dir, "md-%M.pcap", &r, BASE_TS, NULL, NULL, &err), 0);
+	cr_assert(strstr(err.msg, "md-01.pcap: cannot delete"), "%s", err.msg);
+}
+
+/* ------------------------------------------------------------------ .part recovery */
+
+struct ckpt_writer {
+	int cfd;
+	struct archset_ckpt c;
+};
+
+static void ckpt_on_durable(void *ctx, const struct fcr_durable *d)
+{
+	struct ckpt_writer *k = ctx;
+
+	k->c.off = d->off;
+	k->c.frames = d->frames;
+	k->c.first_ts = d->first_ts;
+	k->c.last_ts = d->last_ts;
+	k->c.first_seq = d->first_tag;
+	k->c.last_seq = d->last_tag;
+	if (k->cfd >= 0) {
+		cr_assert_eq(archset_ckpt_write(k->cfd, &k->c), 0);
+	}
+}
+
+/*
+ * A child writes NAME.part as a job does (with a checkpoint if ckpt), 1000 frames flushed
+ * every 100, then 30 more that stay buffered and a torn write, and dies.
+ */
+static void killed_writer(const char *name, int zstd, bool ckpt)
+{
+	pid_t pid = fork();
+	int st;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ckpt_writer k = { .cfd = -1, .c = { .ring_id = 42, .epoch = 1 } };
+		struct fcr_writer_opts wo = { .format = FCR_FMT_PCAP,
+					      .zstd_level = zstd,
+					      .flush_interval_ns = 3600 * SEC,
+					      .on_durable = ckpt_on_durable,
+					      .durable_ctx = &k };
+		uint8_t frame[200] = { 0 };
+		char path[600];
+		int fd;
+
+		k.c.format = FCR_FMT_PCAP;
+		k.c.zstd = zstd ? 1 : 0;
+		snprintf(path, sizeof(path), "%s/%s.part", dir, name);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (ckpt) {
+			snprintf(path, sizeof(path), "%s/%s.part.ckpt", dir, name);
+			k.cfd = open(path, O_RDWR | O_CREAT, 0644);
+		}
+
+		struct fcr_writer *w = fcr_writer_open(fd, name, &wo, NULL);
+
+		for (unsigned int i = 0; i < 1030; i++) {
+			struct fcr_pkt p = { frame,
+					     sizeof(frame),
+					     sizeof(frame),
+					     BASE_TS + (uint64_t)i * SEC / 100,
+					     0,
+					     0 };
+
+			memcpy(frame, &i, sizeof(i));
+			fcr_writer_write(w, &p, 1000 + i, NULL);
+			if ((i + 1) % 100 == 0 && i < 1000) {
+				fcr_writer_flush(w, NULL);
+			}
+		}
+		if (write(fd, "\x01\x02\x03\x04\x05\x06\x07", 7) != 7) { /* a torn write */
+			_exit(3);
+		}
+		_exit(0); /* no close: what a SIGKILL leaves */
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static uint64_t frames_in(const char *file, uint64_t *last_ts)
+{
+	struct fcr_error err = { 0 };
+	struct archset_ent e;
+
+	cr_assert_eq(archset_entry_from_file(dir, file, &e, &err), 0, "%s", err.msg);
+	*last_ts = e.last_ts;
+	return e.frames;
+}
+
+Test(archset_parts, checkpointed_parts_are_cut_sealed_renamed_and_indexed, .init = setup,
+     .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	uint64_t seq = 0, epoch = 0, last_ts;
+	char warn[4096];
+	struct archset *s;
+
+	killed_writer("md-00.pcap", 0, true);
+	killed_writer("md-01.pcap.zst", 1, true);
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap*", "/dev/shm/md", &n, warn,
+					   sizeof(warn), &err),
+		     0, "%s", err.msg);
+	/* "md-%M.pcap*": the '*' is a literal in a pattern, so nothing matched */
+	cr_assert_eq(n, 0);
+
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "/dev/shm/md", &n, warn, sizeof(warn),
+					   &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n, 1, "%s", warn);
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap.zst", "/dev/shm/md", &n, warn,
+					   sizeof(warn), &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n, 1, "%s", warn);
+	cr_assert_not(exists("md-00.pcap.part") || exists("md-00.pcap.part.ckpt"));
+	cr_assert_not(exists("md-01.pcap.zst.part") || exists("md-01.pcap.zst.part.ckpt"));
+	cr_assert_eq(frames_in("md-00.pcap", &last_ts), 1000);
+	cr_assert_eq(last_ts, BASE_TS + 999 * SEC / 100);
+	cr_assert_eq(frames_in("md-01.pcap.zst", &last_ts), 1000);
+
+	s = archset_open(dir, 0, &err);
+	cr_assert_eq(archset_count(s), 2);
+	cr_assert_str_eq(archset_warnings(s), "", "%s", archset_warnings(s));
+	cr_assert_eq(archset_find(s, "md-00.pcap")->first_seq, 1000);
+	cr_assert_eq(archset_find(s, "md-00.pcap")->last_seq, 1999);
+	cr_assert_not(archset_find(s, "md-00.pcap")->repaired);
+	cr_assert(archset_resume_point(s, "md-%M.pcap", "/dev/shm/md", 42, &seq, &epoch));
+	cr_assert_eq(seq, 1999);
+	archset_close(s);
+}
+
+Test(archset_parts, without_a_checkpoint_the_part_is_kept_as_far_as_it_reads, .init = setup,
+     .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	uint64_t last_ts;
+	char warn[4096];
+	struct archset *s;
+
+	killed_writer("md-00.pcap", 0, false);
+	killed_writer("md-01.pcap", 1, false); /* zstd under a .pcap name: the magic decides */
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "/dev/shm/md", &n, warn, sizeof(warn),
+					   &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n, 2, "%s", warn);
+	cr_assert(strstr(warn, "no usable checkpoint"), "%s", warn);
+	/* the buffered and torn tail is lost; every flushed frame is there */
+	cr_assert_geq(frames_in("md-00.pcap", &last_ts), 1000);
+	cr_assert_geq(frames_in("md-01.pcap", &last_ts), 1000);
+	s = archset_open(dir, 0, &err);
+	cr_assert_eq(archset_count(s), 2);
+	cr_assert(archset_find(s, "md-01.pcap")->repaired);
+	cr_assert_eq(archset_find(s, "md-01.pcap")->last_seq, 0);
+	cr_assert_str_eq(archset_warnings(s), "", "%s", archset_warnings(s));
+	archset_close(s);
+}
+
+Test(archset_parts, a_taken_name_gets_a_number_and_a_locked_part_is_left, .init = setup,
+     .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	char warn[4096], path[600];
+	int fd;
+
+	killed_writer("md-00.pcap", 0, true);
+	path_of(path, sizeof(path), "md-00.pcap");
+	close(open(path, O_WRONLY | O_CREAT, 0644)); /* an earlier run's archive */
+	path_of(path, sizeof(path), "md-05.pcap.part");
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	cr_assert_eq(flock(fd, LOCK_EX), 0); /* a running writer */
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "", &n, warn, sizeof(warn), &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_assert(exists("md-00.00001.pcap"));
+	cr_assert(exists("md-05.pcap.part"));
+	cr_assert(strstr(warn, "md-05.pcap.part: a running writer holds it"), "%s", warn);
+	close(fd);
 }
