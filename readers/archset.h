@@ -178,6 +178,13 @@ int archset_reindex(const char *dir, unsigned int *nrepaired, struct fcr_error *
 int archset_entry_from_file(const char *dir, const char *file, struct archset_ent *e,
 			    struct fcr_error *err);
 
+/*
+ * archset_ent_json - e as one line of JSON with the index's field names (no seek points), with
+ * "path" first when path is not NULL (feedcap-replay --list --json).  @return a malloc'd
+ * string without newline (free() it), or NULL (ENOMEM).
+ */
+char *archset_ent_json(const struct archset_ent *e, const char *path);
+
 /* ------------------------------------------------------------------ names */
 
 /*
@@ -213,6 +220,46 @@ struct archset_retention {
  */
 int archset_retain(const char *dir, const char *pattern, const struct archset_retention *r,
 		   uint64_t now_ns, const char *keep, unsigned int *removed, struct fcr_error *err);
+
+/* ------------------------------------------------------------------ command lines */
+
+/*
+ * What a reader's command line names (feedcap-replay DIR|ARCHIVE..., feedcap-stat -r), as
+ * archives in [from, to):
+ *   - a directory: the archives of its set (archset_open() with the flags) that overlap;
+ *   - a file: itself, described by its directory's index when that has a line of its size,
+ *     else read (ARCHSET_PICK_READ: all of it; otherwise only its first record: first_ts);
+ *   - "-": stdin, nothing known about it;
+ *   - the index, a .part, a .part.ckpt: skipped, with a note (a shell glob of DIR names them).
+ * Sorted by first_ts (ties: the order named), which lets fcr_archive_set_open_sources() open
+ * them one at a time.
+ */
+#define ARCHSET_PICK_READ (1u << 8) /* read whole files the index does not describe */
+
+struct archset_pick {
+	char *path;	      /* DIR/FILE, or the argument as given */
+	struct archset_ent e; /* from the index or the file; e.file is the last component */
+	bool known;	      /* e's times and counts hold (false: "-", or first_ts only) */
+};
+
+struct archset_picks {
+	struct archset_pick *v;
+	size_t n;
+	/* span of every archive named, picked or not: what the set holds */
+	uint64_t oldest, newest;
+	bool have_oldest;
+	bool newest_known; /* false if some archive's last time is unknown */
+	char *notes;	   /* what was repaired or skipped, one line each; "" if nothing */
+};
+
+/*
+ * archset_pick - resolve args[0..nargs).  @return 0, or -errno with err naming the argument
+ * (ENOENT, EPROTO: a file that is not an archive, ENOMEM).  Free with archset_picks_free().
+ */
+int archset_pick(char *const *args, unsigned int nargs, unsigned int flags, uint64_t from,
+		 uint64_t to, struct archset_picks *out, struct fcr_error *err);
+
+void archset_picks_free(struct archset_picks *p);
 
 /* ------------------------------------------------------------------ archive jobs */
 

@@ -234,16 +234,23 @@ static char *to_line(struct json_object *o, size_t *len)
 	return line;
 }
 
-char *archset_index_line(const struct archset_ent *e, size_t *len)
+/*
+ * The fields an entry shares with its index line ("path" first when given: --list --json),
+ * without the version, the seek points and data_off.
+ */
+static struct json_object *ent_object(const struct archset_ent *e, const char *path)
 {
-	struct json_object *o = json_object_new_object(), *seek;
+	struct json_object *o = json_object_new_object();
 	char t[48];
-	uint32_t i;
 
 	if (!o) {
 		return NULL;
 	}
-	add_u64(o, "v", ARCHSET_INDEX_VERSION);
+	if (path) {
+		json_object_object_add(o, "path", json_object_new_string(path));
+	} else {
+		add_u64(o, "v", ARCHSET_INDEX_VERSION);
+	}
 	json_object_object_add(o, "file", json_object_new_string(e->file));
 	add_u64(o, "first_ts", e->first_ts);
 	add_u64(o, "last_ts", e->last_ts);
@@ -265,8 +272,35 @@ char *archset_index_line(const struct archset_ent *e, size_t *len)
 	add_u64(o, "first_seq", e->first_seq);
 	add_u64(o, "last_seq", e->last_seq);
 	add_u64(o, "lost_before", e->lost_before);
-	if (e->repaired) {
-		json_object_object_add(o, "repaired", json_object_new_boolean(true));
+	if (e->repaired || path) {
+		json_object_object_add(o, "repaired", json_object_new_boolean(e->repaired));
+	}
+	return o;
+}
+
+char *archset_ent_json(const struct archset_ent *e, const char *path)
+{
+	struct json_object *o = ent_object(e, path);
+	size_t len;
+	char *line;
+
+	if (!o) {
+		return NULL;
+	}
+	line = to_line(o, &len);
+	if (line) {
+		line[len - 1] = '\0'; /* no newline */
+	}
+	return line;
+}
+
+char *archset_index_line(const struct archset_ent *e, size_t *len)
+{
+	struct json_object *o = ent_object(e, NULL), *seek;
+	uint32_t i;
+
+	if (!o) {
+		return NULL;
 	}
 	add_u64(o, "data_off", e->data_off);
 	seek = json_object_new_array_ext((int)e->nseek);
@@ -658,4 +692,33 @@ int archset_index_resolve(struct archset_rec *recs, size_t nrecs, struct archset
 		out->stale[out->n - 1] = recs[i].stale;
 	}
 	return 0;
+}
+
+int archset_index_entries(const char *dir, struct archset_vec *vec, struct fcr_error *err)
+{
+	struct archset_rec *recs = NULL;
+	size_t nrecs = 0;
+	unsigned int lineno = 0;
+	uint64_t end;
+	char path[4096];
+	int fd, rc;
+
+	fd = archset_index_lock(dir, false, err);
+	if (fd == -ENOENT) {
+		return 0;
+	}
+	if (fd < 0) {
+		return fd;
+	}
+	archset_index_path(dir, path, sizeof(path));
+	rc = archset_index_parse(fd, path, 0, &recs, &nrecs, &lineno, &end, NULL);
+	close(fd);
+	if (rc == 0) {
+		rc = archset_index_resolve(recs, nrecs, vec);
+	}
+	free(recs);
+	if (rc < 0) {
+		archset_fail(err, rc, "%s: cannot read the index: %s", path, strerror(-rc));
+	}
+	return rc;
 }

@@ -79,6 +79,12 @@ int archset_index_parse(int fd, const char *path, uint64_t from, struct archset_
  */
 int archset_index_resolve(struct archset_rec *recs, size_t nrecs, struct archset_vec *out);
 
+/*
+ * archset_index_entries - the entries dir's index leaves, in file-name order, without looking
+ * at the directory (an empty vec if there is no index).  0 or -errno.
+ */
+int archset_index_entries(const char *dir, struct archset_vec *vec, struct fcr_error *err);
+
 /* One index line for e (or a tombstone for file) with its '\n'; malloc'd, or NULL (ENOMEM). */
 char *archset_index_line(const struct archset_ent *e, size_t *len);
 char *archset_index_tomb_line(const char *file, size_t *len);

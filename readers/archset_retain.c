@@ -18,36 +18,6 @@
 
 #include "archset_internal.h"
 
-/* The index's entries, nothing from the directory.  0 (an empty vec if no index) or -errno. */
-static int index_entries(const char *dir, struct archset_vec *vec, struct fcr_error *err)
-{
-	struct archset_rec *recs = NULL;
-	size_t nrecs = 0;
-	unsigned int lineno = 0;
-	uint64_t end;
-	char path[4096];
-	int fd, rc;
-
-	fd = archset_index_lock(dir, false, err);
-	if (fd == -ENOENT) {
-		return 0;
-	}
-	if (fd < 0) {
-		return fd;
-	}
-	archset_index_path(dir, path, sizeof(path));
-	rc = archset_index_parse(fd, path, 0, &recs, &nrecs, &lineno, &end, NULL);
-	close(fd);
-	if (rc == 0) {
-		rc = archset_index_resolve(recs, nrecs, vec);
-	}
-	free(recs);
-	if (rc < 0) {
-		archset_fail(err, rc, "%s: cannot read the index: %s", path, strerror(-rc));
-	}
-	return rc;
-}
-
 int archset_retain(const char *dir, const char *pattern, const struct archset_retention *r,
 		   uint64_t now_ns, const char *keep, unsigned int *removed, struct fcr_error *err)
 {
@@ -70,7 +40,7 @@ int archset_retain(const char *dir, const char *pattern, const struct archset_re
 	if (rc < 0) {
 		return archset_fail(err, rc, "%s: cannot make a name pattern of it", pattern);
 	}
-	rc = index_entries(dir, &vec, err);
+	rc = archset_index_entries(dir, &vec, err);
 	if (rc < 0) {
 		regfree(&re);
 		return rc;

@@ -330,12 +330,16 @@ static bool read_entry(const char *dir, const char *file, struct archset_ent *e,
 	return false;
 }
 
+/* Per-file warnings of one kind: the first few by name, then a count. */
+#define NAMED_MAX 3
+
 int archset_reconcile(const char *dir, struct archset_vec *vec, const struct archset_dirlist *dl,
 		      struct archset_warn *w, char ***gone, size_t *ngone, size_t **fresh,
 		      size_t *nfresh)
 {
 	bool *seen = calloc(dl->n ? dl->n : 1, sizeof(*seen));
-	size_t i, out = 0;
+	bool had_index = vec->n > 0;
+	size_t i, out = 0, ndropped = 0, nnew = 0;
 	int rc = 0;
 
 	if (!seen) {
@@ -346,8 +350,11 @@ int archset_reconcile(const char *dir, struct archset_vec *vec, const struct arc
 		long k = archset_dir_find(dl, e->file);
 
 		if (k < 0) {
-			archset_warnf(w, "%s/%s: in the index, not in the directory: dropped", dir,
-				      e->file);
+			if (++ndropped <= NAMED_MAX) {
+				archset_warnf(w,
+					      "%s/%s: in the index, not in the directory: dropped",
+					      dir, e->file);
+			}
 			rc = add_name(gone, ngone, e->file);
 			continue;
 		}
@@ -393,11 +400,24 @@ int archset_reconcile(const char *dir, struct archset_vec *vec, const struct arc
 			vec->n--;
 			continue;
 		}
-		archset_warnf(w, "%s/%s: not in the index: indexed from the file", dir,
-			      dl->names[i]);
+		if (had_index && ++nnew <= NAMED_MAX) {
+			archset_warnf(w, "%s/%s: not in the index: indexed from the file", dir,
+				      dl->names[i]);
+		}
 		rc = add_idx(fresh, nfresh, vec->n - 1);
 	}
 	free(seen);
+	if (ndropped > NAMED_MAX) {
+		archset_warnf(w, "%s: %zu more index lines without their file: dropped", dir,
+			      ndropped - NAMED_MAX);
+	}
+	if (nnew > NAMED_MAX) {
+		archset_warnf(w, "%s: %zu more archives not in the index: indexed from the files",
+			      dir, nnew - NAMED_MAX);
+	}
+	if (!had_index && vec->n) {
+		archset_warnf(w, "%s: %zu archives indexed from the files", dir, vec->n);
+	}
 	return rc;
 }
 
