@@ -261,6 +261,13 @@ int archset_pick(char *const *args, unsigned int nargs, unsigned int flags, uint
 
 void archset_picks_free(struct archset_picks *p);
 
+/*
+ * archset_picks_sources - the picks as the sources of a merge (fcr_archive_set_open_sources()),
+ * each with its seek point for from (0: none).  Paths point into p.  @return a malloc'd array
+ * of p->n (free() it), or NULL (ENOMEM).
+ */
+struct fcr_source *archset_picks_sources(const struct archset_picks *p, uint64_t from);
+
 /* ------------------------------------------------------------------ archive jobs */
 
 /*

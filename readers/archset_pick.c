@@ -345,3 +345,20 @@ void archset_picks_free(struct archset_picks *p)
 	free(p->notes);
 	memset(p, 0, sizeof(*p));
 }
+
+struct fcr_source *archset_picks_sources(const struct archset_picks *p, uint64_t from)
+{
+	struct fcr_source *src = calloc(p->n ? p->n : 1, sizeof(*src));
+
+	for (size_t i = 0; src && i < p->n; i++) {
+		const struct archset_ent *e = &p->v[i].e;
+
+		src[i].path = p->v[i].path;
+		src[i].first_ts = e->first_ts;
+		if (from > 0 && p->v[i].known) {
+			src[i].data_off = e->data_off;
+			src[i].seek_off = archset_seek_offset(e, from);
+		}
+	}
+	return src;
+}

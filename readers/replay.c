@@ -20,46 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <pcap/pcap.h>
 
 #include "replay_internal.h"
 #include "stat_internal.h"
-
-/* Descriptors kept for everything but archives: stdio, the output, libraries. */
-#define RESERVED_FDS 16
-#define MAX_OPEN_CAP 4096
-
-/* How many archives may be open at once: what the open-file limit leaves. */
-static unsigned int max_open_archives(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > MAX_OPEN_CAP + RESERVED_FDS) {
-		return MAX_OPEN_CAP;
-	}
-	return rl.rlim_cur > RESERVED_FDS + 1 ? (unsigned int)(rl.rlim_cur - RESERVED_FDS) : 1;
-}
-
-/* The merge's sources: each archive with its seek point for --from. */
-static struct fcr_source *sources_of(const struct archset_picks *ps, uint64_t from)
-{
-	struct fcr_source *src = calloc(ps->n ? ps->n : 1, sizeof(*src));
-
-	for (size_t i = 0; src && i < ps->n; i++) {
-		const struct archset_ent *e = &ps->v[i].e;
-
-		src[i].path = ps->v[i].path;
-		src[i].first_ts = ps->v[i].e.first_ts;
-		if (from > 0 && ps->v[i].known) {
-			src[i].data_off = e->data_off;
-			src[i].seek_off = archset_seek_offset(e, from);
-		}
-	}
-	return src;
-}
 
 static int compile_filter(const char *expr, int linktype, uint32_t snaplen, pcap_t **dead,
 			  struct bpf_program *prog)
@@ -85,7 +50,7 @@ static int merge(struct fcr_archive_set *set, struct replay_output *out, pcap_t 
 		 struct bpf_program *prog, struct counts *n)
 {
 	struct fcr_pkt pkt;
-	int rc;
+	int rc = 0;
 
 	while (!fcr_cli_stopping() && (rc = fcr_archive_set_next(set, &pkt, NULL)) == 1) {
 		n->read++;
@@ -127,13 +92,13 @@ static int play(const struct replay_opts *o)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}
-	replay_print_notes(ps.notes);
+	fcr_cli_print_notes(ps.notes);
 	if (replay_window(&ps, o) && o->require_window) {
 		fprintf(stderr, PROG ": --require-window: nothing written\n");
 		status = 1;
 		goto out_picks;
 	}
-	src = sources_of(&ps, o->from);
+	src = archset_picks_sources(&ps, o->from);
 	if (!src) {
 		fprintf(stderr, PROG ": out of memory\n");
 		status = 1;
@@ -141,7 +106,7 @@ static int play(const struct replay_opts *o)
 	}
 	if (ps.n > 0) {
 		set = fcr_archive_set_open_sources(src, (unsigned int)ps.n, o->from, o->to,
-						   max_open_archives(), &err);
+						   fcr_cli_max_open_files(), &err);
 		if (!set) {
 			fprintf(stderr, PROG ": %s\n", err.msg);
 			status = 1;

@@ -77,7 +77,4 @@ int replay_reindex(const struct replay_opts *o);
  */
 bool replay_window(const struct archset_picks *p, const struct replay_opts *o);
 
-/* Each line of an archset's notes on stderr, after the program's name. */
-void replay_print_notes(const char *notes);
-
 #endif /* REPLAY_INTERNAL_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "replay_internal.h"
+#include "stat_internal.h"
 
 static const char *format_name(const struct archset_ent *e)
 {
@@ -71,7 +72,7 @@ int replay_list(const struct replay_opts *o)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}
-	replay_print_notes(ps.notes);
+	fcr_cli_print_notes(ps.notes);
 	if (replay_window(&ps, o) && o->require_window) {
 		status = 1;
 	}

@@ -5,7 +5,6 @@
  * or stopping earlier than asked.  --require-window turns that into exit status 1.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "replay_internal.h"
 
@@ -54,14 +53,4 @@ bool replay_window(const struct archset_picks *p, const struct replay_opts *o)
 		}
 	}
 	return missing;
-}
-
-void replay_print_notes(const char *notes)
-{
-	while (*notes) {
-		size_t l = strcspn(notes, "\n");
-
-		fprintf(stderr, PROG ": %.*s\n", (int)l, notes);
-		notes += l + (notes[l] == '\n');
-	}
 }
