@@ -256,6 +256,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	struct zsrc *z = &a->z;
 	struct stat st;
 	struct zframe *fr = NULL;
+	ZSTD_DCtx *probe = NULL;
 	size_t nfr = 0, cap = 0;
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	bool swap, nano;
@@ -300,7 +301,12 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 		goto out;
 	}
 	/* frame 0 holds the file header: the format, byte order and time unit */
-	if (!frame_prefix(z->dctx, map, (size_t)fr[1].off, hdr, sizeof(hdr)) ||
+	/*
+	 * Probe with a context of its own: the stream's is in the middle of frame 0 (libpcap has
+	 * read the file header), and must stay so when there turns out to be nothing to skip.
+	 */
+	probe = ZSTD_createDCtx();
+	if (!probe || !frame_prefix(probe, map, (size_t)fr[1].off, hdr, sizeof(hdr)) ||
 	    !pcap_hdr_parse(hdr, &swap, &nano, &snaplen)) {
 		goto out;
 	}
@@ -313,7 +319,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 		uint64_t end = mid + 1 < nfr ? fr[mid + 1].off : size;
 		uint64_t ts;
 
-		if (!probe_ts(z->dctx, map + fr[mid].off, end - fr[mid].off, swap, nano, snaplen,
+		if (!probe_ts(probe, map + fr[mid].off, end - fr[mid].off, swap, nano, snaplen,
 			      &ts)) {
 			goto out;
 		}
@@ -350,6 +356,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	a->seeked = true;
 	rc = 0;
 out:
+	ZSTD_freeDCtx(probe);
 	free(fr);
 	munmap((void *)(uintptr_t)map, size);
 	return rc;
