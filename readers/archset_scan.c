@@ -207,6 +207,8 @@ void archset_dir_free(struct archset_dirlist *dl)
 
 /* ------------------------------------------------------------------ one file */
 
+#define SEEK_MIN_STEP (64u << 10)
+
 /*
  * Plain pcap read from its start: every record end is where the next record starts, so the
  * repair can give the file seek points as the writer would have.  A pcapng file may hold
@@ -251,8 +253,14 @@ int archset_entry_from_file(const char *dir, const char *file, struct archset_en
 	if (plain) {
 		e->data_off = fcr_archive_offset(a);
 	}
-	/* about ARCHSET_MAX_SEEK / 2 points over the file, one per record at most */
+	/*
+	 * About ARCHSET_MAX_SEEK / 2 points over the file, at least SEEK_MIN_STEP apart: reading
+	 * that much costs less than a longer index line costs every reader of the index.
+	 */
 	step = e->bytes / (ARCHSET_MAX_SEEK / 2) + 1;
+	if (step < SEEK_MIN_STEP) {
+		step = SEEK_MIN_STEP;
+	}
 	next_at = step;
 	while ((rc = fcr_archive_next(a, &pkt)) == 1) {
 		if (!e->frames || pkt.ts_ns < e->first_ts) {
