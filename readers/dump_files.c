@@ -91,12 +91,11 @@ static void set_ports(struct dump *d)
 
 /* ------------------------------------------------------------------ checkpoints */
 
-/* What the index line of the file just opened will say, but for what writing adds. */
+/* What the index line of the file about to be opened will say, but for what writing adds. */
 static void start_entry(struct dump *d)
 {
 	struct outfile *f = &d->out;
 	struct archset_ent *e = &f->ent;
-	struct fcr_writer_stats st;
 	const char *slash = strrchr(f->final, '/');
 
 	memset(e, 0, sizeof(*e));
@@ -109,12 +108,10 @@ static void start_entry(struct dump *d)
 	e->ring_id = d->ring_id;
 	e->lost_before = d->lost_before;
 	d->lost_before = 0;
-	/* The container header is all the writer produced so far (uncompressed bytes). */
-	fcr_writer_stats(f->w, &st);
-	e->data_off = st.bytes_in;
 
 	memset(&f->ck, 0, sizeof(f->ck));
 	f->ck.ring_id = d->ring_id;
+	f->ck.epoch = d->epoch;
 	f->ck.lost_before = e->lost_before;
 	f->ck.format = (uint32_t)e->format;
 	f->ck.zstd = e->zstd ? (e->multiframe ? 2 : 1) : 0;
@@ -122,29 +119,24 @@ static void start_entry(struct dump *d)
 
 /*
  * NAME.part.ckpt, created with the file: at first it says "the header, no record", which is
- * what the file holds once fcr_writer_open() returned (the header is written at once).
+ * what the file holds once fcr_writer_open() returned (its durable point said so).
  */
 static int start_ckpt(struct dump *d, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
-	off_t off = lseek(f->fd, 0, SEEK_CUR);
 	int rc;
 
 	f->ckpt_fd = open(f->ckpt, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (f->ckpt_fd < 0) {
 		rc = -errno;
-		goto fail;
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create the checkpoint: %s",
+			 f->ckpt, strerror(-rc));
+		return rc;
 	}
-	f->ck.off = off > 0 ? (uint64_t)off : 0;
-	f->ck.epoch = d->epoch;
 	f->ck_dirty = true;
 	dump_ckpt_sync(d, true);
 	return 0;
-fail:
-	err->code = rc;
-	snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create the checkpoint: %s", f->ckpt,
-		 strerror(-rc));
-	return rc;
 }
 
 void dump_ckpt_sync(struct dump *d, bool force)
@@ -179,98 +171,52 @@ void dump_ckpt_sync(struct dump *d, bool force)
 }
 
 /*
- * A durable point of the writer: the file's first `off` bytes are a valid archive holding
- * `frames` frames, the last with ring sequence number `tag`.  The checkpoint takes it (soon)
- * and, where the file can be entered there, the index line gets a seek point.
+ * The writer's durable point (fcr_writer_opts.on_durable, inside its calls): the file's first
+ * du->off bytes are a valid archive holding du->frames frames, the ring records first_tag to
+ * last_tag.  The checkpoint takes it (written at most every CKPT_EVERY_NS, and when idle or
+ * closing) and, where the file can be entered there, the index line gets a seek point.
  */
-static void durable_point(struct dump *d, uint64_t off, uint64_t frames, uint64_t first_ts,
-			  uint64_t last_ts, uint64_t tag)
+static void on_durable(void *ctx, const struct fcr_durable *du)
 {
+	struct dump *d = ctx;
 	struct outfile *f = &d->out;
 	const struct ringshm_ctl *ctl = ringshm_reader_ctl(d->rd);
 
-	if (frames == 0) {
-		return;
+	if (du->data_off) {
+		f->ent.data_off = du->data_off;
 	}
-	f->ck.off = off;
-	f->ck.frames = frames;
-	f->ck.first_ts = first_ts;
-	f->ck.last_ts = last_ts;
-	f->ck.first_seq = f->ent.first_seq;
-	f->ck.last_seq = tag;
+	if (du->seek_off) {
+		archset_seek_add(&f->ent, du->seek_off, du->seek_max_ts);
+	}
+	f->ck.off = du->off;
+	f->ck.frames = du->frames;
+	f->ck.first_ts = du->first_ts;
+	f->ck.last_ts = du->last_ts;
+	if (du->have_tag) {
+		f->ck.first_seq = du->first_tag;
+		f->ck.last_seq = du->last_tag;
+	}
 	f->ck.epoch = __atomic_load_n(&ctl->epoch, __ATOMIC_RELAXED);
 	f->ck_dirty = true;
-	/* Single-frame zstd cannot be entered in the middle: decompressed from the start. */
-	if (!f->ent.zstd || f->ent.multiframe) {
-		archset_seek_add(&f->ent, off, last_ts);
-	}
-	dump_ckpt_sync(d, false);
-}
-
-/*
- * After a call into the writer: whether it reached a durable point, and which.  A durable
- * point is the last thing a call does (a push before a frame is staged, or the flush after),
- * so the descriptor's offset is the durable offset; the tag says whether the frame of this
- * call is in.  seq/ts: the frame this call wrote (have_frame), else all given are in.
- */
-static void after_write(struct dump *d, bool have_frame, uint64_t seq)
-{
-	struct outfile *f = &d->out;
-	struct fcr_writer_stats st;
-	bool with_this;
-	off_t off;
-
-	fcr_writer_stats(f->w, &st);
-	if (!st.durable || (f->have_durable && st.durable_tag == f->durable_tag)) {
-		return;
-	}
-	f->have_durable = true;
-	f->durable_tag = st.durable_tag;
-	off = lseek(f->fd, 0, SEEK_CUR);
-	if (off < 0) {
-		return;
-	}
-	with_this = !have_frame || st.durable_tag == seq;
-	if (with_this) {
-		durable_point(d, (uint64_t)off, f->given, f->min_ts, f->max_ts, st.durable_tag);
-	} else {
-		durable_point(d, (uint64_t)off, f->given - 1, f->prev_min_ts, f->prev_max_ts,
-			      st.durable_tag);
-	}
+	dump_ckpt_sync(d, false); /* a no-op while opening: no checkpoint file yet */
 }
 
 int dump_write(struct dump *d, const struct fcr_pkt *pkt, uint64_t seq, struct fcr_error *err)
 {
 	struct outfile *f = &d->out;
-	int rc;
 
-	f->prev_min_ts = f->min_ts;
-	f->prev_max_ts = f->max_ts;
-	if (!f->given || pkt->ts_ns < f->min_ts) {
-		f->min_ts = pkt->ts_ns;
-	}
-	if (pkt->ts_ns > f->max_ts) {
-		f->max_ts = pkt->ts_ns;
-	}
 	if (!f->have_first_seq) {
 		f->have_first_seq = true;
 		f->ent.first_seq = seq;
 	}
-	f->given++;
-	rc = fcr_writer_write(f->w, pkt, seq, err);
-	if (rc == 0 && f->fd != STDOUT_FILENO) {
-		after_write(d, true, seq);
-	}
-	return rc;
+	return fcr_writer_write(f->w, pkt, seq, err);
 }
 
 int dump_tick(struct dump *d, bool now, struct fcr_error *err)
 {
-	struct outfile *f = &d->out;
-	int rc = now ? fcr_writer_flush(f->w, err) : fcr_writer_tick(f->w, err);
+	int rc = now ? fcr_writer_flush(d->out.w, err) : fcr_writer_tick(d->out.w, err);
 
-	if (rc == 0 && f->fd != STDOUT_FILENO) {
-		after_write(d, false, 0);
+	if (rc == 0) {
 		dump_ckpt_sync(d, false);
 	}
 	return rc;
@@ -333,6 +279,11 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			return rc;
 		}
 	}
+	start_entry(d);
+	if (!d->to_stdout) {
+		d->o.wo.on_durable = on_durable;
+		d->o.wo.durable_ctx = d;
+	}
 	f->w = fcr_writer_open(f->fd, f->part, &d->o.wo, err);
 	if (!f->w) {
 		rc = -errno;
@@ -343,7 +294,6 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		return rc;
 	}
 	f->open = true;
-	start_entry(d);
 	if (!d->to_stdout) {
 		rc = start_ckpt(d, err);
 		if (rc < 0) {
@@ -456,7 +406,7 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	}
 	f->ck.off = st.bytes_out;
 	f->ck.frames = st.frames;
-	f->ck.first_seq = st.frames ? f->ent.first_seq : 0;
+	f->ck.first_seq = st.frames ? f->ent.first_seq : 0; /* the trailer's push is not reported */
 	f->ck.last_seq = st.frames && st.durable ? st.durable_tag : 0;
 	f->ck_dirty = true;
 	dump_ckpt_sync(d, true);

@@ -96,13 +96,6 @@ struct outfile {
 	struct archset_ent ent;
 	bool have_first_seq;
 
-	/* frames given to the writer, their time span, and its last durable point */
-	uint64_t given;
-	uint64_t min_ts, max_ts;	   /* of every frame given */
-	uint64_t prev_min_ts, prev_max_ts; /* the same before the last one */
-	bool have_durable;
-	uint64_t durable_tag;
-
 	/* the last durable point, and whether the checkpoint says it yet */
 	struct archset_ckpt ck;
 	bool ck_dirty;
