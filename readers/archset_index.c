@@ -674,7 +674,9 @@ int archset_index_resolve(struct archset_rec *recs, size_t nrecs, struct archset
 {
 	size_t i;
 
-	qsort(recs, nrecs, sizeof(*recs), cmp_rec);
+	if (nrecs > 1) { /* recs may be NULL when there is none: qsort() must not see it */
+		qsort(recs, nrecs, sizeof(*recs), cmp_rec);
+	}
 	for (i = 0; i < nrecs; i++) {
 		struct archset_ent *e;
 

@@ -441,5 +441,7 @@ static int cmp_time(const void *a, const void *b)
 
 void archset_sort_by_time(struct archset_vec *vec)
 {
-	qsort(vec->v, vec->n, sizeof(vec->v[0]), cmp_time);
+	if (vec->n > 1) { /* v is NULL for an empty set */
+		qsort(vec->v, vec->n, sizeof(vec->v[0]), cmp_time);
+	}
 }

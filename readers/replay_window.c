@@ -16,6 +16,9 @@ bool replay_window(const struct archset_picks *p, const struct replay_opts *o)
 	if (!o->from_set && !o->to_set) {
 		return false;
 	}
+	if (!p->have_oldest && !p->newest_known) {
+		return false; /* standard input, or files only probed: nothing known to compare */
+	}
 	if (!p->have_oldest) {
 		fprintf(stderr, PROG ": the archives hold no record: nothing of %s..%s\n",
 			o->from_set ? fcr_format_time(o->from, a, sizeof(a)) : "the start",

@@ -1163,3 +1163,30 @@ Test(archset_parts, a_taken_name_gets_a_number_and_a_locked_part_is_left, .init 
 	cr_assert(strstr(warn, "md-05.pcap.part: a running writer holds it"), "%s", warn);
 	close(fd);
 }
+
+Test(archset_index, an_empty_directory_is_an_empty_set, .init = setup, .fini = teardown)
+{
+	struct archset_retention r = { .keep_files = 1 };
+	struct fcr_error err = { 0 };
+	unsigned int n = 9;
+	uint64_t seq, epoch;
+	struct archset *s;
+
+	s = archset_open(dir, ARCHSET_REPAIR, &err);
+	cr_assert_not_null(s, "%s", err.msg);
+	cr_assert_eq(archset_count(s), 0);
+	cr_assert_not(archset_span(s, &seq, &epoch));
+	cr_assert_not(archset_resume_point(s, "x.pcap", "", 0, &seq, &epoch));
+	archset_close(s);
+	s = archset_open(dir, ARCHSET_NO_CHECK, &err);
+	cr_assert_eq(archset_count(s), 0);
+	archset_close(s);
+	cr_assert_eq(archset_retain(dir, "x-%H.pcap", &r, 0, NULL, &n, &err), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(archset_recover_parts(dir, "x-%H.pcap", "", &n, NULL, 0, &err), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(archset_reindex(dir, &n, &err), 0);
+	cr_assert_null(archset_open("/nonexistent/dir", 0, &err));
+	cr_assert_eq(errno, ENOENT);
+	cr_assert(strstr(err.msg, "/nonexistent/dir"));
+}
