@@ -52,7 +52,7 @@ ls "$T/w"/*.zst | sort >"$T/left"
 last=$(ls "$T/c"/md.*.pcap | sort | tail -1 | xargs -n1 basename)
 [[ $(index_files "$T/w" | wc -l) == 3 ]] || fail "-W 3: index: $(cat "$T/w/feedcap-index.jsonl")"
 for f in $(cat "$T/left"); do
-	index_files "$T/w" | grep -qx "$(basename "$f")" || fail "-W 3: $f not in the index"
+	index_files "$T/w" | grep -x "$(basename "$f")" >/dev/null || fail "-W 3: $f not in the index"
 	zstd -tq "$f" || fail "-W 3: $f fails zstd -t"
 done
 # the last file holds the last frame of the input
