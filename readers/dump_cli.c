@@ -147,7 +147,7 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 				break;
 			}
 			if (fcr_parse_from(optarg, &o->from, &err) != 0) {
-				return dump_bad_usage("%s", err.msg);
+				return dump_bad_usage("%s (or resume)", err.msg);
 			}
 			break;
 		case OPT_NO_FOLLOW:

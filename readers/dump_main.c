@@ -151,10 +151,6 @@ int main(int argc, char **argv)
 	}
 	ringshm_reader_stats(d->rd, &rs);
 	d->lost_seen = rs.lost_records;
-	if (ringshm_reader_register(d->rd, d->o.reg_name, &rerr) != 0 && !d->o.quiet) {
-		fprintf(stderr, "feedcap-dump: warning: not registered as a reader: %s\n",
-			rerr.msg);
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_quit;
@@ -169,6 +165,14 @@ int main(int argc, char **argv)
 	rc = dump_start(d, &first, &have_first);
 	if (rc) {
 		goto out;
+	}
+	/*
+	 * Registered once in place: feedcap-stat never sees the reader at the producer's head
+	 * where it attached, nor without the losses a resume counted.
+	 */
+	if (ringshm_reader_register(d->rd, d->o.reg_name, &rerr) != 0 && !d->o.quiet) {
+		fprintf(stderr, "feedcap-dump: warning: not registered as a reader: %s\n",
+			rerr.msg);
 	}
 	rc = dump_run(d, have_first ? &first : NULL);
 	if (!d->o.quiet) {
