@@ -39,7 +39,10 @@ run_job() { # JOB [extra options]: one run of a job, in the background
 		-w "$T/a/${pat[$j]}" ${opt[$j]} "$@" 2>>"$T/$j.log" &
 }
 
-RANDOM=4242
+# Other kill moments on every run; DUMP_RESUME_SEED=N repeats a run's.
+seed=${DUMP_RESUME_SEED:-$((($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 32768))}
+echo "kill moments: DUMP_RESUME_SEED=$seed"
+RANDOM=$seed
 for round in $(seq 20); do
 	declare -A pids=()
 	for j in "${jobs[@]}"; do
