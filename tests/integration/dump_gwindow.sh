@@ -34,8 +34,9 @@ for f in "$T"/g/md-*; do total=$((total + $(tshark_count "$f"))); done
 [[ $(tshark_count "$T/g/md-20261118T110600.pcap") == 1 ]] || fail "-G 60: the first file should hold only the frame before the first one past the boundary"
 echo "ok: -G 60, 8 frames within 3 us of a boundary from two ports: 2 files without sequence numbers, 8 frames"
 
-# Honest windows, on a ring holding 10 s of 2026-11-18.
-RING2=$RING-w
+# Honest windows, on a ring holding 10 s of 2026-11-18 (the same path: cleaned up at exit).
+rm -f "$RING" "$RING.readers"
+RING2=$RING
 "$FCR_RINGFILL" gen -o "$T/in.pcap" -n 1000 --seed 3 --ts-base 1795000000000000000 --ts-step 10000000
 "$FCR_RINGFILL" fill -r "$RING2" -i "$T/in.pcap" --capacity $((4 << 20)) >/dev/null ||
 	fail "cannot fill the second ring"
@@ -65,5 +66,4 @@ echo "ok: --from -30s of a 10 s ring: $(cat "$T/w3.err")"
 [[ ! -s "$T/w4.err" ]] || fail "--from -5s of a 10 s ring: unexpected words: $(cat "$T/w4.err")"
 n=$(tshark_count "$T/w4.pcap")
 ((n >= 499 && n <= 502)) || fail "--from -5s of 10 s at 100 frames/s: $n frames"
-rm -f "$RING2" "$RING2.readers"
 echo "ok: --from -5s of a 10 s ring with --require-window: $n frames, no warning"
