@@ -167,7 +167,7 @@ struct fcc_capture {
 
 enum fcc_format { FCC_FORMAT_PCAP = 0, FCC_FORMAT_PCAPNG = 1 };
 enum fcc_compression { FCC_COMPRESSION_NONE = 0, FCC_COMPRESSION_ZSTD = 1 };
-enum fcc_from { FCC_FROM_NEWEST = 0, FCC_FROM_OLDEST = 1 };
+enum fcc_from { FCC_FROM_NEWEST = 0, FCC_FROM_OLDEST = 1, FCC_FROM_RESUME = 2 };
 enum fcc_on_error { FCC_ON_ERROR_EXIT = 0, FCC_ON_ERROR_WAIT = 1 };
 
 struct fcc_job {
@@ -187,6 +187,7 @@ struct fcc_job {
 	uint64_t rotate_interval_ns;  /* 0 = no time rotation (-G) */
 	unsigned retention_files;     /* keep at most N files; 0 = all (-W) */
 	uint64_t retention_age_ns;    /* delete files older than this; 0 = never */
+	uint64_t retention_bytes;     /* keep at most this many bytes of archives; 0 = all */
 	enum fcc_from from;
 	enum fcc_on_error on_error;
 	struct fcc_cpuset cpus; /* CPUs the job may run on */

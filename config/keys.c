@@ -52,7 +52,7 @@ static const char *const offload_values[] = { "auto", "off", "require", NULL };
 static const char *const timestamp_values[] = { "auto", "nic", "tsc", NULL };
 static const char *const format_values[] = { "pcap", "pcapng", NULL };
 static const char *const compression_values[] = { "none", "zstd", NULL };
-static const char *const from_values[] = { "newest", "oldest", NULL };
+static const char *const from_values[] = { "newest", "oldest", "resume", NULL };
 static const char *const on_error_values[] = { "exit", "wait", NULL };
 
 /*
@@ -191,9 +191,14 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	K(SEC_JOB, struct fcc_job, retention_age_ns, "retention_age", DURATION, "0", MIN,           \
 	  87600 * HOUR, NULL, F_ZERO_OFF, NONE, NONE,                                               \
 	  "Delete archive files older than this; 0: never by age.")                                 \
-	K(SEC_JOB, struct fcc_job, from, "from", ENUM, "newest", 0, 0, from_values, 0, NONE, NONE,  \
-	  "Where a job starts in the ring: newest (live only) or oldest (everything the ring "      \
-	  "still holds).")                                                                          \
+	K(SEC_JOB, struct fcc_job, retention_bytes, "retention_bytes", SIZE, "0", MiB, 1024 * TiB,  \
+	  NULL, F_ZERO_OFF, NONE, NONE,                                                             \
+	  "Keep at most this many bytes of archive files, deleting the oldest; 0: no limit.")       \
+	K(SEC_JOB, struct fcc_job, from, "from", ENUM, "resume", 0, 0, from_values, 0, NONE, NONE,  \
+	  "Where a job starts in the ring: resume (right after the last record the job's "          \
+	  "archives hold from this ring, so a restart makes no duplicate and no gap while the "     \
+	  "ring still holds the records; oldest on a first run), newest (live only) or oldest "     \
+	  "(everything the ring still holds).")                                                     \
 	K(SEC_JOB, struct fcc_job, on_error, "on_error", ENUM, "wait", 0, 0, on_error_values, 0,    \
 	  NONE, NONE,                                                                               \
 	  "On a write error (disk full): wait (close the file, retry, resume where it stopped if "  \

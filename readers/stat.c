@@ -31,6 +31,7 @@
 #include <json-c/json.h>
 #include <pcap/pcap.h>
 
+#include "archset.h"
 #include "fcreader.h"
 #include "ringshm.h"
 #include "seqgap_internal.h"
@@ -54,7 +55,8 @@ static const char usage_text[] =
 	"state and every registered reader's lag, losses and write errors.\n"
 	"\n"
 	"  -R, --ring PATH|NAME   read a ring live (a NAME resolves under $FEEDCAP_RING_DIR)\n"
-	"  -r, --read ARCHIVE     read archives (pcap/pcapng, plain or zstd); further ARCHIVE\n"
+	"  -r, --read ARCHIVE     read archives (pcap/pcapng, plain or zstd; a directory: every\n"
+	"                         archive in it, through its index); further ARCHIVE\n"
 	"                         arguments may follow the options\n"
 	"      --from WHERE       ring: newest (default), oldest, TIME or -30s\n"
 	"      --no-follow        ring: stop at the producer's position instead of following\n"
@@ -985,18 +987,16 @@ static void emit_json(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 		json_object *aa = json_object_new_array();
 
 		for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-			struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+			struct fcr_archive_result r;
 			json_object *ao = json_object_new_object();
-			bool dmg = fcr_archive_damage_offset(a, NULL);
 
-			json_object_object_add(ao, "file",
-					       json_object_new_string(fcr_archive_path(a)));
-			json_object_object_add(ao, "records", ju(fcr_archive_records(a)));
-			json_object_object_add(ao, "damaged", json_object_new_boolean(dmg));
-			if (dmg) {
-				json_object_object_add(
-					ao, "message",
-					json_object_new_string(fcr_archive_error(a)));
+			fcr_archive_set_result(s->set, i, &r);
+			json_object_object_add(ao, "file", json_object_new_string(r.path));
+			json_object_object_add(ao, "records", ju(r.records));
+			json_object_object_add(ao, "damaged", json_object_new_boolean(r.damaged));
+			if (r.damaged) {
+				json_object_object_add(ao, "message",
+						       json_object_new_string(r.message));
 			}
 			json_object_array_add(aa, ao);
 		}
@@ -1374,16 +1374,32 @@ static int run_archives(struct stat_ctx *s)
 	struct fcr_error err = { 0 };
 	struct fcr_pkt pkt;
 
-	s->set = fcr_archive_set_open(s->o.archives, s->o.narchives, 0, FCR_TIME_MAX, &err);
-	if (!s->set) {
+	/* directories are archive sets: every archive in them, in time order, a few open at once */
+	struct archset_picks ps;
+	struct fcr_source *src;
+	int rc = 0;
+
+	if (archset_pick((char *const *)(uintptr_t)s->o.archives, s->o.narchives, ARCHSET_REPAIR,
+			 0, FCR_TIME_MAX, &ps, &err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	fcr_cli_print_notes(ps.notes);
+	src = archset_picks_sources(&ps, 0);
+	s->set = src ? fcr_archive_set_open_sources(src, (unsigned int)ps.n, 0, FCR_TIME_MAX,
+						    fcr_cli_max_open_files(), &err)
+		     : NULL;
+	free(src);
+	archset_picks_free(&ps);
+	if (!s->set) {
+		fprintf(stderr, PROG ": %s\n", src ? err.msg : "out of memory");
 		return 1;
 	}
 
 	int lt = fcr_archive_set_linktype(s->set);
 	bool intervals = s->o.interval_given;
 
-	while (!fcr_cli_stopping() && fcr_archive_set_next(s->set, &pkt, NULL) == 1) {
+	while (!fcr_cli_stopping() && (rc = fcr_archive_set_next(s->set, &pkt, NULL)) == 1) {
 		if (intervals) {
 			if (s->tot.frames == 0) {
 				s->i_start_ts = pkt.ts_ns - pkt.ts_ns % s->o.interval_ns;
@@ -1395,11 +1411,16 @@ static int run_archives(struct stat_ctx *s)
 		}
 		account(s, lt, pkt.data, pkt.cap_len, pkt.wire_len, pkt.ts_ns);
 	}
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", fcr_archive_set_error(s->set));
+		s->damaged++;
+	}
 	for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-		struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+		struct fcr_archive_result r;
 
-		if (fcr_archive_damage_offset(a, NULL)) {
-			fprintf(stderr, PROG ": warning: %s\n", fcr_archive_error(a));
+		fcr_archive_set_result(s->set, i, &r);
+		if (r.damaged) {
+			fprintf(stderr, PROG ": warning: %s\n", r.message);
 			s->damaged++;
 		}
 	}

@@ -78,3 +78,22 @@ small_disk() {
 		exit 77
 	fi
 }
+
+# index_files DIR: the archives DIR's index lists, one name a line, sorted: the index is
+# append-only (archset.h), so the last line naming a file wins and a "removed" line drops it.
+index_files() {
+	python3 - "$1/feedcap-index.jsonl" <<'PY'
+import json, sys
+live = {}
+for line in open(sys.argv[1]):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if "removed" in o:
+        live.pop(o["removed"], None)
+    elif "file" in o:
+        live[o["file"]] = o
+print("\n".join(sorted(live)))
+PY
+}
