@@ -10,8 +10,12 @@ need_root
 need_env CAPTURE_TESTTOOL
 CAPTOOL=$CAPTURE_TESTTOOL
 [[ -x $CAPTOOL ]] || skip "$CAPTOOL is not built (target capture-testtool)"
-HUGEDIR=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
-[[ -d $HUGEDIR ]] || skip "no hugetlbfs mount at $HUGEDIR"
+# Rings of up to 128 MiB (a few of them in some tests) and DPDK's -m 256: 256 pages, raised
+# if root and needed (restored at exit), else skip saying how many are missing.
+HUGEPAGES_MOUNT=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
+source "$FEEDCAP_TESTLIB/hugepages.sh"
+hugepages_need 256
+HUGEDIR=$HUGEPAGES_MOUNT
 
 _cap_rings=()
 _cap_pids=()

@@ -11,6 +11,8 @@
 source "$FEEDCAP_TESTLIB/common.sh"
 need_env FEEDCAP_CAPTURE
 need_root
+source "$FEEDCAP_TESTLIB/hugepages.sh"
+hugepages_need 128 # DPDK's -m 256 (the ring is a file)
 make_tmpdir tmp faultspriv
 eal=(--no-pci --in-memory -m 256 --file-prefix fpriv$$)
 run=(--ring-size 4M --ring-backing file --vdev net_null0 --lcores 0,1)
