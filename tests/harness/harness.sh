@@ -4,7 +4,7 @@
 # (cmake/FeedcapTesting.cmake) and a real CTest, in a project built here:
 #   - san_canary's heap overflow, signed overflow and leak each end the process with the exit
 #     status the test environment gives them (86 AddressSanitizer/LeakSanitizer, 87
-#     UndefinedBehaviorSanitizer), with the report on stderr;
+#     UndefinedBehaviorSanitizer), with the report on stderr, which no_sanitizer_report sees;
 #   - CTest reports failed: a test that ignores the status of a tool with a heap overflow (the
 #     report in its output), tests that let a tool exit 0 or 1 while it had a heap overflow,
 #     undefined behaviour or a leak, a Criterion test with a heap overflow, and a Criterion run
@@ -39,6 +39,14 @@ for m in heap:86:AddressSanitizer ub:87:'runtime error' leak:86:LeakSanitizer ok
 		grep -q "$what" "$tmp/$mode.err" || fail "san_canary $mode: no $what report on stderr"
 	fi
 done
+
+# no_sanitizer_report (tests/lib/common.sh), the damage tests' check of a tool's stderr.
+for mode in heap ub leak; do
+	if (no_sanitizer_report "$tmp/$mode.err" "san_canary $mode") >/dev/null 2>&1; then
+		fail "no_sanitizer_report missed san_canary $mode's report"
+	fi
+done
+(no_sanitizer_report "$tmp/ok.err" "san_canary ok") || fail "no_sanitizer_report on a clean run"
 
 # 2. What CTest makes of the canaries.
 rc=0

@@ -76,6 +76,16 @@ wait_until() {
 	done
 }
 
+# no_sanitizer_report FILE WHAT: fail if FILE (what a tool wrote on stderr) holds a sanitizer
+# report.  For tools a test lets exit 0 or 1 (a damaged archive): the sanitizers' own exit
+# statuses (86, 87: cmake/FeedcapTesting.cmake) say it too, this says which run it was.
+no_sanitizer_report() {
+	local re='==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: '
+	if grep -qE "$re" "$1" 2>/dev/null; then
+		fail "$2: a sanitizer report: $(grep -m 1 -E "$re" "$1")"
+	fi
+}
+
 need_root() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, hugepages)"
 }
