@@ -206,9 +206,10 @@ def listed_packages(src):
     return out
 
 
-def package_of(path):
-    """The package owning path, or the first symlink on its way (/usr/bin/cc is an
-    alternative: /etc/alternatives/cc, then gcc's /usr/bin/gcc)."""
+def candidates(path):
+    """Where dpkg may have recorded path: itself, each symlink on its way (/usr/bin/cc is an
+    alternative: /etc/alternatives/cc, then gcc's /usr/bin/gcc), its real path, and the same
+    with /bin and /usr/bin swapped (merged /usr)."""
     cands = [path]
     while os.path.islink(cands[-1]) and len(cands) < 10:
         cands.append(os.path.join(os.path.dirname(cands[-1]), os.readlink(cands[-1])))
@@ -219,13 +220,20 @@ def package_of(path):
                 cands.append(b + c[len(a):])
             elif c.startswith(b):
                 cands.append(a + c[len(b):])
-    for c in cands:
-        r = subprocess.run(["dpkg-query", "-S", c], capture_output=True, text=True)
-        for line in r.stdout.splitlines() if r.returncode == 0 else []:
-            # "pkg[:arch][, other]: /usr/bin/x"; "diversion by dash from: /bin/sh" lines aside
-            if not line.startswith("diversion by "):
-                return line.split(":", 1)[0].split(",")[0].strip()
-    return None
+    return cands
+
+
+def owners(paths):
+    """dpkg's owner of each path it knows, in one dpkg-query call."""
+    r = subprocess.run(["dpkg-query", "-S"] + sorted(set(paths)), capture_output=True, text=True)
+    out = {}
+    for line in r.stdout.splitlines():
+        # "pkg[:arch][, other]: /usr/bin/x"; "diversion by dash from: /bin/sh" lines aside
+        if line.startswith("diversion by ") or ": " not in line:
+            continue
+        pkgs, path = line.split(": ", 1)
+        out.setdefault(path, pkgs.split(",")[0].split(":")[0].strip())
+    return out
 
 
 def everywhere(pkg):
@@ -264,13 +272,15 @@ def main():
             if name not in ours:
                 users.setdefault(name, []).append((s, line))
     problems = []
-    cache = {}
+    exes = {}
+    for name in users:
+        exes[name] = name if name.startswith("/") and os.access(name, os.X_OK) else \
+            shutil.which(name, path=path)
+    owner = owners([c for e in exes.values() if e for c in candidates(e)])
     for name in sorted(users):
         where = ", ".join(f"{s.path}:{line}" for s, line in users[name])
-        exe = name if name.startswith("/") and os.access(name, os.X_OK) else shutil.which(name, path=path)
-        pkg = None
-        if exe:
-            pkg = cache.setdefault(exe, package_of(exe))
+        exe = exes[name]
+        pkg = next((owner[c] for c in candidates(exe) if c in owner), None) if exe else None
         ok = pkg is not None and (pkg in listed or everywhere(pkg))
         if verbose:
             print(f"{name}: {pkg or '(not installed)'}: {where}")
