@@ -9,8 +9,9 @@
 #     report in its output), tests that let a tool exit 0 or 1 while it had a heap overflow,
 #     undefined behaviour or a leak, a Criterion test with a heap overflow, and a Criterion run
 #     where one test skipped and another failed;
-#   - CTest reports skipped: a script calling skip, and a Criterion run where one test skipped
-#     and the others passed; both reasons reach scripts/test's report;
+#   - CTest reports skipped: a script calling skip, one that passed but for a part it could
+#     not run (skip_later), and a Criterion run where one test skipped and the others passed;
+#     their reasons reach scripts/test's report;
 #   - scripts/test's report (scripts/lib/test-report.py) counts a skip that gives no reason as a
 #     failure, prints the one summary line, and in CI mode fails on any skip not allowed.
 source "$FEEDCAP_TESTLIB/common.sh"
@@ -60,6 +61,7 @@ want = {
     "asan_ignored": "failed", "asan_tolerated": "failed", "ubsan_tolerated": "failed",
     "leak_tolerated": "failed", "crit_heap": "failed", "crit_skip_and_fail": "failed",
     "script_skip": "skipped", "script_skip_silent": "skipped", "crit_skip": "skipped",
+    "script_skip_later": "skipped",
     "script_clean": "passed", "crit_clean": "passed",
 }
 got = {}
@@ -83,9 +85,11 @@ rep=$FEEDCAP_SRC/scripts/lib/test-report.py
 rc=0
 python3 "$rep" "$tmp/junit.xml" >"$tmp/report.txt" || rc=$?
 expect_eq "$rc" 1 "report exit status with failed canaries"
-expect_eq "$(tail -n 1 "$tmp/report.txt")" "2 passed, 7 failed, 2 skipped" "report's last line"
+expect_eq "$(tail -n 1 "$tmp/report.txt")" "2 passed, 7 failed, 3 skipped" "report's last line"
 grep -qx "  script_skip: canary: this machine lacks what the test needs" "$tmp/report.txt" ||
 	fail "the script's skip reason is not in the report"
+grep -qx "  script_skip_later: canary: one part cannot run here" "$tmp/report.txt" ||
+	fail "the reason of a part skipped (skip_later) is not in the report"
 grep -qx "  crit_skip: skip::cannot_run_here: canary: this machine lacks what the test needs" \
 	"$tmp/report.txt" || fail "the Criterion skip reason is not in the report"
 grep -q "^  script_skip_silent (skipped without saying why" "$tmp/report.txt" ||
