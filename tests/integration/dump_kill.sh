@@ -19,7 +19,7 @@ for name in k.pcap.zst k.pcapng.zst kt.pcapng.zst k.pcapng; do
 	CLEANUP_PIDS+=($dump)
 	# Once it has read the 20000 frames, what it wrote is flushed within --flush-interval:
 	# the wait is on the first, the sleep (two intervals) is the promise under test.
-	wait_caught_up "kill-$name"
+	wait_caught_up "kill-$name" 20000
 	sleep 0.4
 	kill -KILL $dump
 	wait $dump 2>/dev/null || true

@@ -90,13 +90,14 @@ wait_ring_frames() {
 	fail "the producer did not commit $1 frames in 30 s: $(ring_json | jq -c .capture)"
 }
 
-# wait_caught_up NAME: until the feedcap-dump registered as NAME (--name) has read all the
-# ring holds: its lag is 0 bytes.
+# wait_caught_up NAME [N]: until the feedcap-dump registered as NAME (--name) has read all
+# the ring holds: its lag is 0 bytes, and it has delivered at least N records (a reader seen
+# before it has positioned itself would show no lag yet).
 wait_caught_up() {
 	local i
 	for ((i = 0; i < 300; i++)); do
-		ring_json | jq -e --arg n "$1" \
-			'[.capture.readers[] | select(.name == $n and .lag_bytes == 0)] | length == 1' \
+		ring_json | jq -e --arg n "$1" --argjson d "${2:-0}" \
+			'[.capture.readers[] | select(.name == $n and .lag_bytes == 0 and .delivered >= $d)] | length == 1' \
 			>/dev/null 2>&1 && return 0
 		sleep 0.1
 	done

@@ -15,7 +15,7 @@ wait_ring_frames 1000
 "$FEEDCAP_DUMP" --ring "$RING" --from oldest --name overrun -w "$T/out.pcapng" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-wait_caught_up overrun # the first 1000
+wait_caught_up overrun 1000 # the first 1000
 kill -STOP $dump
 touch "$T/go"
 wait $prod || fail "producer failed"

@@ -32,10 +32,10 @@ echo "ok: --no-follow from newest stops at once"
 "$FEEDCAP_DUMP" --ring "$RING" --from oldest --name epoch -w "$T/e.pcapng" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-wait_caught_up epoch # epoch 1's 5000
+wait_caught_up epoch 5000 # epoch 1's 5000
 "$FCR_RINGFILL" fill -r "$RING" -i "$T/in.pcap" --capacity $((16 << 20)) >/dev/null
 wait_ring_frames 10000
-wait_caught_up epoch # and epoch 2's
+wait_caught_up epoch 10000 # and epoch 2's
 kill -INT $dump
 wait $dump || fail "epoch: exit $?: $(cat "$T/log")"
 [[ $(tshark_count "$T/e.pcapng") == 10000 ]] || fail "epoch: $(tshark_count "$T/e.pcapng") frames, not both epochs' 10000"

@@ -44,7 +44,7 @@ echo "ok: outside the group: exit 2: $(cat "$T/log")"
 "$FEEDCAP_DUMP" --ring "$RING" --from oldest --name usr1 -w "$T/out/s.pcap" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-wait_caught_up usr1
+wait_caught_up usr1 3000
 kill -USR1 $dump
 wait_log "$T/log" "frames read"
 grep -q "3000 frames read, 3000 written, 0 filtered out, 0 lost to overrun" "$T/log" ||
