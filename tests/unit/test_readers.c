@@ -19,6 +19,7 @@
 #include <pcap/pcap.h>
 #include <zstd.h>
 
+#include "fctest.h"
 #include "fcreader.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -454,7 +455,8 @@ Test(readers_attach, from_ago_is_anchored_on_the_newest_record, .init = mk_tmpdi
 	struct ringshm_params params = { .capacity = 4u << 20,
 					 .chunk_size = 64u << 10,
 					 .backing = RINGSHM_BACKING_FILE,
-					 .no_lock = true };
+					 .no_lock = true,
+					 .group = fctest_ring_group() };
 	struct ringshm_error rerr = { 0 };
 	struct fcr_error err = { 0 };
 	const uint64_t base = 1795000000000000000ull, step = 10000000; /* 10 ms */
