@@ -27,6 +27,7 @@ struct fcreader_flow {
 	uint16_t vlans;		/* VLAN tags crossed (QinQ: 2) */
 	const uint8_t *payload; /* UDP payload, what was captured of it */
 	uint32_t paylen;
+	uint32_t udplen; /* the payload's length by the UDP header (>= paylen when cut) */
 };
 
 /*

@@ -41,6 +41,7 @@ static enum fcreader_flow_kind udp(const uint8_t *p, uint32_t len, struct fcread
 	if (len < 8) {
 		f->payload = p + len;
 		f->paylen = 0;
+		f->udplen = 0;
 		return f->kind = FCREADER_FLOW_UDP;
 	}
 
@@ -51,6 +52,7 @@ static enum fcreader_flow_kind udp(const uint8_t *p, uint32_t len, struct fcread
 	if (ulen >= 8 && ulen - 8 < f->paylen) {
 		f->paylen = ulen - 8; /* Ethernet padding is not payload */
 	}
+	f->udplen = ulen >= 8 ? ulen - 8 : f->paylen;
 	return f->kind = FCREADER_FLOW_UDP;
 }
 
