@@ -180,7 +180,6 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 		t->next = hi + 1;
 		t->received += hi - lo + 1;
 		t->last_ts = ts;
-		t->reset_ts = ts;
 		return 0;
 	}
 	if (lo < t->first) {
@@ -227,8 +226,7 @@ bool fcreader_seq_track_reset(struct fcreader_seq_track *t, uint64_t seq, uint64
 	if (!t->started) {
 		return false; /* nothing to restart: the first packet starts the sequence anyway */
 	}
-	if (ts - t->reset_ts < FCREADER_SEQ_RESET_ECHO_NS && seq >= t->first &&
-	    seq < t->next) {
+	if (seq >= t->first && seq < t->next && t->next - t->first <= FCREADER_SEQ_RESET_ECHO_SPAN) {
 		return false;
 	}
 	t->missing_before += fcreader_seq_ranges_total(&t->missing);

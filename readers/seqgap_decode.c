@@ -41,7 +41,8 @@ static long walk(const struct fcreader_seq_decoder *d, const uint8_t *p, size_t 
 
 		f.off = (uint16_t)(at + d->msglen.off);
 		if ((size_t)f.off + f.width > caplen) {
-			return -2; /* the rest was not captured: cannot tell, accept */
+			/* past the captured bytes: cannot tell, accept; past the payload: wrong */
+			return caplen < len ? -2 : -1;
 		}
 		if (at + d->msglen.off > 0xffffu || !field_read(&f, p, caplen, &ml)) {
 			return -1;
@@ -120,6 +121,7 @@ enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d,
 	}
 	if (hb) {
 		m->heartbeat = true;
+		m->reset = false; /* a reset is a data packet's: the first of the new numbering */
 		m->count = 0;
 		if (!(d->hb_next || m->end)) {
 			return FCREADER_SEQ_HEARTBEAT;

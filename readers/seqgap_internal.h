@@ -184,7 +184,7 @@ struct fcreader_seq_track {
 	uint64_t reordered;  /* numbers that came after a higher one */
 	uint64_t gaps_opened;
 	uint64_t resets;
-	uint64_t reset_ts;	   /* capture time of the last reset, or of the first packet */
+	uint64_t reset_ts;	   /* capture time of the last reset */
 	uint64_t missing_before;   /* missing numbers of the sequences before the resets */
 	uint64_t gaps_before;	   /* and their ranges */
 };
@@ -207,11 +207,12 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 /*
  * fcreader_seq_track_reset - the sender restarted its numbering at a packet of time ts.  The
  * missing numbers so far stay counted (missing_before).  A reset packet whose number was
- * already seen, within FCREADER_SEQ_RESET_ECHO_NS of the sequence's start (or last reset), is
- * the same packet again (the other line of an A/B pair, a duplicate): @return false and
- * nothing changes; so is a reset before anything was seen.
+ * already seen while the sequence is still young (at most FCREADER_SEQ_RESET_ECHO_SPAN
+ * numbers since its start or last reset) is the same packet again, the other line of an A/B
+ * pair or a duplicate: @return false and nothing changes; so is a reset before anything was
+ * seen.  (By numbers, not time: an archive replays a day in seconds.)
  */
-#define FCREADER_SEQ_RESET_ECHO_NS 1000000000u
+#define FCREADER_SEQ_RESET_ECHO_SPAN 1024u
 bool fcreader_seq_track_reset(struct fcreader_seq_track *t, uint64_t seq, uint64_t ts);
 
 /* Numbers never seen between first and next, over every reset. */

@@ -250,13 +250,24 @@ static void burst_free(struct stat_burst *b)
 
 /* ------------------------------------------------------------------ sequences */
 
-static struct stat_session *session_get(struct stat_sessions *ss, const struct fcreader_seq_msg *m)
+/*
+ * A session is made by a data packet only: a heartbeat of a session never seen has nothing
+ * to check yet, and a packet of another protocol that happens to look like an empty
+ * heartbeat must not add a session (*skip set, NULL returned).
+ */
+static struct stat_session *session_get(struct stat_sessions *ss, const struct fcreader_seq_msg *m,
+					bool *skip)
 {
+	*skip = false;
 	for (size_t i = 0; i < ss->n; i++) {
 		if (ss->v[i].len == m->session_len &&
 		    memcmp(ss->v[i].id, m->session, m->session_len) == 0) {
 			return &ss->v[i];
 		}
+	}
+	if (m->count == 0) {
+		*skip = true;
+		return NULL;
 	}
 	if (fcr_grow((void **)&ss->v, &ss->cap, ss->n, sizeof(*ss->v), 4) < 0) {
 		return NULL;
@@ -292,12 +303,14 @@ static int seq_add(struct stat_sessions *ss, struct stat_gap_log *gl,
 		   const struct fcreader_seq_msg *m, uint64_t ts, uint64_t *resets,
 		   struct stat_session **x_out, struct fcreader_seq_gap *gap)
 {
-	struct stat_session *x = session_get(ss, m);
+	bool skip;
+	struct stat_session *x = session_get(ss, m, &skip);
 
 	gap->lo = 1;
 	gap->hi = 0;
+	*x_out = NULL;
 	if (!x) {
-		return -ENOMEM;
+		return skip ? 0 : -ENOMEM;
 	}
 	if (m->reset && fcreader_seq_track_reset(&x->t, m->seq, ts)) {
 		++*resets;
@@ -346,14 +359,14 @@ static void track(struct stat_ctx *s, struct stat_group *g, const struct fcreade
 	if (gap.lo <= gap.hi && s->print_gaps) {
 		stat_print_gap(s, g, x, &gap);
 	}
-	if (g->feed >= 0) {
+	if (g->feed >= 0 && x) {
 		struct stat_feed *fd = &s->feeds[g->feed];
 
 		if (seq_add(&fd->sess, &fd->gaps, &m, ts, &feed_resets, &x, &gap) < 0) {
 			s->oom = true;
 			return;
 		}
-		if (m.count &&
+		if (m.count && x &&
 		    stat_race_add(&fd->race, (uint32_t)(x - fd->sess.v), m.seq, m.count, g->line,
 				  ts) < 0) {
 			s->oom = true;
