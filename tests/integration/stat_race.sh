@@ -4,6 +4,7 @@
 # (per number: which line came first, by how much), tcpdump for the filter, and packets built
 # byte by byte here for the heartbeat cases.
 source "$FEEDCAP_TESTLIB/common.sh"
+source "$(dirname "$0")/stat_lib.sh"
 need_env FEEDCAP_STAT FEEDCAP_GENDATA
 need_tools jq python3 tshark tcpdump
 
@@ -147,15 +148,6 @@ expect_eq "$(jq -c '[.frames, (.groups | length), .filtered_out + .frames]' "$tm
 	"[$want,1,8000]" "frames the filter keeps, as tcpdump counts them"
 "$FEEDCAP_STAT" -r "$tmp/b.pcap" --json -- udp and dst port 30002 | tail -n 1 >"$tmp/f2.json"
 expect_eq "$(jq .frames "$tmp/f2.json")" "$want" "-- before the expression"
-check_usage() {
-	local rc
-	set +e
-	"$FEEDCAP_STAT" "$@" >/dev/null 2>"$tmp/err"
-	rc=$?
-	set -e
-	expect_eq "$rc" 2 "exit code of feedcap-stat $*"
-	[[ -s $tmp/err ]] || fail "no message for feedcap-stat $*"
-}
 check_usage -r "$tmp/b.pcap" udp prot 1
 check_usage -r "$tmp/b.pcap" --burst-window 100ns
 check_usage -r "$tmp/b.pcap" --gaps moldudp64@
