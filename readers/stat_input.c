@@ -10,12 +10,15 @@
  * arrived, so their rates divide by capture time, never by the wall-clock time reading took.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <pcap/pcap.h>
 
+#include "archset.h"
 #include "stat_tool.h"
 
 void stat_report(struct stat_ctx *s, bool summary, double dur, uint64_t ts, bool capture_time)
@@ -47,16 +50,32 @@ int stat_run_archives(struct stat_ctx *s)
 	struct fcr_error err = { 0 };
 	struct fcr_pkt pkt;
 
-	s->set = fcr_archive_set_open(s->o.archives, s->o.narchives, 0, FCR_TIME_MAX, &err);
-	if (!s->set) {
+	/* directories are archive sets: every archive in them, in time order, a few open at once */
+	struct archset_picks ps;
+	struct fcr_source *src;
+	int rc = 0;
+
+	if (archset_pick((char *const *)(uintptr_t)s->o.archives, s->o.narchives, ARCHSET_REPAIR,
+			 0, FCR_TIME_MAX, &ps, &err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	fcr_cli_print_notes(ps.notes);
+	src = archset_picks_sources(&ps, 0);
+	s->set = src ? fcr_archive_set_open_sources(src, (unsigned int)ps.n, 0, FCR_TIME_MAX,
+						    fcr_cli_max_open_files(), &err)
+		     : NULL;
+	free(src);
+	archset_picks_free(&ps);
+	if (!s->set) {
+		fprintf(stderr, PROG ": %s\n", src ? err.msg : "out of memory");
 		return 1;
 	}
 
 	int lt = fcr_archive_set_linktype(s->set);
 	bool intervals = s->o.interval_given;
 
-	while (!fcr_cli_stopping() && fcr_archive_set_next(s->set, &pkt, NULL) == 1) {
+	while (!fcr_cli_stopping() && (rc = fcr_archive_set_next(s->set, &pkt, NULL)) == 1) {
 		if (intervals) {
 			if (s->tot.frames == 0) {
 				s->i_start_ts = pkt.ts_ns - pkt.ts_ns % s->o.interval_ns;
@@ -69,11 +88,16 @@ int stat_run_archives(struct stat_ctx *s)
 		}
 		stat_account(s, lt, pkt.data, pkt.cap_len, pkt.wire_len, pkt.ts_ns, true);
 	}
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", fcr_archive_set_error(s->set));
+		s->damaged++;
+	}
 	for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-		struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+		struct fcr_archive_result r;
 
-		if (fcr_archive_damage_offset(a, NULL)) {
-			fprintf(stderr, PROG ": warning: %s\n", fcr_archive_error(a));
+		fcr_archive_set_result(s->set, i, &r);
+		if (r.damaged) {
+			fprintf(stderr, PROG ": warning: %s\n", r.message);
 			s->damaged++;
 		}
 	}

@@ -85,4 +85,10 @@ bool fcr_cli_stopping(void);
 
 uint64_t fcr_cli_now_ns(clockid_t c);
 
+/* How many archives a merge may hold open: the open-file limit less a reserve. */
+unsigned int fcr_cli_max_open_files(void);
+
+/* Each line of notes (an archive set's warnings) on stderr after the program's name. */
+void fcr_cli_print_notes(const char *notes);
+
 #endif /* FCREADER_STAT_INTERNAL_H */

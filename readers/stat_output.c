@@ -398,18 +398,16 @@ void stat_emit_json(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 		json_object *aa = json_object_new_array();
 
 		for (unsigned int i = 0; i < fcr_archive_set_count(s->set); i++) {
-			struct fcr_archive *a = fcr_archive_set_get(s->set, i);
+			struct fcr_archive_result r;
 			json_object *ao = json_object_new_object();
-			bool dmg = fcr_archive_damage_offset(a, NULL);
 
-			json_object_object_add(ao, "file",
-					       json_object_new_string(fcr_archive_path(a)));
-			json_object_object_add(ao, "records", ju(fcr_archive_records(a)));
-			json_object_object_add(ao, "damaged", json_object_new_boolean(dmg));
-			if (dmg) {
-				json_object_object_add(
-					ao, "message",
-					json_object_new_string(fcr_archive_error(a)));
+			fcr_archive_set_result(s->set, i, &r);
+			json_object_object_add(ao, "file", json_object_new_string(r.path));
+			json_object_object_add(ao, "records", ju(r.records));
+			json_object_object_add(ao, "damaged", json_object_new_boolean(r.damaged));
+			if (r.damaged) {
+				json_object_object_add(ao, "message",
+						       json_object_new_string(r.message));
 			}
 			json_object_array_add(aa, ao);
 		}

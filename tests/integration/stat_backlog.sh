@@ -20,9 +20,10 @@ jq -e -n --argjson got "$(jq .pps "$tmp/sum.json")" --argjson want "$want" \
 expect_eq "$(jq -r .capture.state "$tmp/sum.json")" stopped "state after the replay ended"
 pass "a ring's backlog: rates in capture time, as capinfos computes them"
 
-# Live from the same backlog with intervals: each interval of backlog says capture time too.
+# Live from the same backlog with intervals: each interval of backlog says capture time too
+# (how many intervals the read spans depends on the machine: maybe none).
 "$FEEDCAP_STAT" --ring "$tmp/ring" --from oldest --no-follow --interval 1ms --json >"$tmp/int.json"
-jq -e -s '[.[] | select(.type == "interval" and .frames > 0) | .time_base] | unique == ["capture"]' \
+jq -e -s '[.[] | select(.type == "interval" and .frames > 0) | .time_base] | all(. == "capture")' \
 	"$tmp/int.json" >/dev/null || fail "backlog intervals not in capture time"
 
 # A producer that beats rarely: 40 frames at 10 per second, a heartbeat every 32 frames.
