@@ -21,18 +21,11 @@
 #include "seqgap_internal.h"
 #include "stat_internal.h"
 
-struct arb_session {
-	uint8_t id[FCREADER_SEQ_SESSION_MAX];
-	uint8_t len;
-	struct fcreader_seq_track t;
-};
-
 struct arb_feed {
 	char name[64];
 	struct fcreader_flow line[2];
 	bool any_port[2];
-	struct arb_session *sess;
-	size_t nsess, cap;
+	struct fcreader_seq_sessions sess;
 	uint64_t written[2], dropped[2], undecodable, passed;
 };
 
@@ -56,59 +49,21 @@ struct replay_arb *replay_arb_new(const struct replay_opts *o)
 		fcr_cli_usage_error("%s", msg);
 	}
 	for (unsigned int i = 0; i < o->narb; i++) {
-		const char *arg = o->arb[i];
-		const char *eq = strchr(arg, '=');
-		const char *comma = eq ? strchr(eq + 1, ',') : NULL;
+		struct fcreader_feed_spec fs;
 		struct arb_feed *f = &a->feeds[i];
-		char spec[2][128];
 
-		if (!eq || !comma || eq == arg || (size_t)(eq - arg) >= sizeof(f->name) ||
-		    (size_t)(comma - eq - 1) >= sizeof(spec[0]) || strlen(comma + 1) >= sizeof(spec[1])) {
+		if (fcreader_feed_parse(o->arb[i], &fs, msg, sizeof(msg)) < 0) {
 			free(a);
-			fcr_cli_usage_error("--arbitrate %s: expected NAME=GROUP_A,GROUP_B, e.g. "
-					    "itch=239.1.1.1:30001,239.1.2.1:30001",
-					    arg);
+			fcr_cli_usage_error("--arbitrate %s: %s", o->arb[i], msg);
 		}
-		memcpy(f->name, arg, (size_t)(eq - arg));
-		snprintf(spec[0], sizeof(spec[0]), "%.*s", (int)(comma - eq - 1), eq + 1);
-		snprintf(spec[1], sizeof(spec[1]), "%s", comma + 1);
+		memcpy(f->name, fs.name, sizeof(f->name));
 		for (int l = 0; l < 2; l++) {
-			if (fcreader_dst_parse(spec[l], &f->line[l], &f->any_port[l]) < 0) {
-				free(a);
-				fcr_cli_usage_error("--arbitrate %s: group %c \"%s\" is not ADDR:PORT, "
-						    "ADDR or [IPV6]:PORT",
-						    arg, 'A' + l, spec[l]);
-			}
+			f->line[l] = fs.line[l];
+			f->any_port[l] = fs.any_port[l];
 		}
 	}
 	a->nfeeds = o->narb;
 	return a;
-}
-
-static bool dst_matches(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k)
-{
-	return m->af == k->af && memcmp(m->dst, k->dst, m->af == 6 ? 16 : 4) == 0 &&
-	       (any_port || m->dport == k->dport);
-}
-
-static struct arb_session *session_get(struct arb_feed *f, const struct fcreader_seq_msg *m)
-{
-	for (size_t i = 0; i < f->nsess; i++) {
-		if (f->sess[i].len == m->session_len &&
-		    memcmp(f->sess[i].id, m->session, m->session_len) == 0) {
-			return &f->sess[i];
-		}
-	}
-	if (fcr_grow((void **)&f->sess, &f->cap, f->nsess, sizeof(*f->sess), 4) < 0) {
-		return NULL;
-	}
-
-	struct arb_session *x = &f->sess[f->nsess++];
-
-	memset(x, 0, sizeof(*x));
-	memcpy(x->id, m->session, m->session_len);
-	x->len = m->session_len;
-	return x;
 }
 
 /* Numbers of [lo, hi] the tracker has not seen yet. */
@@ -133,7 +88,7 @@ bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *p
 	struct fcreader_flow fl;
 	struct fcreader_seq_msg m;
 	struct arb_feed *f = NULL;
-	struct arb_session *x;
+	struct fcreader_seq_session *x;
 	int line = 0;
 
 	if (fcreader_flow_parse(linktype, pkt->data, pkt->cap_len, &fl) != FCREADER_FLOW_UDP) {
@@ -141,7 +96,7 @@ bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *p
 	}
 	for (unsigned int i = 0; i < a->nfeeds && !f; i++) {
 		for (int l = 0; l < 2; l++) {
-			if (dst_matches(&a->feeds[i].line[l], a->feeds[i].any_port[l], &fl)) {
+			if (fcreader_dst_match(&a->feeds[i].line[l], a->feeds[i].any_port[l], &fl)) {
 				f = &a->feeds[i];
 				line = l;
 				break;
@@ -161,7 +116,7 @@ bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *p
 		f->passed++; /* a heartbeat, or outside the live sequence: no number to arbitrate */
 		return true;
 	}
-	x = session_get(f, &m);
+	x = fcreader_seq_session_get(&f->sess, &m);
 	if (!x) {
 		a->oom = true;
 		return true; /* never lose a frame for want of memory */
@@ -190,9 +145,9 @@ int replay_arb_report(const struct replay_arb *a)
 		const struct arb_feed *f = &a->feeds[i];
 		uint64_t missing = 0, gaps = 0;
 
-		for (size_t k = 0; k < f->nsess; k++) {
-			missing += fcreader_seq_track_missing(&f->sess[k].t);
-			gaps += fcreader_seq_track_gaps(&f->sess[k].t);
+		for (size_t k = 0; k < f->sess.n; k++) {
+			missing += fcreader_seq_track_missing(&f->sess.v[k].t);
+			gaps += fcreader_seq_track_gaps(&f->sess.v[k].t);
 		}
 		fprintf(stderr,
 			PROG ": --arbitrate %s: packets written %" PRIu64 " from A, %" PRIu64
@@ -216,10 +171,7 @@ void replay_arb_free(struct replay_arb *a)
 		return;
 	}
 	for (unsigned int i = 0; i < a->nfeeds; i++) {
-		for (size_t k = 0; k < a->feeds[i].nsess; k++) {
-			fcreader_seq_track_free(&a->feeds[i].sess[k].t);
-		}
-		free(a->feeds[i].sess);
+		fcreader_seq_sessions_free(&a->feeds[i].sess);
 	}
 	free(a);
 }

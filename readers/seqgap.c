@@ -244,3 +244,47 @@ void fcreader_seq_track_free(struct fcreader_seq_track *t)
 	free(t->missing.v);
 	memset(t, 0, sizeof(*t));
 }
+
+/* ------------------------------------------------------------------ sessions */
+
+struct fcreader_seq_session *fcreader_seq_session_get(struct fcreader_seq_sessions *ss,
+						      const struct fcreader_seq_msg *m)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		if (ss->v[i].len == m->session_len &&
+		    memcmp(ss->v[i].id, m->session, m->session_len) == 0) {
+			return &ss->v[i];
+		}
+	}
+	if (m->count == 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (ss->n == ss->cap) {
+		size_t nc = ss->cap ? ss->cap * 2 : 4;
+		struct fcreader_seq_session *v = realloc(ss->v, nc * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		ss->v = v;
+		ss->cap = nc;
+	}
+
+	struct fcreader_seq_session *x = &ss->v[ss->n++];
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, m->session, m->session_len);
+	x->len = m->session_len;
+	return x;
+}
+
+void fcreader_seq_sessions_free(struct fcreader_seq_sessions *ss)
+{
+	for (size_t k = 0; k < ss->n; k++) {
+		fcreader_seq_track_free(&ss->v[k].t);
+	}
+	free(ss->v);
+	memset(ss, 0, sizeof(*ss));
+}

@@ -229,4 +229,29 @@ static inline uint64_t fcreader_seq_track_gaps(const struct fcreader_seq_track *
 
 void fcreader_seq_track_free(struct fcreader_seq_track *t);
 
+/* The sessions of a group or feed: a tracker per session key. */
+struct fcreader_seq_session {
+	uint8_t id[FCREADER_SEQ_SESSION_MAX];
+	uint8_t len;
+	struct fcreader_seq_track t;
+};
+
+struct fcreader_seq_sessions {
+	struct fcreader_seq_session *v;
+	size_t n, cap;
+};
+
+/*
+ * fcreader_seq_session_get - the session of m's key; a new one for a data packet (count > 0).
+ * A heartbeat of a session never seen has nothing to check yet, and a packet of another
+ * protocol that happens to look like an empty heartbeat must not add a session.
+ * @return the session (valid until the next call), or NULL with errno ENOENT (a heartbeat of
+ *         no known session) or ENOMEM.
+ */
+struct fcreader_seq_session *fcreader_seq_session_get(struct fcreader_seq_sessions *ss,
+						      const struct fcreader_seq_msg *m);
+
+/* Free every tracker and the set. */
+void fcreader_seq_sessions_free(struct fcreader_seq_sessions *ss);
+
 #endif /* FCREADER_SEQGAP_INTERNAL_H */

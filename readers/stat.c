@@ -69,39 +69,24 @@ static const char usage_text[] =
 
 static void parse_feed(struct stat_opts *o, const char *arg)
 {
-	const char *eq = strchr(arg, '=');
-	const char *comma = eq ? strchr(eq + 1, ',') : NULL;
+	struct fcreader_feed_spec fs;
 	struct stat_feed_opt *f;
+	char msg[256];
 
 	if (o->nfeeds == STAT_MAX_FEEDS) {
 		fcr_cli_usage_error("--feed %s: at most %d feeds", arg, STAT_MAX_FEEDS);
 	}
-	if (!eq || !comma || eq == arg || (size_t)(eq - arg) >= sizeof(f->name)) {
-		fcr_cli_usage_error("--feed %s: expected NAME=GROUP_A,GROUP_B, e.g. "
-				    "itch=239.1.1.1:30001,239.1.2.1:30001",
-				    arg);
+	if (fcreader_feed_parse(arg, &fs, msg, sizeof(msg)) < 0) {
+		fcr_cli_usage_error("--feed %s: %s", arg, msg);
 	}
-	f = &o->feeds[o->nfeeds];
+	f = &o->feeds[o->nfeeds++];
 	memset(f, 0, sizeof(*f));
-	memcpy(f->name, arg, (size_t)(eq - arg));
-
-	const char *parts[2] = { eq + 1, comma + 1 };
-	size_t lens[2] = { (size_t)(comma - eq - 1), strlen(comma + 1) };
-
+	memcpy(f->name, fs.name, sizeof(f->name));
 	for (int l = 0; l < 2; l++) {
-		if (lens[l] == 0 || lens[l] >= sizeof(f->spec[l])) {
-			fcr_cli_usage_error("--feed %s: group %c is empty or too long", arg,
-					    'A' + l);
-		}
-		memcpy(f->spec[l], parts[l], lens[l]);
-		f->spec[l][lens[l]] = '\0';
-		if (fcreader_dst_parse(f->spec[l], &f->line[l], &f->any_port[l]) < 0) {
-			fcr_cli_usage_error(
-				"--feed %s: group %c \"%s\" is not ADDR:PORT, ADDR or [IPV6]:PORT",
-				arg, 'A' + l, f->spec[l]);
-		}
+		memcpy(f->spec[l], fs.spec[l], sizeof(f->spec[l]));
+		f->line[l] = fs.line[l];
+		f->any_port[l] = fs.any_port[l];
 	}
-	o->nfeeds++;
 }
 
 static bool is_file(const char *p)
@@ -321,9 +306,7 @@ static const struct stat_rule *rule_for(const struct stat_opts *o, const struct 
 	for (unsigned int i = 0; i < o->nrules; i++) {
 		const struct stat_rule *r = &o->rules[i];
 
-		if (r->all || (r->dst.af == f->af &&
-			       memcmp(r->dst.dst, f->dst, f->af == 6 ? 16 : 4) == 0 &&
-			       (r->any_port || r->dst.dport == f->dport))) {
+		if (r->all || fcreader_dst_match(&r->dst, r->any_port, f)) {
 			return r;
 		}
 	}

@@ -32,12 +32,6 @@ static bool flow_eq(const struct fcreader_flow *a, const struct fcreader_flow *b
 	       memcmp(a->dst, b->dst, a->af == 6 ? 16 : 4) == 0;
 }
 
-static bool dst_matches(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k)
-{
-	return m->af == k->af && memcmp(m->dst, k->dst, m->af == 6 ? 16 : 4) == 0 &&
-	       (any_port || m->dport == k->dport);
-}
-
 static int hash_grow(struct stat_ctx *s)
 {
 	size_t nc = s->hcap ? s->hcap * 2 : 256;
@@ -71,7 +65,7 @@ static void group_setup(struct stat_ctx *s, struct stat_group *g, const struct f
 	for (unsigned int i = 0; i < s->o.nrules && !g->dec; i++) {
 		const struct stat_rule *r = &s->o.rules[i];
 
-		if (r->all || dst_matches(&r->dst, r->any_port, f)) {
+		if (r->all || fcreader_dst_match(&r->dst, r->any_port, f)) {
 			g->dec = r->dec;
 		}
 	}
@@ -79,7 +73,7 @@ static void group_setup(struct stat_ctx *s, struct stat_group *g, const struct f
 		struct stat_feed *fd = &s->feeds[i];
 
 		for (int l = 0; l < 2; l++) {
-			if (fd->group[l] < 0 && dst_matches(&fd->o->line[l], fd->o->any_port[l], f)) {
+			if (fd->group[l] < 0 && fcreader_dst_match(&fd->o->line[l], fd->o->any_port[l], f)) {
 				fd->group[l] = (int)s->ngroups;
 				g->feed = (int)i;
 				g->line = l;
@@ -250,37 +244,6 @@ static void burst_free(struct stat_burst *b)
 
 /* ------------------------------------------------------------------ sequences */
 
-/*
- * A session is made by a data packet only: a heartbeat of a session never seen has nothing
- * to check yet, and a packet of another protocol that happens to look like an empty
- * heartbeat must not add a session (*skip set, NULL returned).
- */
-static struct stat_session *session_get(struct stat_sessions *ss, const struct fcreader_seq_msg *m,
-					bool *skip)
-{
-	*skip = false;
-	for (size_t i = 0; i < ss->n; i++) {
-		if (ss->v[i].len == m->session_len &&
-		    memcmp(ss->v[i].id, m->session, m->session_len) == 0) {
-			return &ss->v[i];
-		}
-	}
-	if (m->count == 0) {
-		*skip = true;
-		return NULL;
-	}
-	if (fcr_grow((void **)&ss->v, &ss->cap, ss->n, sizeof(*ss->v), 4) < 0) {
-		return NULL;
-	}
-
-	struct stat_session *x = &ss->v[ss->n++];
-
-	memset(x, 0, sizeof(*x));
-	memcpy(x->id, m->session, m->session_len);
-	x->len = m->session_len;
-	return x;
-}
-
 static int gap_log(struct stat_gap_log *gl, const struct fcreader_seq_gap *gap, size_t sess)
 {
 	if (gl->n >= STAT_GAPS_LISTED) {
@@ -299,18 +262,17 @@ static int gap_log(struct stat_gap_log *gl, const struct fcreader_seq_gap *gap, 
 }
 
 /* One decoded packet into a set of sessions; *x_out the session.  @return 0 or -ENOMEM. */
-static int seq_add(struct stat_sessions *ss, struct stat_gap_log *gl,
+static int seq_add(struct fcreader_seq_sessions *ss, struct stat_gap_log *gl,
 		   const struct fcreader_seq_msg *m, uint64_t ts, uint64_t *resets,
-		   struct stat_session **x_out, struct fcreader_seq_gap *gap)
+		   struct fcreader_seq_session **x_out, struct fcreader_seq_gap *gap)
 {
-	bool skip;
-	struct stat_session *x = session_get(ss, m, &skip);
+	struct fcreader_seq_session *x = fcreader_seq_session_get(ss, m);
 
 	gap->lo = 1;
 	gap->hi = 0;
 	*x_out = NULL;
 	if (!x) {
-		return skip ? 0 : -ENOMEM;
+		return errno == ENOENT ? 0 : -ENOMEM; /* ENOENT: a heartbeat of no session yet */
 	}
 	if (m->reset && fcreader_seq_track_reset(&x->t, m->seq, ts)) {
 		++*resets;
@@ -333,7 +295,7 @@ static void track(struct stat_ctx *s, struct stat_group *g, const struct fcreade
 {
 	struct fcreader_seq_msg m;
 	struct fcreader_seq_gap gap;
-	struct stat_session *x;
+	struct fcreader_seq_session *x;
 	uint64_t feed_resets = 0;
 
 	switch (fcreader_seq_decode(g->dec, f->payload, f->paylen, f->udplen, &m)) {
@@ -467,7 +429,7 @@ void stat_interval_reset(struct stat_ctx *s)
 
 /* ------------------------------------------------------------------ summaries */
 
-struct stat_seqsum stat_sessions_sum(const struct stat_sessions *ss)
+struct stat_seqsum stat_sessions_sum(const struct fcreader_seq_sessions *ss)
 {
 	struct stat_seqsum r = { 0 };
 
@@ -481,8 +443,8 @@ struct stat_seqsum stat_sessions_sum(const struct stat_sessions *ss)
 	return r;
 }
 
-static const struct stat_session *session_find(const struct stat_sessions *ss,
-					       const struct stat_session *x)
+static const struct fcreader_seq_session *session_find(const struct fcreader_seq_sessions *ss,
+					       const struct fcreader_seq_session *x)
 {
 	for (size_t i = 0; i < ss->n; i++) {
 		if (ss->v[i].len == x->len && memcmp(ss->v[i].id, x->id, x->len) == 0) {
@@ -501,10 +463,10 @@ uint64_t stat_lost_on_line_only(const struct stat_ctx *s, const struct stat_feed
 		return 0;
 	}
 
-	const struct stat_sessions *ls = &s->groups[f->group[l]].sess;
+	const struct fcreader_seq_sessions *ls = &s->groups[f->group[l]].sess;
 
 	for (size_t i = 0; i < ls->n; i++) {
-		const struct stat_session *fx = session_find(&f->sess, &ls->v[i]);
+		const struct fcreader_seq_session *fx = session_find(&f->sess, &ls->v[i]);
 		uint64_t miss = fcreader_seq_track_missing(&ls->v[i].t);
 		uint64_t both = fx ? fcreader_seq_ranges_overlap(&ls->v[i].t.missing,
 								 &fx->t.missing) +
@@ -534,7 +496,7 @@ uint64_t stat_seq_missing_total(const struct stat_ctx *s)
 	return m;
 }
 
-uint64_t stat_gap_still_missing(const struct stat_sessions *ss, const struct stat_gap_ev *g)
+uint64_t stat_gap_still_missing(const struct fcreader_seq_sessions *ss, const struct stat_gap_ev *g)
 {
 	const struct fcreader_seq_track *t = &ss->v[g->sess].t;
 
@@ -545,7 +507,7 @@ uint64_t stat_gap_still_missing(const struct stat_sessions *ss, const struct sta
 	return fcreader_seq_ranges_count(&t->missing, g->lo, g->hi);
 }
 
-void stat_session_name(const struct stat_session *x, char *out, size_t len)
+void stat_session_name(const struct fcreader_seq_session *x, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -565,23 +527,15 @@ void stat_session_name(const struct stat_session *x, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static void sessions_free(struct stat_sessions *ss)
-{
-	for (size_t k = 0; k < ss->n; k++) {
-		fcreader_seq_track_free(&ss->v[k].t);
-	}
-	free(ss->v);
-}
-
 void stat_free(struct stat_ctx *s)
 {
 	for (size_t i = 0; i < s->ngroups; i++) {
-		sessions_free(&s->groups[i].sess);
+		fcreader_seq_sessions_free(&s->groups[i].sess);
 		free(s->groups[i].gaps.v);
 		burst_free(&s->groups[i].burst);
 	}
 	for (unsigned int i = 0; i < s->o.nfeeds; i++) {
-		sessions_free(&s->feeds[i].sess);
+		fcreader_seq_sessions_free(&s->feeds[i].sess);
 		free(s->feeds[i].gaps.v);
 		stat_race_free(&s->feeds[i].race);
 	}

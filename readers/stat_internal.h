@@ -48,6 +48,23 @@ void fcreader_flow_dst_str(const struct fcreader_flow *f, char *out, size_t outl
  */
 int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port);
 
+/* Whether destination k is m (any port of m's address when any_port). */
+bool fcreader_dst_match(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k);
+
+/* An A/B pair as written on a command line: NAME=GROUP_A,GROUP_B. */
+struct fcreader_feed_spec {
+	char name[64];
+	char spec[2][64]; /* the groups as written */
+	struct fcreader_flow line[2];
+	bool any_port[2];
+};
+
+/*
+ * fcreader_feed_parse - "itch=239.1.1.1:30001,239.1.2.1:30001".
+ * @return 0, or -EINVAL with err saying what is wrong (without the option's name).
+ */
+int fcreader_feed_parse(const char *arg, struct fcreader_feed_spec *f, char *err, size_t errlen);
+
 /*
  * fcr_grow - room for one more element in a doubling array of *cap elements of elem bytes, n
  * in use (first is the size of the first allocation).  @return 0, or -1 (*v unchanged).

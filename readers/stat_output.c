@@ -170,7 +170,7 @@ static json_object *ring_json(const struct stat_ring_view *v)
 	return c;
 }
 
-static json_object *gap_json(const struct stat_ctx *s, const struct stat_sessions *ss,
+static json_object *gap_json(const struct stat_ctx *s, const struct fcreader_seq_sessions *ss,
 			     const struct stat_gap_ev *e, const char *group, int feed, int line)
 {
 	json_object *o = json_object_new_object();
@@ -196,12 +196,12 @@ static json_object *gap_json(const struct stat_ctx *s, const struct stat_session
 	return o;
 }
 
-static json_object *sessions_json(const struct stat_sessions *ss)
+static json_object *sessions_json(const struct fcreader_seq_sessions *ss)
 {
 	json_object *sa = json_object_new_array();
 
 	for (size_t i = 0; i < ss->n; i++) {
-		const struct stat_session *x = &ss->v[i];
+		const struct fcreader_seq_session *x = &ss->v[i];
 		json_object *so = json_object_new_object();
 		json_object *ra = json_object_new_array();
 		char name[80];
@@ -421,7 +421,7 @@ void stat_emit_json(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 /* ------------------------------------------------------------------ text */
 
 void stat_print_gap(const struct stat_ctx *s, const struct stat_group *g,
-		    const struct stat_session *x, const struct fcreader_seq_gap *gap)
+		    const struct fcreader_seq_session *x, const struct fcreader_seq_gap *gap)
 {
 	char name[80], t0[40], t1[40];
 
@@ -497,7 +497,7 @@ static void table_missing(const struct stat_ctx *s, const size_t *order)
 		const struct stat_group *g = &s->groups[order ? order[i] : i];
 
 		for (size_t k = 0; k < g->sess.n; k++) {
-			const struct stat_session *x = &g->sess.v[k];
+			const struct fcreader_seq_session *x = &g->sess.v[k];
 			char name[80];
 
 			if (x->t.missing.n == 0) {

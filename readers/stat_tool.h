@@ -81,17 +81,6 @@ struct stat_opts {
 
 /* ------------------------------------------------------------------ accounting */
 
-struct stat_session {
-	uint8_t id[FCREADER_SEQ_SESSION_MAX];
-	uint8_t len;
-	struct fcreader_seq_track t;
-};
-
-struct stat_sessions {
-	struct stat_session *v;
-	size_t n, cap;
-};
-
 struct stat_gap_ev {
 	uint64_t lo, hi;
 	uint64_t before_ts, after_ts;
@@ -124,7 +113,7 @@ struct stat_group {
 	struct stat_burst burst;
 	const struct fcreader_seq_decoder *dec; /* NULL: no sequence decoding */
 	uint64_t undecodable, heartbeats, unsequenced, resets;
-	struct stat_sessions sess;
+	struct fcreader_seq_sessions sess;
 	struct stat_gap_log gaps;
 	int feed; /* index in feeds[], or -1 */
 	int line; /* 0 = A, 1 = B */
@@ -156,7 +145,7 @@ struct stat_race {
 struct stat_feed {
 	struct stat_feed_opt *o;
 	int group[2];		   /* group index, -1 until seen */
-	struct stat_sessions sess; /* both lines together */
+	struct fcreader_seq_sessions sess; /* both lines together */
 	struct stat_gap_log gaps;
 	struct stat_race race;
 };
@@ -210,12 +199,12 @@ void stat_free(struct stat_ctx *s);
 struct stat_seqsum {
 	uint64_t gaps, missing, duplicates, reordered, resets;
 };
-struct stat_seqsum stat_sessions_sum(const struct stat_sessions *ss);
+struct stat_seqsum stat_sessions_sum(const struct fcreader_seq_sessions *ss);
 uint64_t stat_lost_on_line_only(const struct stat_ctx *s, const struct stat_feed *f, int l);
 uint64_t stat_seq_missing_total(const struct stat_ctx *s);
-void stat_session_name(const struct stat_session *x, char *out, size_t len);
+void stat_session_name(const struct fcreader_seq_session *x, char *out, size_t len);
 /* Numbers of a gap still missing now (a late packet may have filled some). */
-uint64_t stat_gap_still_missing(const struct stat_sessions *ss, const struct stat_gap_ev *g);
+uint64_t stat_gap_still_missing(const struct fcreader_seq_sessions *ss, const struct stat_gap_ev *g);
 
 /* stat_race.c */
 int stat_race_add(struct stat_race *r, uint32_t sess, uint64_t seq, uint32_t count, int line,
@@ -254,7 +243,7 @@ void stat_emit_line(struct stat_ctx *s, double dur, uint64_t ts, const struct st
 void stat_emit_table(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 		     const struct stat_ring_view *v, bool capture_time);
 void stat_print_gap(const struct stat_ctx *s, const struct stat_group *g,
-		    const struct stat_session *x, const struct fcreader_seq_gap *gap);
+		    const struct fcreader_seq_session *x, const struct fcreader_seq_gap *gap);
 
 /* stat_prom.c */
 int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v);

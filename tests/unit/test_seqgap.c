@@ -248,3 +248,40 @@ Test(seqgap, ranges_overlap)
 	cr_assert_eq(fcreader_seq_ranges_overlap(&b, &a), 9);
 	cr_assert_eq(fcreader_seq_ranges_total(&a), 17);
 }
+
+/* A reset starts the numbering again; its echo (the B line's copy) is not a second one. */
+Test(seqgap, resets_and_echoes)
+{
+	struct fcreader_seq_track t = { 0 };
+
+	cr_assert_not(fcreader_seq_track_reset(&t, 1, 0), "nothing to reset yet");
+	fcreader_seq_track_add(&t, 1, 2000, 0, NULL);
+	fcreader_seq_track_add(&t, 2010, 10, 1, NULL); /* 2001-2009 missing */
+	cr_assert(fcreader_seq_track_reset(&t, 1, 2));
+	fcreader_seq_track_add(&t, 1, 5, 2, NULL);
+	cr_assert_not(fcreader_seq_track_reset(&t, 1, 3), "the same reset again, young numbering");
+	cr_assert_eq(t.resets, 1);
+	cr_assert_eq(fcreader_seq_track_missing(&t), 9, "missing before the reset stays counted");
+	cr_assert_eq(fcreader_seq_track_gaps(&t), 1);
+	fcreader_seq_track_add(&t, 8, 1, 4, NULL); /* 6-7 missing after the reset */
+	cr_assert_eq(fcreader_seq_track_missing(&t), 11);
+	fcreader_seq_track_free(&t);
+}
+
+/* Sessions are made by data packets, never by a heartbeat. */
+Test(seqgap, sessions_from_data_only)
+{
+	struct fcreader_seq_sessions ss = { 0 };
+	struct fcreader_seq_msg m = { .session_len = 2, .seq = 5, .count = 0 };
+
+	memcpy(m.session, "AB", 2);
+	errno = 0;
+	cr_assert_null(fcreader_seq_session_get(&ss, &m));
+	cr_assert_eq(errno, ENOENT);
+	m.count = 3;
+	cr_assert_not_null(fcreader_seq_session_get(&ss, &m));
+	m.count = 0;
+	cr_assert_eq(fcreader_seq_session_get(&ss, &m), &ss.v[0]);
+	cr_assert_eq(ss.n, 1);
+	fcreader_seq_sessions_free(&ss);
+}
