@@ -96,7 +96,8 @@ bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *p
 	}
 	for (unsigned int i = 0; i < a->nfeeds && !f; i++) {
 		for (int l = 0; l < 2; l++) {
-			if (fcreader_dst_match(&a->feeds[i].line[l], a->feeds[i].any_port[l], &fl)) {
+			if (fcreader_dst_match(&a->feeds[i].line[l], a->feeds[i].any_port[l],
+					       &fl)) {
 				f = &a->feeds[i];
 				line = l;
 				break;
@@ -106,7 +107,8 @@ bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *p
 	if (!f) {
 		return true;
 	}
-	enum fcreader_seq_kind k = fcreader_seq_decode(&a->dec, fl.payload, fl.paylen, fl.udplen, &m);
+	enum fcreader_seq_kind k =
+		fcreader_seq_decode(&a->dec, fl.payload, fl.paylen, fl.udplen, &m);
 
 	if (k == FCREADER_SEQ_UNDECODABLE) {
 		f->undecodable++;
@@ -153,13 +155,14 @@ int replay_arb_report(const struct replay_arb *a)
 			PROG ": --arbitrate %s: packets written %" PRIu64 " from A, %" PRIu64
 			     " from B; %" PRIu64 " already written dropped (%" PRIu64 " A, %" PRIu64
 			     " B); %" PRIu64 " without a number passed, %" PRIu64
-			     " undecodable passed; %" PRIu64 " numbers delivered by neither line (%" PRIu64
-			     " gaps)\n",
+			     " undecodable passed; %" PRIu64
+			     " numbers delivered by neither line (%" PRIu64 " gaps)\n",
 			f->name, f->written[0], f->written[1], f->dropped[0] + f->dropped[1],
 			f->dropped[0], f->dropped[1], f->passed, f->undecodable, missing, gaps);
 	}
 	if (a->oom) {
-		fprintf(stderr, PROG ": --arbitrate: out of memory: some duplicates were written\n");
+		fprintf(stderr,
+			PROG ": --arbitrate: out of memory: some duplicates were written\n");
 		return -ENOMEM;
 	}
 	return 0;

@@ -29,8 +29,7 @@ static bool field_read(const struct fcreader_seq_field *f, const uint8_t *p, siz
 }
 
 /* The messages from d->msg_start on fill len exactly; @return how many there are, or -1. */
-static long walk(const struct fcreader_seq_decoder *d, const uint8_t *p, size_t caplen,
-		 size_t len)
+static long walk(const struct fcreader_seq_decoder *d, const uint8_t *p, size_t caplen, size_t len)
 {
 	size_t at = d->msg_start;
 	long n = 0;
@@ -59,9 +58,8 @@ static long walk(const struct fcreader_seq_decoder *d, const uint8_t *p, size_t 
 	return at == len ? n : -1;
 }
 
-enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d,
-					   const uint8_t *p, size_t caplen, size_t len,
-					   struct fcreader_seq_msg *m)
+enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d, const uint8_t *p,
+					   size_t caplen, size_t len, struct fcreader_seq_msg *m)
 {
 	uint64_t v, count = 1;
 
@@ -72,12 +70,11 @@ enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d,
 	if (caplen < d->min_len) {
 		return FCREADER_SEQ_UNDECODABLE;
 	}
-	if (d->magic.width &&
-	    (!field_read(&d->magic, p, caplen, &v) || v != d->magic_value)) {
+	if (d->magic.width && (!field_read(&d->magic, p, caplen, &v) || v != d->magic_value)) {
 		return FCREADER_SEQ_UNDECODABLE;
 	}
-	if (d->length.width &&
-	    (!field_read(&d->length, p, caplen, &v) || (int64_t)v + d->length_adj != (int64_t)len)) {
+	if (d->length.width && (!field_read(&d->length, p, caplen, &v) ||
+				(int64_t)v + d->length_adj != (int64_t)len)) {
 		return FCREADER_SEQ_UNDECODABLE;
 	}
 	if (!field_read(&d->seq, p, caplen, &m->seq)) {
@@ -97,8 +94,8 @@ enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d,
 	if (d->msglen.width) {
 		long n = walk(d, p, caplen, len);
 
-		if (n == -1 || (n >= 0 && d->msg_count && d->count.width && !m->end &&
-				(uint64_t)n != count)) {
+		if (n == -1 ||
+		    (n >= 0 && d->msg_count && d->count.width && !m->end && (uint64_t)n != count)) {
 			return FCREADER_SEQ_UNDECODABLE;
 		}
 	}

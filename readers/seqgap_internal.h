@@ -56,8 +56,8 @@ enum fcreader_seq_reset {
 /* One decoder: a row of the table. */
 struct fcreader_seq_decoder {
 	char name[FCREADER_SEQ_NAME_MAX];
-	const char *spec;  /* the public specification the row follows (built-ins), or NULL */
-	uint16_t min_len;  /* payload bytes the header needs */
+	const char *spec; /* the public specification the row follows (built-ins), or NULL */
+	uint16_t min_len; /* payload bytes the header needs */
 	struct fcreader_seq_field seq;
 	struct fcreader_seq_field count;   /* absent: every packet is one number */
 	struct fcreader_seq_field session; /* absent: one stream per group */
@@ -110,9 +110,8 @@ struct fcreader_seq_msg {
  *       captured bytes are skipped, never failed.
  * @return the kind; *m is filled for DATA (and for HEARTBEAT, UNSEQUENCED as far as read).
  */
-enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d,
-					   const uint8_t *p, size_t caplen, size_t len,
-					   struct fcreader_seq_msg *m);
+enum fcreader_seq_kind fcreader_seq_decode(const struct fcreader_seq_decoder *d, const uint8_t *p,
+					   size_t caplen, size_t len, struct fcreader_seq_msg *m);
 
 /* The built-in decoders (seqgap_decoders.c), and how many. */
 extern const struct fcreader_seq_decoder fcreader_seq_builtin[];
@@ -184,9 +183,9 @@ struct fcreader_seq_track {
 	uint64_t reordered;  /* numbers that came after a higher one */
 	uint64_t gaps_opened;
 	uint64_t resets;
-	uint64_t reset_ts;	   /* capture time of the last reset */
-	uint64_t missing_before;   /* missing numbers of the sequences before the resets */
-	uint64_t gaps_before;	   /* and their ranges */
+	uint64_t reset_ts;	 /* capture time of the last reset */
+	uint64_t missing_before; /* missing numbers of the sequences before the resets */
+	uint64_t gaps_before;	 /* and their ranges */
 };
 
 /* A gap a packet revealed: [lo, hi] missing, between the packets at before_ts and after_ts. */
@@ -201,8 +200,8 @@ struct fcreader_seq_gap {
  * @gap: set to the gap the packet revealed, if any (gap->hi >= gap->lo), else lo > hi.
  * @return 0, or -ENOMEM (the tracker is unchanged).
  */
-int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count,
-			   uint64_t ts, struct fcreader_seq_gap *gap);
+int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count, uint64_t ts,
+			   struct fcreader_seq_gap *gap);
 
 /*
  * fcreader_seq_track_reset - the sender restarted its numbering at a packet of time ts.  The

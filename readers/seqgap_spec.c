@@ -78,10 +78,10 @@ static int parse_bool(const char *v, bool *b)
 	return 0;
 }
 
-#define BAD(...)                                          \
-	do {                                              \
-		snprintf(err, errlen, __VA_ARGS__);       \
-		return -EINVAL;                           \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return -EINVAL;                                                                    \
 	} while (0)
 
 static const char field_form[] = "OFFSET:WIDTH:be|le (WIDTH 1, 2, 4 or 8 bytes)";

@@ -225,8 +225,7 @@ static void parse_args(int argc, char **argv, struct stat_opts *o)
 
 /* ------------------------------------------------------------------ decoders and feeds */
 
-static const struct fcreader_seq_decoder *decoder_find(const struct stat_opts *o,
-						       const char *name)
+static const struct fcreader_seq_decoder *decoder_find(const struct stat_opts *o, const char *name)
 {
 	for (unsigned int i = 0; i < o->nuser_dec; i++) {
 		if (strcmp(o->user_dec[i].name, name) == 0) {
@@ -380,9 +379,10 @@ static void load_config(struct stat_opts *o)
 		char msg[512];
 
 		if (fcreader_seq_builtin_find(cd->name)) {
-			config_fail(cfg, cd->line, "decoder",
-				    "[decoder %s]: a built-in decoder has that name: choose another",
-				    cd->name);
+			config_fail(
+				cfg, cd->line, "decoder",
+				"[decoder %s]: a built-in decoder has that name: choose another",
+				cd->name);
 		}
 		if (o->nuser_dec == STAT_MAX_DECODERS) {
 			config_fail(cfg, cd->line, "decoder", "at most %d decoders",
@@ -392,9 +392,8 @@ static void load_config(struct stat_opts *o)
 		snprintf(d->name, sizeof(d->name), "%s", cd->name);
 		/* based_on first: it replaces the whole row, the others change it */
 		for (size_t k = 0; k < sizeof(kv) / sizeof(kv[0]); k++) {
-			if (kv[k].value[0] &&
-			    fcreader_seq_decoder_set(d, kv[k].key, kv[k].value, msg, sizeof(msg)) <
-				    0) {
+			if (kv[k].value[0] && fcreader_seq_decoder_set(d, kv[k].key, kv[k].value,
+								       msg, sizeof(msg)) < 0) {
 				char key[64];
 
 				snprintf(key, sizeof(key), "decoder.%s", kv[k].key);
@@ -415,10 +414,11 @@ static void load_config(struct stat_opts *o)
 		char text[FCC_PATH_MAX + 80];
 
 		if (!d) {
-			config_fail(cfg, cf->decoder_line, "feed.decoder",
-				    "\"%s\" is neither a built-in decoder (%s) nor a [decoder NAME] "
-				    "of this file",
-				    cf->decoder, fcreader_seq_builtin_names());
+			config_fail(
+				cfg, cf->decoder_line, "feed.decoder",
+				"\"%s\" is neither a built-in decoder (%s) nor a [decoder NAME] "
+				"of this file",
+				cf->decoder, fcreader_seq_builtin_names());
 		}
 		if (o->nfeeds == STAT_MAX_FEEDS) {
 			config_fail(cfg, cf->line, "feed", "at most %d feeds", STAT_MAX_FEEDS);
@@ -430,7 +430,8 @@ static void load_config(struct stat_opts *o)
 			snprintf(f->spec[l], sizeof(f->spec[l]), "%s", ab[l]);
 			if (fcreader_dst_parse(ab[l], &f->line[l], &f->any_port[l]) < 0) {
 				config_fail(cfg, abl[l], l ? "feed.b" : "feed.a",
-					    "\"%s\" is not GROUP:PORT, GROUP or [IPV6]:PORT", ab[l]);
+					    "\"%s\" is not GROUP:PORT, GROUP or [IPV6]:PORT",
+					    ab[l]);
 			}
 			snprintf(text, sizeof(text), "%s:%u: [feed %s]", cfg->path, cf->line,
 				 cf->name);
@@ -465,9 +466,10 @@ static void resolve(struct stat_opts *o)
 					    a ? f->spec[1] : f->spec[0]);
 		}
 		if (a->dec != b->dec) {
-			fcr_cli_usage_error("--feed %s: its lines are read with different decoders "
-					    "(%s by %s, %s by %s): both lines carry the same packets",
-					    f->name, a->dec->name, a->text, b->dec->name, b->text);
+			fcr_cli_usage_error(
+				"--feed %s: its lines are read with different decoders "
+				"(%s by %s, %s by %s): both lines carry the same packets",
+				f->name, a->dec->name, a->text, b->dec->name, b->text);
 		}
 	}
 }

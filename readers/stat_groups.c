@@ -73,7 +73,8 @@ static void group_setup(struct stat_ctx *s, struct stat_group *g, const struct f
 		struct stat_feed *fd = &s->feeds[i];
 
 		for (int l = 0; l < 2; l++) {
-			if (fd->group[l] < 0 && fcreader_dst_match(&fd->o->line[l], fd->o->any_port[l], f)) {
+			if (fd->group[l] < 0 &&
+			    fcreader_dst_match(&fd->o->line[l], fd->o->any_port[l], f)) {
 				fd->group[l] = (int)s->ngroups;
 				g->feed = (int)i;
 				g->line = l;
@@ -345,8 +346,9 @@ void stat_account(struct stat_ctx *s, int linktype, const uint8_t *data, uint32_
 	struct stat_totals *t = &s->tot;
 
 	if (s->filter) {
-		struct fcr_pkt pkt = { .ts_ns = ts, .cap_len = caplen, .wire_len = wire_len,
-				       .data = data };
+		struct fcr_pkt pkt = {
+			.ts_ns = ts, .cap_len = caplen, .wire_len = wire_len, .data = data
+		};
 
 		if (!fcr_filter_match(s->filter, &pkt)) {
 			t->filtered_out++;
@@ -444,7 +446,7 @@ struct stat_seqsum stat_sessions_sum(const struct fcreader_seq_sessions *ss)
 }
 
 static const struct fcreader_seq_session *session_find(const struct fcreader_seq_sessions *ss,
-					       const struct fcreader_seq_session *x)
+						       const struct fcreader_seq_session *x)
 {
 	for (size_t i = 0; i < ss->n; i++) {
 		if (ss->v[i].len == x->len && memcmp(ss->v[i].id, x->id, x->len) == 0) {
@@ -468,12 +470,12 @@ uint64_t stat_lost_on_line_only(const struct stat_ctx *s, const struct stat_feed
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct fcreader_seq_session *fx = session_find(&f->sess, &ls->v[i]);
 		uint64_t miss = fcreader_seq_track_missing(&ls->v[i].t);
-		uint64_t both = fx ? fcreader_seq_ranges_overlap(&ls->v[i].t.missing,
-								 &fx->t.missing) +
-					     (fx->t.missing_before < ls->v[i].t.missing_before
-						      ? fx->t.missing_before
-						      : ls->v[i].t.missing_before)
-				   : 0;
+		uint64_t both =
+			fx ? fcreader_seq_ranges_overlap(&ls->v[i].t.missing, &fx->t.missing) +
+					(fx->t.missing_before < ls->v[i].t.missing_before
+						 ? fx->t.missing_before
+						 : ls->v[i].t.missing_before)
+			   : 0;
 
 		n += miss > both ? miss - both : 0;
 	}

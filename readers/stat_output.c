@@ -181,9 +181,8 @@ static json_object *gap_json(const struct stat_ctx *s, const struct fcreader_seq
 	json_object_object_add(o, "feed",
 			       feed >= 0 ? json_object_new_string(s->feeds[feed].o->name) : NULL);
 	json_object_object_add(o, "line",
-			       feed >= 0 && line >= 0
-				       ? json_object_new_string(line ? "B" : "A")
-				       : NULL);
+			       feed >= 0 && line >= 0 ? json_object_new_string(line ? "B" : "A")
+						      : NULL);
 	json_object_object_add(o, "session", json_object_new_string(name));
 	json_object_object_add(o, "first", ju(e->lo));
 	json_object_object_add(o, "last", ju(e->hi));
@@ -248,7 +247,8 @@ static json_object *group_json(const struct stat_ctx *s, const struct stat_group
 	json_object_object_add(o, "peak_bytes",
 			       ju(summary ? g->burst.peak_bytes : g->burst.i_peak_bytes));
 	if (g->feed >= 0) {
-		json_object_object_add(o, "feed", json_object_new_string(s->feeds[g->feed].o->name));
+		json_object_object_add(o, "feed",
+				       json_object_new_string(s->feeds[g->feed].o->name));
 		json_object_object_add(o, "line", json_object_new_string(g->line ? "B" : "A"));
 	}
 	if (g->dec && (g->sess.n || g->undecodable || summary)) {
@@ -295,10 +295,11 @@ static json_object *feeds_json(const struct stat_ctx *s, bool summary)
 
 		json_object_object_add(o, "name", json_object_new_string(f->o->name));
 		for (int l = 0; l < 2; l++) {
-			json_object_object_add(o, l ? "b" : "a",
-					       json_object_new_string(
-						       f->group[l] >= 0 ? s->groups[f->group[l]].name
-									: f->o->spec[l]));
+			json_object_object_add(
+				o, l ? "b" : "a",
+				json_object_new_string(f->group[l] >= 0
+							       ? s->groups[f->group[l]].name
+							       : f->o->spec[l]));
 		}
 
 		struct stat_seqsum q = stat_sessions_sum(&f->sess);
@@ -314,8 +315,9 @@ static json_object *feeds_json(const struct stat_ctx *s, bool summary)
 			/* only what neither line delivered: the rest was a race, not a loss */
 			for (size_t k = 0; k < f->gaps.n; k++) {
 				if (stat_gap_still_missing(&f->sess, &f->gaps.v[k])) {
-					json_object_array_add(ga, gap_json(s, &f->sess, &f->gaps.v[k],
-									   NULL, (int)i, -1));
+					json_object_array_add(ga,
+							      gap_json(s, &f->sess, &f->gaps.v[k],
+								       NULL, (int)i, -1));
 				}
 			}
 			json_object_object_add(o, "gaps", ga);
@@ -333,8 +335,8 @@ static json_object *gaps_json(struct stat_ctx *s, const size_t *order)
 		const struct stat_group *g = &s->groups[order ? order[k] : k];
 
 		for (size_t i = 0; i < g->gaps.n; i++) {
-			json_object_array_add(a, gap_json(s, &g->sess, &g->gaps.v[i], g->name,
-							  g->feed, g->line));
+			json_object_array_add(
+				a, gap_json(s, &g->sess, &g->gaps.v[i], g->name, g->feed, g->line));
 		}
 	}
 	return a;
@@ -372,8 +374,8 @@ void stat_emit_json(struct stat_ctx *s, bool summary, double dur, uint64_t ts,
 		json_object_object_add(o, "filtered_out", ju(t->filtered_out));
 	}
 	for (size_t i = 0; i < s->ngroups; i++) {
-		json_object_array_add(ga, group_json(s, &s->groups[order ? order[i] : i], summary,
-						     dur));
+		json_object_array_add(
+			ga, group_json(s, &s->groups[order ? order[i] : i], summary, dur));
 	}
 	json_object_object_add(o, "groups", ga);
 	if (summary || s->o.nfeeds) {
@@ -431,7 +433,8 @@ void stat_print_gap(const struct stat_ctx *s, const struct stat_group *g,
 		printf(" (feed %s line %c)", s->feeds[g->feed].o->name, g->line ? 'B' : 'A');
 	}
 	printf(" session %s: %" PRIu64 "-%" PRIu64 " (%" PRIu64 ") between %s and %s\n", name,
-	       gap->lo, gap->hi, gap->hi - gap->lo + 1, fcr_format_time(gap->before_ts, t0, sizeof(t0)),
+	       gap->lo, gap->hi, gap->hi - gap->lo + 1,
+	       fcr_format_time(gap->before_ts, t0, sizeof(t0)),
 	       fcr_format_time(gap->after_ts, t1, sizeof(t1)));
 	fflush(stdout);
 }

@@ -204,9 +204,12 @@ int stat_race_add(struct stat_race *r, uint32_t sess, uint64_t seq, uint32_t cou
 	while (r->tab[j].used) {
 		j = (j + 1) & r->mask;
 	}
-	r->tab[j] = (struct stat_race_entry){
-		.seq = seq, .ts = ts, .sess = sess, .count = count, .line = (uint8_t)line, .used = true
-	};
+	r->tab[j] = (struct stat_race_entry){ .seq = seq,
+					      .ts = ts,
+					      .sess = sess,
+					      .count = count,
+					      .line = (uint8_t)line,
+					      .used = true };
 	r->used++;
 	return 0;
 }

@@ -39,7 +39,7 @@
 /* --gaps DECODER[@GROUP[:PORT]]: which decoder reads which groups (first match wins). */
 struct stat_rule {
 	const struct fcreader_seq_decoder *dec;
-	bool all;		/* no @: every UDP group */
+	bool all;		  /* no @: every UDP group */
 	struct fcreader_flow dst; /* af, dst, dport */
 	bool any_port;
 	char text[128]; /* as written, for messages */
@@ -134,17 +134,20 @@ struct stat_race_entry {
 struct stat_race {
 	struct stat_race_entry *tab; /* open addressing, 2^k slots */
 	size_t mask, used;
-	struct { uint64_t seq, ts; uint32_t sess; } *fifo; /* insertion order, for expiry */
+	struct {
+		uint64_t seq, ts;
+		uint32_t sess;
+	} * fifo; /* insertion order, for expiry */
 	size_t fhead, flen, fcap;
-	uint64_t won[2];	  /* numbers each line delivered first */
-	uint64_t unmatched[2];	  /* numbers seen on one line only (within the window) */
+	uint64_t won[2];		  /* numbers each line delivered first */
+	uint64_t unmatched[2];		  /* numbers seen on one line only (within the window) */
 	uint64_t hist[STAT_RACE_BUCKETS]; /* delay of the later line, by numbers */
 	uint64_t max_ns;
 };
 
 struct stat_feed {
 	struct stat_feed_opt *o;
-	int group[2];		   /* group index, -1 until seen */
+	int group[2];			   /* group index, -1 until seen */
 	struct fcreader_seq_sessions sess; /* both lines together */
 	struct stat_gap_log gaps;
 	struct stat_race race;
@@ -160,7 +163,7 @@ struct stat_totals {
 	uint64_t filtered_out; /* frames the filter expression left out */
 	uint64_t first_ts, last_ts;
 	uint64_t i_first_ts, i_last_ts, i_count; /* capture times of this interval's frames */
-	uint64_t backlog_frames, i_backlog; /* ring records already there when stat attached */
+	uint64_t backlog_frames, i_backlog;	 /* ring records already there when stat attached */
 	uint64_t loss_markers, epochs, clock_markers;
 };
 
@@ -204,7 +207,8 @@ uint64_t stat_lost_on_line_only(const struct stat_ctx *s, const struct stat_feed
 uint64_t stat_seq_missing_total(const struct stat_ctx *s);
 void stat_session_name(const struct fcreader_seq_session *x, char *out, size_t len);
 /* Numbers of a gap still missing now (a late packet may have filled some). */
-uint64_t stat_gap_still_missing(const struct fcreader_seq_sessions *ss, const struct stat_gap_ev *g);
+uint64_t stat_gap_still_missing(const struct fcreader_seq_sessions *ss,
+				const struct stat_gap_ev *g);
 
 /* stat_race.c */
 int stat_race_add(struct stat_race *r, uint32_t sess, uint64_t seq, uint32_t count, int line,

@@ -20,7 +20,7 @@
 #include "gendata.h"
 
 const char *const gen_proto_names[GEN_PROTO_N] = {
-	[GEN_PROTO_MOLD] = "moldudp64", [GEN_PROTO_PITCH] = "pitch", [GEN_PROTO_IEXTP] = "iextp",
+	[GEN_PROTO_MOLD] = "moldudp64", [GEN_PROTO_PITCH] = "pitch",   [GEN_PROTO_IEXTP] = "iextp",
 	[GEN_PROTO_MDP3] = "mdp3",	[GEN_PROTO_PILLAR] = "pillar", [GEN_PROTO_EOBI] = "eobi",
 	[GEN_PROTO_OPRA] = "opra",
 };
@@ -203,6 +203,7 @@ void gen_proto_reset(enum gen_proto p, struct gen_proto_state *st, struct gen_se
 	st->session_id++;
 	if (p == GEN_PROTO_MOLD) {
 		/* MoldUDP64 has no reset: a new session starts at 1 */
-		s->name[GEN_SESSION_LEN - 1] = (char)('A' + (s->name[GEN_SESSION_LEN - 1] - '0' + 1) % 26);
+		s->name[GEN_SESSION_LEN - 1] =
+			(char)('A' + (s->name[GEN_SESSION_LEN - 1] - '0' + 1) % 26);
 	}
 }
