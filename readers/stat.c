@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,6 +475,21 @@ static void resolve(struct stat_opts *o)
 	}
 }
 
+/* A group mostly undecodable is probably read with the wrong decoder: say so once. */
+static void warn_wrong_decoders(struct stat_ctx *s)
+{
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct stat_group *g = &s->groups[i];
+
+		if (g->dec && g->undecodable > 0 && g->undecodable * 2 > g->frames) {
+			fprintf(stderr,
+				PROG ": warning: %s: %" PRIu64 " of %" PRIu64
+				     " packets are not %s: another protocol? (--gaps DECODER@%s)\n",
+				g->name, g->undecodable, g->frames, g->dec->name, g->name);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct stat_ctx s;
@@ -500,6 +516,7 @@ int main(int argc, char **argv)
 	fcr_cli_catch_stop_signals();
 
 	status = s.o.ring ? stat_run_ring(&s) : stat_run_archives(&s);
+	warn_wrong_decoders(&s);
 	if (s.oom) {
 		fprintf(stderr,
 			PROG ": out of memory: some groups or sequence ranges are not counted\n");

@@ -187,7 +187,10 @@ pass "tshark's MoldUDP64 and EOBI dissectors see the same gaps"
 
 # A feed of one protocol read as another is undecodable: no sessions, nothing missing.
 for pair in mdp3:moldudp64 moldudp64:mdp3 pitch:iextp opra:moldudp64 eobi:pillar; do
-	"$FEEDCAP_STAT" -r "$tmp/${pair%%:*}.pcap" --gaps "${pair##*:}" --json | tail -n 1 >"$tmp/x.json"
+	"$FEEDCAP_STAT" -r "$tmp/${pair%%:*}.pcap" --gaps "${pair##*:}" --json 2>"$tmp/x.err" |
+		tail -n 1 >"$tmp/x.json"
+	grep -q "packets are not ${pair##*:}: another protocol" "$tmp/x.err" ||
+		fail "${pair%%:*} read as ${pair##*:}: no warning on stderr"
 	expect_eq "$(jq -c '[([.groups[].sessions | length] | add), ([.groups[].missing] | add)]' "$tmp/x.json")" \
 		'[0,0]' "${pair%%:*} read as ${pair##*:}: no session, nothing missing"
 	[[ $(jq '[.groups[].undecodable] | add' "$tmp/x.json") -gt 10000 ]] ||
