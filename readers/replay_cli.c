@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"                          write each sequence number once, at its first arrival on\n"
 	"                          either line, and report what neither delivered (repeatable)\n"
 	"      --gaps DECODER      the arbitrated feeds' sequence decoder: moldudp64, pitch,\n"
-	"                          iextp, mdp3, pillar, eobi, opra or generic:OFFSET:WIDTH:be|len"
+	"                          iextp, mdp3, pillar, eobi, opra or generic:OFFSET:WIDTH:be|le\n"
 	"  -v, --verbose           print what was read and written on stderr\n"
 	"  -h, --help              this help\n"
 	"\n"
