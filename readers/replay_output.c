@@ -77,7 +77,7 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 		out->w = fcr_writer_open(fileno(fp), out->name, &wo, &err);
 		if (!out->w) {
 			fprintf(stderr, PROG ": %s\n", err.msg);
-			return -1;
+			goto out_close;
 		}
 		return 0;
 	}
@@ -99,14 +99,23 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 							 PCAP_TSTAMP_PRECISION_NANO);
 	if (!out->dead) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return -1;
+		goto out_close;
 	}
 	out->dumper = pcap_dump_fopen(out->dead, fp);
 	if (!out->dumper) {
 		fprintf(stderr, PROG ": %s: %s\n", out->name, pcap_geterr(out->dead));
-		return -1;
+		pcap_close(out->dead);
+		out->dead = NULL;
+		goto out_close;
 	}
 	return 0;
+
+out_close:
+	out->wfp = NULL;
+	if (fp != stdout) {
+		fclose(fp);
+	}
+	return -1;
 }
 
 static void pace_wait(struct replay_output *out, uint64_t ts)

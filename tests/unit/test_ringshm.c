@@ -617,11 +617,12 @@ Test(ringshm, refuses_bad_magic)
 
 Test(ringshm, refuses_other_major_version)
 {
-	uint32_t v = 2;
+	uint32_t v = 2, minor = 7;
 
 	closed_ring("version");
 	poke(offsetof(struct ringshm_ctl, version_major), &v, sizeof(v));
-	refused(EPROTONOSUPPORT, "version 2.0", "reads only version 1.x");
+	poke(offsetof(struct ringshm_ctl, version_minor), &minor, sizeof(minor));
+	refused(EPROTONOSUPPORT, "version 2.7", "reads only version 1.x");
 	/* A producer refuses to start a new epoch in it too. */
 	struct ringshm_params p = { .capacity = 1 << 20,
 				    .chunk_size = CHUNK,
