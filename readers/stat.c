@@ -13,7 +13,7 @@
  * object per interval, the last one a summary of the whole run); --prom FILE in addition
  * writes the Prometheus text format for node_exporter's textfile collector.
  *
- * This file: the options and the config file; stat_tool.h lists the others.
+ * This file: the options and the config file; stat_tool_internal.h lists the others.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "feedcap_config.h"
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 static const char usage_text[] =
 	"Usage: feedcap-stat --ring PATH|NAME [options] [filter expression]\n"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 /* ------------------------------------------------------------------ groups */
 

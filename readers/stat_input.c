@@ -19,7 +19,7 @@
 #include <pcap/pcap.h>
 
 #include "archset.h"
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 void stat_report(struct stat_ctx *s, bool summary, double dur, uint64_t ts, bool capture_time)
 {

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 static json_object *ju(uint64_t v)
 {

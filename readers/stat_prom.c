@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 static void prom_metric(FILE *f, const char *name, const char *type, const char *help)
 {

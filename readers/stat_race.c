@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 #define RACE_WINDOW_NS 1000000000u
 #define RACE_MAX       (1u << 20) /* entries waiting at most */

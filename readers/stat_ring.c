@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stat_tool.h"
+#include "stat_tool_internal.h"
 
 static uint64_t ld(const uint64_t *p)
 {

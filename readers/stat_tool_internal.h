@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * stat_tool.h - feedcap-stat's state, shared by the program's files (never a library):
+ * stat_tool_internal.h - feedcap-stat's state, shared by the program's files (never a library):
  *
  *	stat.c          options, the config file's [decoder] and [feed] sections, main()
  *	stat_input.c    the sources: a ring live (or its backlog), archives
