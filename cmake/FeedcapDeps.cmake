@@ -5,6 +5,8 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
 pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
+# zlib: crc32() for archive checkpoints (readers/archset_ckpt.c).
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 # libbpf: the capture's XDP guard detaches net_af_xdp programs (capture/xdpguard.c).
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)

@@ -56,8 +56,10 @@ struct zsrc {
 	bool truncated_frame; /* the file ended inside a frame */
 	size_t zerr;	      /* a ZSTD error result, or 0 */
 	uint64_t zerr_coff;
-	/* bytes served before the file (a seek's copy of the pcap file header) */
-	uint8_t prefix[PCAP_FILE_HDR_LEN];
+	/* bytes served before the file: the magic read to detect zstd, or the container header
+	 * when the archive is entered at a seek point (then malloc'd) */
+	uint8_t *prefix;
+	uint8_t magic[4];
 	size_t prefix_len, prefix_pos;
 };
 
@@ -254,6 +256,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	struct zsrc *z = &a->z;
 	struct stat st;
 	struct zframe *fr = NULL;
+	ZSTD_DCtx *probe = NULL;
 	size_t nfr = 0, cap = 0;
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	bool swap, nano;
@@ -298,7 +301,12 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 		goto out;
 	}
 	/* frame 0 holds the file header: the format, byte order and time unit */
-	if (!frame_prefix(z->dctx, map, (size_t)fr[1].off, hdr, sizeof(hdr)) ||
+	/*
+	 * Probe with a context of its own: the stream's is in the middle of frame 0 (libpcap has
+	 * read the file header), and must stay so when there turns out to be nothing to skip.
+	 */
+	probe = ZSTD_createDCtx();
+	if (!probe || !frame_prefix(probe, map, (size_t)fr[1].off, hdr, sizeof(hdr)) ||
 	    !pcap_hdr_parse(hdr, &swap, &nano, &snaplen)) {
 		goto out;
 	}
@@ -311,7 +319,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 		uint64_t end = mid + 1 < nfr ? fr[mid + 1].off : size;
 		uint64_t ts;
 
-		if (!probe_ts(z->dctx, map + fr[mid].off, end - fr[mid].off, swap, nano, snaplen,
+		if (!probe_ts(probe, map + fr[mid].off, end - fr[mid].off, swap, nano, snaplen,
 			      &ts)) {
 			goto out;
 		}
@@ -348,6 +356,7 @@ static int zseek(struct fcr_archive *a, uint64_t target)
 	a->seeked = true;
 	rc = 0;
 out:
+	ZSTD_freeDCtx(probe);
 	free(fr);
 	munmap((void *)(uintptr_t)map, size);
 	return rc;
@@ -375,7 +384,90 @@ static const cookie_io_functions_t zsrc_io = {
 	.close = zsrc_close,
 };
 
+/* The first len bytes of the uncompressed stream of a zstd file, read from its start. */
+static int zstd_head(struct zsrc *z, uint8_t *out, size_t len)
+{
+	ZSTD_outBuffer ob = { out, len, 0 };
+	uint64_t coff = 0;
+
+	ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
+	while (ob.pos < len) {
+		ssize_t n = pread(z->fd, z->ibuf, z->icap, (off_t)coff);
+		ZSTD_inBuffer in = { z->ibuf, n > 0 ? (size_t)n : 0, 0 };
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return n < 0 ? errno : EPROTO;
+		}
+		while (in.pos < in.size && ob.pos < len) {
+			size_t r = ZSTD_decompressStream(z->dctx, &ob, &in);
+
+			if (ZSTD_isError(r)) {
+				return EPROTO;
+			}
+		}
+		coff += in.pos;
+	}
+	ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
+	return 0;
+}
+
+/*
+ * Enter at a seek point (an archive set's index): serve libpcap the container header first,
+ * then the file from off.  libpcap keeps no state between records beyond what the header
+ * gave it, so it cannot tell the difference.  Plain files keep exact offsets (uoff starts
+ * where the header would have ended had the file been read to off).
+ */
+static int enter_at(struct fcr_archive *a, uint64_t data_off, uint64_t off)
+{
+	struct zsrc *z = &a->z;
+	uint8_t *hdr;
+	int e = 0;
+
+	if (data_off > (16u << 20)) {
+		return EINVAL;
+	}
+	hdr = malloc(data_off);
+	if (!hdr) {
+		return ENOMEM;
+	}
+	if (z->compressed) {
+		e = zstd_head(z, hdr, data_off);
+	} else {
+		ssize_t n = pread(z->fd, hdr, data_off, 0);
+
+		e = n == (ssize_t)data_off ? 0 : n < 0 ? errno : EPROTO;
+	}
+	if (!e && lseek(z->fd, (off_t)off, SEEK_SET) < 0) {
+		e = errno;
+	}
+	if (e) {
+		free(hdr);
+		return e;
+	}
+	z->prefix = hdr;
+	z->prefix_len = data_off;
+	z->prefix_pos = 0;
+	if (z->compressed) {
+		z->in.size = 0; /* drop the magic read at open: the stream restarts at off */
+		z->in.pos = 0;
+		z->cbase = off;
+		a->seeked = true;
+	} else {
+		z->uoff = off - data_off;
+	}
+	return 0;
+}
+
 struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err)
+{
+	return fcr_archive_open_at(path, 0, 0, err);
+}
+
+struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uint64_t off,
+					struct fcr_error *err)
 {
 	struct fcr_archive *a = calloc(1, sizeof(*a));
 	char perr[PCAP_ERRBUF_SIZE];
@@ -439,8 +531,19 @@ struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err)
 		a->z.in.src = a->z.ibuf;
 		a->z.in.size = got;
 	} else {
-		memcpy(a->z.prefix, magic, got);
+		memcpy(a->z.magic, magic, got);
+		a->z.prefix = a->z.magic;
 		a->z.prefix_len = got;
+	}
+	if (data_off && off > data_off) {
+		e = enter_at(a, data_off, off);
+		if (e) {
+			set_err(err, -e,
+				"%s: cannot enter the archive at byte %" PRIu64 " after a %" PRIu64
+				"-byte header: %s",
+				path, off, data_off, strerror(e));
+			goto fail;
+		}
 	}
 	a->fp = fopencookie(&a->z, "r", zsrc_io);
 	if (!a->fp) {
@@ -617,6 +720,21 @@ uint64_t fcr_archive_records(const struct fcr_archive *a)
 	return a->returned;
 }
 
+int fcr_archive_fd(const struct fcr_archive *a)
+{
+	return a->z.fd;
+}
+
+uint64_t fcr_archive_offset(const struct fcr_archive *a)
+{
+	return a->good_uoff;
+}
+
+uint32_t fcr_archive_zstd_frames(const struct fcr_archive *a)
+{
+	return a->z.compressed ? a->z.frame : 0;
+}
+
 void fcr_archive_close(struct fcr_archive *a)
 {
 	if (!a) {
@@ -632,28 +750,53 @@ void fcr_archive_close(struct fcr_archive *a)
 	}
 	ZSTD_freeDCtx(a->z.dctx);
 	free(a->z.ibuf);
+	if (a->z.prefix != a->z.magic) {
+		free(a->z.prefix);
+	}
 	free(a->path);
 	free(a);
 }
 
 /* ------------------------------------------------------------------ sets */
 
+/*
+ * A merge over sources that may be many more than the process can hold open: a source is
+ * opened when the merge reaches its first timestamp (known from an archive set's index) and
+ * closed as soon as it is done, so a day of one-minute files costs one or two open files at a
+ * time.  Opening at first_ts gives exactly the order a merge of every file opened at once
+ * gives: no record of a source can be smaller than its first_ts.
+ */
+struct src_state {
+	struct fcr_source src; /* path is owned (strdup) */
+	struct fcr_archive *a; /* open, or NULL */
+	struct fcr_pkt cur;    /* head record while in the heap */
+	uint64_t records;      /* returned, kept after close */
+	char *damage;	       /* the damage message, kept after close; NULL if none */
+	bool opened, done;
+	bool entered; /* at an index seek point: fall back to the start on damage */
+};
+
 struct fcr_archive_set {
 	unsigned int n;
-	struct fcr_archive **a;
-	struct fcr_pkt *cur; /* head record of each archive */
-	unsigned int *heap;  /* archive indices, min-heap on (ts, index) */
+	struct src_state *ss;
+	unsigned int *order; /* sources by first_ts (stable): the order they are opened in */
+	unsigned int next;   /* next in order[] to open */
+	unsigned int *heap;  /* source indices, min-heap on (ts, index) */
 	unsigned int hn;
-	int pending; /* archive whose record was handed out last: advance it first */
-	uint64_t to;
+	unsigned int nopen, max_open;
+	int pending; /* source whose record was handed out last: advance it first */
+	uint64_t from, to;
 	int linktype;
+	bool have_linktype;
 	uint32_t snaplen;
+	int error; /* -errno once a lazy open failed: the set stops */
+	char msg[768];
 };
 
 static bool heap_less(const struct fcr_archive_set *s, unsigned int x, unsigned int y)
 {
-	if (s->cur[x].ts_ns != s->cur[y].ts_ns) {
-		return s->cur[x].ts_ns < s->cur[y].ts_ns;
+	if (s->ss[x].cur.ts_ns != s->ss[y].cur.ts_ns) {
+		return s->ss[x].cur.ts_ns < s->ss[y].cur.ts_ns;
 	}
 	return x < y;
 }
@@ -701,92 +844,227 @@ static unsigned int heap_pop(struct fcr_archive_set *s)
 	return top;
 }
 
-/* The archive's next record before `to`; false when it is done (or past to + slack). */
-static bool set_advance(struct fcr_archive_set *s, unsigned int i)
+static void src_close(struct fcr_archive_set *s, struct src_state *x)
 {
-	while (fcr_archive_next(s->a[i], &s->cur[i]) == 1) {
-		uint64_t ts = s->cur[i].ts_ns;
+	if (!x->a) {
+		return;
+	}
+	x->records = fcr_archive_records(x->a);
+	if (fcr_archive_damage_offset(x->a, NULL) && !x->damage) {
+		x->damage = strdup(fcr_archive_error(x->a));
+	}
+	fcr_archive_close(x->a);
+	x->a = NULL;
+	s->nopen--;
+}
 
+static int set_fail(struct fcr_archive_set *s, int code, struct fcr_error *err)
+{
+	s->error = code;
+	snprintf(s->msg, sizeof(s->msg), "%s", err->msg);
+	return code;
+}
+
+/* Open source i (at its seek point when it has one); 0 or -errno with s->msg. */
+static int src_open(struct fcr_archive_set *s, unsigned int i, bool at_seek)
+{
+	struct src_state *x = &s->ss[i];
+	struct fcr_error err = { 0 };
+	bool use_seek = at_seek && x->src.data_off && x->src.seek_off > x->src.data_off;
+
+	if (s->nopen >= s->max_open) {
+		char t[48];
+
+		snprintf(
+			err.msg, sizeof(err.msg),
+			"%s: more than %u archives hold records of one moment (around %s): "
+			"that is more files than this process may keep open (ulimit -n); raise "
+			"the limit or read fewer archives at once",
+			x->src.path, s->max_open,
+			fcr_format_time(x->src.first_ts ? x->src.first_ts : s->from, t, sizeof(t)));
+		return set_fail(s, -EMFILE, &err);
+	}
+	x->a = use_seek ? fcr_archive_open_at(x->src.path, x->src.data_off, x->src.seek_off, &err)
+			: fcr_archive_open(x->src.path, &err);
+	if (!x->a) {
+		return set_fail(s, -errno, &err);
+	}
+	s->nopen++;
+	x->opened = true;
+	x->entered = use_seek;
+	if (!s->have_linktype) {
+		s->linktype = fcr_archive_linktype(x->a);
+		s->have_linktype = true;
+	} else if (fcr_archive_linktype(x->a) != s->linktype) {
+		snprintf(err.msg, sizeof(err.msg),
+			 "%s: link type %s differs from the other archives' %s: read them "
+			 "separately",
+			 x->src.path, pcap_datalink_val_to_name(fcr_archive_linktype(x->a)),
+			 pcap_datalink_val_to_name(s->linktype));
+		src_close(s, x);
+		return set_fail(s, -EINVAL, &err);
+	}
+	if (fcr_archive_snaplen(x->a) > s->snaplen) {
+		s->snaplen = fcr_archive_snaplen(x->a);
+	}
+	if (s->from > 0) {
+		x->a->skip_before = s->from; /* whether or not a seek helps */
+		if (!use_seek) {
+			(void)zseek(x->a, s->from);
+		}
+	}
+	return 0;
+}
+
+/* The source's next record before `to`; false when it is done (or past to + slack). */
+static bool src_advance(struct fcr_archive_set *s, unsigned int i)
+{
+	struct src_state *x = &s->ss[i];
+	int rc;
+
+	while ((rc = fcr_archive_next(x->a, &x->cur)) == 1) {
+		uint64_t ts = x->cur.ts_ns;
+
+		x->entered = false; /* the seek point was good */
 		if (ts < s->to) {
 			return true;
 		}
 		if (ts - s->to > FCR_ARCHIVE_TO_SLACK_NS) {
-			return false;
+			break;
 		}
 	}
+	if (rc < 0 && x->entered && x->a->records == 0) {
+		/* A seek point that did not lead to a record (an index out of date): start over. */
+		src_close(s, x);
+		if (src_open(s, i, false) == 0) {
+			return src_advance(s, i);
+		}
+		x->done = true;
+		return false;
+	}
+	src_close(s, x);
+	x->done = true;
 	return false;
+}
+
+/* Open every source due: its first_ts is not after the smallest head record. */
+static int open_due(struct fcr_archive_set *s)
+{
+	while (s->next < s->n) {
+		unsigned int i = s->order[s->next];
+		const struct src_state *x = &s->ss[i];
+
+		if (x->src.first_ts && x->src.first_ts >= s->to) {
+			s->next = s->n; /* sorted: no later source holds anything before to */
+			break;
+		}
+		if (s->hn > 0 && x->src.first_ts > s->ss[s->heap[0]].cur.ts_ns) {
+			break;
+		}
+		s->next++;
+		if (src_open(s, i, true) < 0) {
+			return s->error;
+		}
+		if (src_advance(s, i)) {
+			heap_push(s, i);
+		}
+	}
+	return 0;
+}
+
+static void set_err_nomem(struct fcr_error *err)
+{
+	set_err(err, -ENOMEM, "out of memory");
+	errno = ENOMEM;
+}
+
+struct fcr_archive_set *fcr_archive_set_open_sources(const struct fcr_source *src, unsigned int n,
+						     uint64_t from_ns, uint64_t to_ns,
+						     unsigned int max_open, struct fcr_error *err)
+{
+	struct fcr_archive_set *s = calloc(1, sizeof(*s));
+	unsigned int cap = n ? n : 1, i;
+
+	if (!s) {
+		set_err_nomem(err);
+		return NULL;
+	}
+	s->pending = -1;
+	s->from = from_ns;
+	s->to = to_ns;
+	s->max_open = max_open ? max_open : 1;
+	s->ss = calloc(cap, sizeof(*s->ss));
+	s->order = calloc(cap, sizeof(*s->order));
+	s->heap = calloc(cap, sizeof(*s->heap));
+	if (!s->ss || !s->order || !s->heap) {
+		set_err_nomem(err);
+		fcr_archive_set_close(s);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		s->ss[i].src = src[i];
+		s->ss[i].src.path = strdup(src[i].path);
+		s->n = i + 1;
+		if (!s->ss[i].src.path) {
+			set_err_nomem(err);
+			fcr_archive_set_close(s);
+			return NULL;
+		}
+	}
+	/* stable by first_ts: insertion sort is fine for the already sorted lists of an index */
+	for (i = 0; i < n; i++) {
+		unsigned int j = i;
+
+		while (j > 0 && s->ss[s->order[j - 1]].src.first_ts > src[i].first_ts) {
+			s->order[j] = s->order[j - 1];
+			j--;
+		}
+		s->order[j] = i;
+	}
+	/* the first sources now: the link type and snap length are needed before any record */
+	if (open_due(s) < 0) {
+		set_err(err, s->error, "%s", s->msg);
+		errno = -s->error;
+		fcr_archive_set_close(s);
+		return NULL;
+	}
+	return s;
 }
 
 struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
 					     uint64_t from_ns, uint64_t to_ns,
 					     struct fcr_error *err)
 {
-	struct fcr_archive_set *s = calloc(1, sizeof(*s));
-	unsigned int cap = n ? n : 1;
-	int e = ENOMEM;
+	struct fcr_source *src = calloc(n ? n : 1, sizeof(*src));
+	struct fcr_archive_set *s;
 
-	if (!s) {
-		set_err(err, -ENOMEM, "out of memory");
-		errno = ENOMEM;
+	if (!src) {
+		set_err_nomem(err);
 		return NULL;
 	}
-	s->pending = -1;
-	s->to = to_ns;
-	s->a = calloc(cap, sizeof(*s->a));
-	s->cur = calloc(cap, sizeof(*s->cur));
-	s->heap = calloc(cap, sizeof(*s->heap));
-	if (!s->a || !s->cur || !s->heap) {
-		set_err(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
 	for (unsigned int i = 0; i < n; i++) {
-		struct fcr_archive *a = fcr_archive_open(paths[i], err);
-
-		if (!a) {
-			e = errno;
-			goto fail;
-		}
-		s->a[i] = a;
-		s->n = i + 1;
-		if (i == 0) {
-			s->linktype = fcr_archive_linktype(a);
-		} else if (fcr_archive_linktype(a) != s->linktype) {
-			e = EINVAL;
-			set_err(err, -e,
-				"%s: link type %s differs from %s's %s: read them separately",
-				paths[i], pcap_datalink_val_to_name(fcr_archive_linktype(a)),
-				paths[0], pcap_datalink_val_to_name(s->linktype));
-			goto fail;
-		}
-		if (fcr_archive_snaplen(a) > s->snaplen) {
-			s->snaplen = fcr_archive_snaplen(a);
-		}
-		if (from_ns > 0) {
-			a->skip_before = from_ns; /* whether or not a frame seek helps */
-			(void)zseek(a, from_ns);
-		}
+		src[i].path = paths[i]; /* first_ts 0: every one opened at once, as given */
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		if (set_advance(s, i)) {
-			heap_push(s, i);
-		}
-	}
+	s = fcr_archive_set_open_sources(src, n, from_ns, to_ns, n ? n : 1, err);
+	free(src);
 	return s;
-fail:
-	fcr_archive_set_close(s);
-	errno = e;
-	return NULL;
 }
 
 int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigned int *src)
 {
+	if (s->error) {
+		return s->error;
+	}
 	if (s->pending >= 0) {
 		unsigned int i = (unsigned int)s->pending;
 
 		s->pending = -1;
-		if (set_advance(s, i)) {
+		if (src_advance(s, i)) {
 			heap_push(s, i);
 		}
+	}
+	if (open_due(s) < 0) {
+		return s->error;
 	}
 	if (s->hn == 0) {
 		return 0;
@@ -795,11 +1073,16 @@ int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigne
 	unsigned int i = heap_pop(s);
 
 	s->pending = (int)i;
-	*pkt = s->cur[i];
+	*pkt = s->ss[i].cur;
 	if (src) {
 		*src = i;
 	}
 	return 1;
+}
+
+const char *fcr_archive_set_error(const struct fcr_archive_set *s)
+{
+	return s->msg;
 }
 
 unsigned int fcr_archive_set_count(const struct fcr_archive_set *s)
@@ -809,7 +1092,30 @@ unsigned int fcr_archive_set_count(const struct fcr_archive_set *s)
 
 struct fcr_archive *fcr_archive_set_get(const struct fcr_archive_set *s, unsigned int i)
 {
-	return i < s->n ? s->a[i] : NULL;
+	return i < s->n ? s->ss[i].a : NULL;
+}
+
+void fcr_archive_set_result(const struct fcr_archive_set *s, unsigned int i,
+			    struct fcr_archive_result *r)
+{
+	const struct src_state *x = &s->ss[i];
+
+	memset(r, 0, sizeof(*r));
+	if (i >= s->n) {
+		return;
+	}
+	r->path = x->src.path;
+	r->opened = x->opened;
+	r->records = x->a ? fcr_archive_records(x->a) : x->records;
+	if (x->a && fcr_archive_damage_offset(x->a, NULL)) {
+		r->damaged = true;
+		r->message = fcr_archive_error(x->a);
+	} else if (x->damage) {
+		r->damaged = true;
+		r->message = x->damage;
+	} else {
+		r->message = "";
+	}
 }
 
 int fcr_archive_set_linktype(const struct fcr_archive_set *s)
@@ -819,6 +1125,13 @@ int fcr_archive_set_linktype(const struct fcr_archive_set *s)
 
 uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s)
 {
+	/*
+	 * Sources not opened yet may have a larger snap length than those seen: promise what
+	 * libpcap accepts at most, so no record written later is longer than the header says.
+	 */
+	if (s->next < s->n && s->snaplen < 262144u) {
+		return 262144u;
+	}
 	return s->snaplen;
 }
 
@@ -827,11 +1140,15 @@ void fcr_archive_set_close(struct fcr_archive_set *s)
 	if (!s) {
 		return;
 	}
-	for (unsigned int i = 0; i < s->n; i++) {
-		fcr_archive_close(s->a[i]);
+	for (unsigned int i = 0; s->ss && i < s->n; i++) {
+		if (s->ss[i].a) {
+			fcr_archive_close(s->ss[i].a);
+		}
+		free((char *)(uintptr_t)s->ss[i].src.path);
+		free(s->ss[i].damage);
 	}
-	free(s->a);
-	free(s->cur);
+	free(s->ss);
+	free(s->order);
 	free(s->heap);
 	free(s);
 }

@@ -121,8 +121,38 @@ int fcr_out_write(struct fcr_writer *w, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The durable point moved: tell the caller.  A seek point is where a reader can start
+ * libpcap after feeding it the header: a record boundary of a plain file (the staging buffer
+ * only ever holds whole records), or the start of the next frame of a multi-frame zstd file.
+ */
+static void report_durable(struct fcr_writer *w)
+{
+	struct fcr_durable d = {
+		.off = w->durable_off,
+		.frames = w->durable_frames,
+		.first_ts = w->dur_min_ts,
+		.last_ts = w->dur_max_ts,
+		.have_tag = w->have_durable,
+		.first_tag = w->dur_first_tag,
+		.last_tag = w->durable_tag,
+	};
+	bool seekable = !w->o.zstd_level || w->o.zstd_multiframe;
+
+	if (seekable && w->hdr_len) {
+		/* points before a late interface block stay good: a reader meets the block */
+		d.data_off = w->hdr_len;
+		if (!w->finishing && !w->no_seek && w->durable_frames) {
+			d.seek_off = w->durable_off;
+			d.seek_max_ts = w->dur_max_ts;
+		}
+	}
+	w->o.on_durable(w->o.durable_ctx, &d);
+}
+
 static int push(struct fcr_writer *w, enum fcr_push_mode mode)
 {
+	uint64_t was_off = w->durable_off, was_frames = w->durable_frames;
 	int rc;
 
 	if (w->broken) {
@@ -136,11 +166,25 @@ static int push(struct fcr_writer *w, enum fcr_push_mode mode)
 	if (mode != FCR_PUSH_CONTINUE || w->sink->durable_on_push) {
 		w->durable_off = w->file_off;
 		w->durable_in = w->st.bytes_in;
-		if (w->have_pending) {
+		if (w->have_pending && w->pending_frames) {
+			if (!w->durable_frames) {
+				w->dur_first_tag = w->pend_first_tag;
+				w->dur_min_ts = w->pend_min_ts;
+			}
+			if (w->pend_min_ts < w->dur_min_ts) {
+				w->dur_min_ts = w->pend_min_ts;
+			}
+			if (w->pend_max_ts > w->dur_max_ts) {
+				w->dur_max_ts = w->pend_max_ts;
+			}
 			w->have_durable = true;
 			w->durable_tag = w->pending_tag;
 			w->durable_frames += w->pending_frames;
 			w->pending_frames = 0;
+		}
+		if (w->o.on_durable && w->hdr_len &&
+		    (w->durable_off != was_off || w->durable_frames != was_frames)) {
+			report_durable(w);
 		}
 	}
 	if (mode != FCR_PUSH_CONTINUE) {
@@ -251,6 +295,9 @@ struct fcr_writer *fcr_writer_open(int fd, const char *name, const struct fcr_wr
 		rc = w->fmt->header(w);
 	}
 	if (rc == 0) {
+		w->hdr_len = w->st.bytes_in;
+	}
+	if (rc == 0) {
 		/* The header alone is a valid (empty) archive: make it durable now. */
 		rc = push(w, w->o.zstd_multiframe ? FCR_PUSH_END : FCR_PUSH_FLUSH);
 	}
@@ -314,6 +361,15 @@ int fcr_writer_write(struct fcr_writer *w, const struct fcr_pkt *pkt, uint64_t t
 	if (rc < 0) {
 		copy_err(w, err);
 		return rc;
+	}
+	if (!w->pending_frames) {
+		w->pend_first_tag = tag;
+		w->pend_min_ts = pkt->ts_ns;
+		w->pend_max_ts = pkt->ts_ns;
+	} else if (pkt->ts_ns < w->pend_min_ts) {
+		w->pend_min_ts = pkt->ts_ns;
+	} else if (pkt->ts_ns > w->pend_max_ts) {
+		w->pend_max_ts = pkt->ts_ns;
 	}
 	w->have_pending = true;
 	w->pending_tag = tag;
@@ -443,6 +499,7 @@ int fcr_writer_finish(struct fcr_writer *w, struct fcr_writer_stats *st, struct 
 		}
 		return 0;
 	}
+	w->finishing = true;
 	if (!w->broken && w->fmt->trailer) {
 		rc = w->fmt->trailer(w);
 	}

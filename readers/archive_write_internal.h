@@ -86,6 +86,11 @@ struct fcr_writer {
 	uint64_t durable_tag;
 	uint64_t durable_frames;
 	uint64_t durable_in;	/* st.bytes_in at the last durable point */
+	uint64_t pend_min_ts, pend_max_ts, pend_first_tag; /* of the pending frames */
+	uint64_t dur_min_ts, dur_max_ts, dur_first_tag;	   /* of the durable frames */
+	uint64_t hdr_len;   /* container header length (bytes_in after it); 0 until written */
+	bool no_seek;	    /* an interface block came after the header: no seek points */
+	bool finishing;	    /* fcr_writer_finish() pushes the trailer: no seek point */
 	uint64_t last_flush_ns; /* CLOCK_MONOTONIC */
 	uint64_t in_at_flush;	/* st.bytes_in at the last flush */
 	uint64_t flush_bytes;	/* flush after this much container input (zstd) */

@@ -235,7 +235,13 @@ static int ng_idb(struct fcr_writer *w, uint32_t id)
 static int ng_ensure_iface(struct fcr_writer *w, uint32_t id)
 {
 	while (w->nifaces <= id) {
-		int rc = ng_idb(w, w->nifaces);
+		int rc;
+
+		/* A reader entering at a later record would not know this interface. */
+		if (w->hdr_len) {
+			w->no_seek = true;
+		}
+		rc = ng_idb(w, w->nifaces);
 
 		if (rc < 0) {
 			return rc;

@@ -10,7 +10,8 @@
  *   {"v":2,"file":"md-20261122T0010.pcap.zst","first_ts":...,"last_ts":...,"first":"...Z",
  *    "last":"...Z","frames":123,"bytes":4567,"format":"pcap","zstd":true,"multiframe":false,
  *    "pattern":"md-%Y%m%dT%H%M.pcap.zst","ring":"/run/feedcap/md","ring_id":179...,
- *    "epoch":3,"first_seq":1001,"last_seq":2000,"lost_before":0,"seek":"..."}
+ *    "epoch":3,"first_seq":1001,"last_seq":2000,"lost_before":0,"data_off":24,
+ *    "seek":[[1048600,61234],[2097176,1000234567],...]}
  *   {"v":2,"removed":"md-20261121T0010.pcap.zst"}
  *
  * One line is one complete archive (or a tombstone for one that retention deleted), written
@@ -21,12 +22,15 @@
  * "v") are read as far as they go.  docs/archive-set.md is the prose twin of this format.
  *
  * Seeking inside a file: "seek" lists points where a record starts, each with the largest
- * timestamp of the records before it (ARCHSET_SEEK_* below): to read from time T, start at the
- * last point whose max_ts_before < T, which skips only records before T, even when two ports'
- * clocks interleave.  Plain files: byte offsets of records.  Multi-frame zstd: offsets of
- * frames.  Single-frame zstd (the default, since Wireshark 4.0 misreads several frames) has
- * no seek points: the file is decompressed from its start, and only files that overlap the
- * range are opened at all.
+ * timestamp of the records before it (struct archset_seekpt; in the line as [off, max_ts_before
+ * - first_ts] pairs, to keep lines short): to read from time T, start at the last point whose
+ * max_ts_before < T, which skips only records before T, even when two ports' clocks
+ * interleave.  A reader feeds libpcap the container header (the first data_off bytes of the
+ * uncompressed stream: the pcap file header, or the pcapng SHB and IDBs), then the file from
+ * the point on.  Plain files: byte offsets of records.  Multi-frame zstd: offsets of frames.
+ * Single-frame zstd (the default, since Wireshark 4.0 misreads several frames) has no seek
+ * points: the file is decompressed from its start, and only files that overlap the range are
+ * opened at all.
  *
  * Usage (feedcap-replay DIR --from T0 --to T1):
  *
@@ -83,8 +87,11 @@ struct archset_ent {
 	uint64_t first_seq;   /* ring sequence numbers of the first and last record the */
 	uint64_t last_seq;    /* job took into this file (0 unknown) */
 	uint64_t lost_before; /* ring records the job could not get just before this file */
-	bool repaired;	      /* built from the file itself: no ring, seq or seek data */
-	uint32_t nseek;
+	bool repaired;	      /* built from the file itself: no ring or seq data (seek points
+			       * only for plain pcap) */
+	uint64_t data_off;    /* container header length: uncompressed bytes before the first
+			       * record (pcap 24; pcapng SHB + IDBs); 0: unknown, no seeking */
+	uint32_t nseek;	      /* seek[0..nseek): increasing off */
 	struct archset_seekpt seek[ARCHSET_MAX_SEEK];
 };
 
@@ -121,6 +128,29 @@ bool archset_overlaps(const struct archset_ent *e, uint64_t from, uint64_t to);
 /* The byte offset to start reading e at to meet every record >= from (0: from the start). */
 uint64_t archset_seek_offset(const struct archset_ent *e, uint64_t from);
 
+/*
+ * archset_seek_add - add a seek point to e (a writer's durable point).  Points must come in
+ * increasing off; one not past the last is ignored, as is one with max_ts_before 0 (nothing
+ * before it: offset 0 serves).  At most ARCHSET_MAX_SEEK are kept, roughly evenly spaced:
+ * when full, every second point is dropped and later points come at the wider spacing.
+ */
+void archset_seek_add(struct archset_ent *e, uint64_t off, uint64_t max_ts_before);
+
+/* The entry for file (a name in the set's directory), or NULL.  Valid until close. */
+const struct archset_ent *archset_find(const struct archset *s, const char *file);
+
+/* The oldest first_ts and newest last_ts of the set; false if it holds no frame. */
+bool archset_span(const struct archset *s, uint64_t *oldest, uint64_t *newest);
+
+/*
+ * archset_is_archive_name - whether a directory entry's name is one archset takes for an
+ * archive by its name alone (.pcap, .pcapng, .cap, with or without .zst; not the index, a
+ * .part or a .ckpt).  Files of other names are archives only if their first bytes say so.
+ */
+bool archset_is_archive_name(const char *file);
+
+/* Whether the name is archset's own (the index, its temporary files, .part, .part.ckpt). */
+bool archset_is_own_name(const char *file);
 /* ------------------------------------------------------------------ the index */
 
 /*
@@ -147,6 +177,13 @@ int archset_reindex(const char *dir, unsigned int *nrepaired, struct fcr_error *
  */
 int archset_entry_from_file(const char *dir, const char *file, struct archset_ent *e,
 			    struct fcr_error *err);
+
+/*
+ * archset_ent_json - e as one line of JSON with the index's field names (no seek points), with
+ * "path" first when path is not NULL (feedcap-replay --list --json).  @return a malloc'd
+ * string without newline (free() it), or NULL (ENOMEM).
+ */
+char *archset_ent_json(const struct archset_ent *e, const char *path);
 
 /* ------------------------------------------------------------------ names */
 
@@ -184,6 +221,53 @@ struct archset_retention {
 int archset_retain(const char *dir, const char *pattern, const struct archset_retention *r,
 		   uint64_t now_ns, const char *keep, unsigned int *removed, struct fcr_error *err);
 
+/* ------------------------------------------------------------------ command lines */
+
+/*
+ * What a reader's command line names (feedcap-replay DIR|ARCHIVE..., feedcap-stat -r), as
+ * archives in [from, to):
+ *   - a directory: the archives of its set (archset_open() with the flags) that overlap;
+ *   - a file: itself, described by its directory's index when that has a line of its size,
+ *     else read (ARCHSET_PICK_READ: all of it; otherwise only its first record: first_ts);
+ *   - "-": stdin, nothing known about it;
+ *   - the index, a .part, a .part.ckpt: skipped, with a note (a shell glob of DIR names them).
+ * Sorted by first_ts (ties: the order named), which lets fcr_archive_set_open_sources() open
+ * them one at a time.
+ */
+#define ARCHSET_PICK_READ (1u << 8) /* read whole files the index does not describe */
+
+struct archset_pick {
+	char *path;	      /* DIR/FILE, or the argument as given */
+	struct archset_ent e; /* from the index or the file; e.file is the last component */
+	bool known;	      /* e's times and counts hold (false: "-", or first_ts only) */
+};
+
+struct archset_picks {
+	struct archset_pick *v;
+	size_t n;
+	/* span of every archive named, picked or not: what the set holds */
+	uint64_t oldest, newest;
+	bool have_oldest;
+	bool newest_known; /* false if some archive's last time is unknown */
+	char *notes;	   /* what was repaired or skipped, one line each; "" if nothing */
+};
+
+/*
+ * archset_pick - resolve args[0..nargs).  @return 0, or -errno with err naming the argument
+ * (ENOENT, EPROTO: a file that is not an archive, ENOMEM).  Free with archset_picks_free().
+ */
+int archset_pick(char *const *args, unsigned int nargs, unsigned int flags, uint64_t from,
+		 uint64_t to, struct archset_picks *out, struct fcr_error *err);
+
+void archset_picks_free(struct archset_picks *p);
+
+/*
+ * archset_picks_sources - the picks as the sources of a merge (fcr_archive_set_open_sources()),
+ * each with its seek point for from (0: none).  Paths point into p.  @return a malloc'd array
+ * of p->n (free() it), or NULL (ENOMEM).
+ */
+struct fcr_source *archset_picks_sources(const struct archset_picks *p, uint64_t from);
+
 /* ------------------------------------------------------------------ archive jobs */
 
 /*
@@ -208,7 +292,7 @@ struct archset_ckpt {
 	uint32_t format;      /* enum fcr_format */
 	uint32_t zstd;	      /* 0, 1 single frame, 2 multi-frame */
 	uint8_t reserved[36];
-	uint32_t crc;	      /* CRC-32C of the bytes before it */
+	uint32_t crc;	      /* CRC-32 (zlib's crc32()) of the bytes before it */
 };
 
 _Static_assert(sizeof(struct archset_ckpt) == 128, "archset_ckpt is 128 bytes");

@@ -333,7 +333,8 @@ static int newest_ts(struct ringshm_reader *rd, uint64_t *out)
 			(void)ringshm_reader_done(rd);
 			break;
 		}
-		if (ringshm_reader_done(rd) && rec.ts_ns > ts) {
+		/* Frame time: markers carry the producer's wall clock, not the feed's. */
+		if (ringshm_reader_done(rd) && rec.type == RINGSHM_REC_FRAME && rec.ts_ns > ts) {
 			ts = rec.ts_ns;
 			found = true;
 		}
@@ -373,6 +374,39 @@ int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from)
 		return ringshm_reader_seek(rd, RINGSHM_FROM_TIME, ts);
 	}
 	return -EINVAL;
+}
+
+int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest)
+{
+	struct ringshm_record rec;
+	int rc;
+
+	/*
+	 * The oldest frame: the first one the producer has not overwritten under the look (a
+	 * record overwritten moves the cursor to the oldest held; markers are skipped).
+	 */
+	rc = ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	for (;;) {
+		rc = ringshm_reader_next(rd, &rec);
+		if (rc <= 0) {
+			return rc < 0 ? rc : -ENOENT;
+		}
+		if (ringshm_reader_done(rd) && rec.type == RINGSHM_REC_FRAME) {
+			break;
+		}
+	}
+	*oldest = rec.ts_ns;
+	rc = newest_ts(rd, newest);
+	if (rc < 0) {
+		return rc;
+	}
+	if (*newest < *oldest) {
+		*newest = *oldest; /* two ports' clocks: the newest record may be a little older */
+	}
+	return 0;
 }
 
 struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,

@@ -144,6 +144,15 @@ struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,
  */
 int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from);
 
+/*
+ * fcr_ring_window - the time span the ring holds: the timestamps of its oldest and newest
+ * records (records of two ports interleave, so a record inside may be a little outside).
+ * Moves the cursor: seek again afterwards.  feedcap-dump says this when --from asks for time
+ * the ring no longer (or not yet) holds.
+ * @return 0, -ENOENT (no record yet), or -EPROTO (a corrupt ring).
+ */
+int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest);
+
 /* ------------------------------------------------------------------ filter */
 
 struct fcr_filter;
@@ -186,6 +195,33 @@ struct fcr_port_info {
 	char descr[64];
 };
 
+/*
+ * A durable point of a writer (fcr_writer_opts.on_durable): the file, up to off, is a valid
+ * archive holding exactly the frames described here, whatever happens to the process next.
+ * This is what an archive job writes into its checkpoint, and where the index's seek points
+ * come from.
+ */
+struct fcr_durable {
+	uint64_t off;	   /* byte offset in the file up to which it is a valid archive */
+	uint64_t frames;   /* frames in those bytes */
+	uint64_t first_ts; /* smallest and largest timestamp of those frames (0 if none) */
+	uint64_t last_ts;
+	bool have_tag;	    /* frames > 0: the tags below are valid */
+	uint64_t first_tag; /* fcr_writer_write()'s tag of the first and last of them */
+	uint64_t last_tag;
+	/*
+	 * Seek point (archset_seek_add()): the next record will start at seek_off, and every
+	 * frame before it has a timestamp <= seek_max_ts.  seek_off is 0 when the file cannot be
+	 * entered there: single-frame zstd, after a pcapng interface block written after the
+	 * header (the points before it stay good), the end of the file.  data_off is the
+	 * container header's length in the uncompressed stream (archset_ent.data_off); 0 for
+	 * single-frame zstd.
+	 */
+	uint64_t seek_off;
+	uint64_t seek_max_ts;
+	uint64_t data_off;
+};
+
 struct fcr_writer_opts {
 	enum fcr_format format;
 	int zstd_level;		    /* 0: no compression; 1..22 zstd level; <0 fast levels */
@@ -199,6 +235,14 @@ struct fcr_writer_opts {
 	uint32_t nports;	    /* pcapng IDBs: ports 0..nports-1 (0 = one interface) */
 	const struct fcr_port_info *ports; /* nports entries, or NULL: "port0".. */
 	const char *shb_comment;	   /* pcapng SHB comment, or NULL */
+	/*
+	 * Called each time the durable point advances: after the header at open, then at every
+	 * push that reaches the file (plain: every write of the staging buffer; zstd: every
+	 * flush), not for the trailer at close.  Runs inside the writer's calls: it must not
+	 * call the writer.  NULL: none.
+	 */
+	void (*on_durable)(void *ctx, const struct fcr_durable *d);
+	void *durable_ctx;
 };
 
 /* Final statistics for pcapng ISBs, one per port (see fcr_writer_set_isb()). */
@@ -316,6 +360,17 @@ struct fcr_archive;
 struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err);
 
 /*
+ * fcr_archive_open_at - open path and start reading at byte offset off of the file, where a
+ * record (plain file) or a zstd frame (multi-frame zstd) starts, after reading the container
+ * header from the first data_off bytes of the uncompressed stream: an archive set's seek
+ * points (archset_seek_offset(), archset_ent.data_off).  off <= data_off or data_off 0 is
+ * fcr_archive_open().  A wrong offset shows as a damaged record at the first read.
+ * @return as fcr_archive_open().
+ */
+struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uint64_t off,
+					struct fcr_error *err);
+
+/*
  * fcr_archive_next - the next record.  pkt->data stays valid until the next call or close;
  * ts_ns is nanoseconds whatever the file's resolution; port is the pcapng interface id when
  * libpcap exposes it, else 0.
@@ -353,30 +408,64 @@ bool fcr_archive_compressed(const struct fcr_archive *a);  /* zstd */
 const char *fcr_archive_path(const struct fcr_archive *a); /* as opened */
 uint64_t fcr_archive_records(const struct fcr_archive *a); /* returned so far */
 
+/* The archive's file descriptor (owned by the archive: do not close it). */
+int fcr_archive_fd(const struct fcr_archive *a);
+
+/*
+ * fcr_archive_offset - where libpcap is in the uncompressed container stream: after the last
+ * record returned (after the file header right after open).  For a plain file read from its
+ * start, or entered with fcr_archive_open_at(), this is the byte offset in the file.
+ */
+uint64_t fcr_archive_offset(const struct fcr_archive *a);
+
+/* zstd frames whose end was decoded so far (0 for a plain file). */
+uint32_t fcr_archive_zstd_frames(const struct fcr_archive *a);
+
 /* Close the archive and free everything.  NULL is a no-op. */
 void fcr_archive_close(struct fcr_archive *a);
 
 /* ------------------------------------------------------------------ archive sets */
 /*
- * (Added by stat/replay.)  Several archives read as one stream in timestamp order, through a
- * heap over the archives (ties keep the order the files were given in), restricted to
- * [from_ns, to_ns).  Every archive must have the same link type.  A damaged archive ends early
- * without stopping the others: after the set is done, ask each archive
- * (fcr_archive_set_get()) for fcr_archive_error() / fcr_archive_damage_offset().
+ * Several archives read as one stream in timestamp order, through a heap over the archives
+ * (ties keep the order the sources were given in), restricted to [from_ns, to_ns).  Every
+ * archive must have the same link type.  A damaged archive ends early without stopping the
+ * others: after the set is done, fcr_archive_set_result() says how each one ended.
  *
- * Time ranges: each archive is entered with fcr_archive_seek_time(from_ns) and left once one
- * of its records is more than FCR_ARCHIVE_TO_SLACK_NS past to_ns: archives are in time
- * order, give or take a little between capture ports.
+ * Sources whose first timestamp is known (an archive set's index: archset.h) are opened only
+ * when the merge reaches that time, and every archive is closed as soon as it is done, so the
+ * set holds open only the archives that overlap the moment being merged (at most max_open).
+ * A source with a seek point is entered there (fcr_archive_open_at()); others by
+ * fcr_archive_seek_time(from_ns) where the file allows it.  Each archive is left once one of
+ * its records is more than FCR_ARCHIVE_TO_SLACK_NS past to_ns: archives are in time order,
+ * give or take a little between capture ports.
  */
 #define FCR_ARCHIVE_TO_SLACK_NS UINT64_C(1000000000)
 #define FCR_TIME_MAX		UINT64_MAX
 
+/* One archive of a set. */
+struct fcr_source {
+	const char *path;  /* copied by the set */
+	uint64_t first_ts; /* smallest timestamp in the file; 0: unknown (opened at once) */
+	uint64_t data_off; /* container header length (archset_ent.data_off); 0: no seeking */
+	uint64_t seek_off; /* where to enter for from_ns (archset_seek_offset()); 0: the start */
+};
+
 struct fcr_archive_set;
 
 /*
- * fcr_archive_set_open - open every path (fcr_archive_open()).
- * @return the set, or NULL with errno and err set: as fcr_archive_open() for the first archive
- *         that cannot be opened at all, or EINVAL for link types that differ (names both files).
+ * fcr_archive_set_open_sources - the merge of src[0..n), opening the first of them now (the
+ * link type and snap length are known on return).
+ * @return the set, or NULL with errno and err set: as fcr_archive_open() for an archive that
+ *         cannot be opened, EINVAL for link types that differ (names the file), EMFILE when
+ *         more than max_open archives would be open at once (names the time), ENOMEM.
+ */
+struct fcr_archive_set *fcr_archive_set_open_sources(const struct fcr_source *src, unsigned int n,
+						     uint64_t from_ns, uint64_t to_ns,
+						     unsigned int max_open, struct fcr_error *err);
+
+/*
+ * fcr_archive_set_open - every path opened at once (first_ts unknown), as given.
+ * @return as fcr_archive_set_open_sources().
  */
 struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned int n,
 					     uint64_t from_ns, uint64_t to_ns,
@@ -384,15 +473,35 @@ struct fcr_archive_set *fcr_archive_set_open(const char *const *paths, unsigned 
 
 /*
  * fcr_archive_set_next - the next record of the merged stream; *src (may be NULL) is the index
- * of its archive.  pkt->data stays valid until the next call.
- * @return 1 with *pkt filled, 0 when every archive is done (cleanly or at damage).
+ * of its source.  pkt->data stays valid until the next call.
+ * @return 1 with *pkt filled, 0 when every archive is done (cleanly or at damage), or a
+ *         -errno of an archive opened late (as fcr_archive_set_open_sources() says; the
+ *         message in fcr_archive_set_error()): the set stops there.
  */
 int fcr_archive_set_next(struct fcr_archive_set *s, struct fcr_pkt *pkt, unsigned int *src);
 
+/* The message of the error fcr_archive_set_next() returned ("" if none). */
+const char *fcr_archive_set_error(const struct fcr_archive_set *s);
+
+/* How one source of the set ended, valid until the set is closed. */
+struct fcr_archive_result {
+	const char *path;
+	bool opened;	     /* false: never needed (outside the time range) */
+	uint64_t records;    /* records returned */
+	bool damaged;	     /* stopped early: message says where (fcr_archive_error()) */
+	const char *message; /* "" if not damaged */
+};
+
+void fcr_archive_set_result(const struct fcr_archive_set *s, unsigned int i,
+			    struct fcr_archive_result *r);
+
 unsigned int fcr_archive_set_count(const struct fcr_archive_set *s);
+/* Source i's archive while it is open, else NULL (use fcr_archive_set_result()). */
 struct fcr_archive *fcr_archive_set_get(const struct fcr_archive_set *s, unsigned int i);
-int fcr_archive_set_linktype(const struct fcr_archive_set *s);	   /* DLT_* */
-uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s); /* largest of the files */
+int fcr_archive_set_linktype(const struct fcr_archive_set *s); /* DLT_* */
+/* The largest snap length of the files opened so far; 262144 (libpcap's maximum) while
+ * sources are still to be opened, so that a header written now fits every record. */
+uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s);
 
 /* Close every archive and free the set.  NULL is a no-op. */
 void fcr_archive_set_close(struct fcr_archive_set *s);
@@ -403,13 +512,9 @@ uint32_t fcr_archive_snaplen(const struct fcr_archive *a);
 /* ------------------------------------------------------------------ directory index */
 
 /*
- * Each output directory of feedcap-dump keeps INDEX_NAME: JSON lines, one object per
- * complete archive:
- *   {"file":"md-20261122T001000.pcapng.zst","first_ts":1795...,"last_ts":1795...,
- *    "first":"2026-...Z","last":"2026-...Z","frames":123,"bytes":4567,"format":"pcapng",
- *    "zstd":true}
- * ts are ns since the epoch.  Lines of files that no longer exist are dropped when the index
- * is rewritten (atomically, by rename).
+ * The directory index belongs to archset (archset.h: ARCHSET_INDEX_NAME, the format, the lock).
+ * The two calls below are version 1's, kept as thin wrappers until feedcap-dump calls archset
+ * itself; new code must not use them.
  */
 #define FCR_INDEX_NAME "feedcap-index.jsonl"
 
@@ -423,16 +528,12 @@ struct fcr_index_ent {
 	bool zstd;
 };
 
-/*
- * fcr_index_add - add (or replace, by file name) one entry in DIR/FCR_INDEX_NAME, dropping
- * entries whose file is gone.  @return 0 or -errno (err names the index file).
- */
+/* fcr_index_add - archset_index_append() of those fields.  @return 0 or -errno. */
 int fcr_index_add(const char *dir, const struct fcr_index_ent *ent, struct fcr_error *err);
 
 /*
- * fcr_index_read - the entries of DIR/FCR_INDEX_NAME (unknown or bad lines are skipped).
- * @return the number of entries stored in *out (malloc'd; free() it), or -errno (-ENOENT: no
- *         index).
+ * fcr_index_read - the entries archset_open(dir, ARCHSET_NO_CHECK) gives, in time order.
+ * @return the number of entries stored in *out (malloc'd; free() it), or -errno.
  */
 int fcr_index_read(const char *dir, struct fcr_index_ent **out, struct fcr_error *err);
 

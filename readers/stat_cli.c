@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "stat_internal.h"
 
@@ -53,4 +55,29 @@ uint64_t fcr_cli_now_ns(clockid_t c)
 
 	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Descriptors kept for everything but archives: stdio, the output, libraries. */
+#define RESERVED_FDS 16
+#define MAX_OPEN_CAP 4096
+
+unsigned int fcr_cli_max_open_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > MAX_OPEN_CAP + RESERVED_FDS) {
+		return MAX_OPEN_CAP;
+	}
+	return rl.rlim_cur > RESERVED_FDS + 1 ? (unsigned int)(rl.rlim_cur - RESERVED_FDS) : 1;
+}
+
+void fcr_cli_print_notes(const char *notes)
+{
+	while (*notes) {
+		size_t l = strcspn(notes, "\n");
+
+		fprintf(stderr, "%s: %.*s\n", fcr_cli_prog, (int)l, notes);
+		notes += l + (notes[l] == '\n');
+	}
 }

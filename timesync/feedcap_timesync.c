@@ -526,6 +526,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* Before the management socket is bound: a SIGTERM from then on must end the loop
+	 * cleanly and remove it, never kill the process with the socket left behind. */
+	{
+		struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (op.ring == NULL) {
 		struct timesync_ptp_params pp = {
 			.ptp4l_socket = op.ptp4l_socket,
@@ -542,13 +551,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "feedcap-timesync: %s\n", err.msg);
 			return 1;
 		}
-	}
-	{
-		struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
 	}
 	if (op.ring == NULL) {
 		cal = calib_start();

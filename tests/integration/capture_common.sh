@@ -10,8 +10,14 @@ need_root
 need_env CAPTURE_TESTTOOL
 CAPTOOL=$CAPTURE_TESTTOOL
 [[ -x $CAPTOOL ]] || skip "$CAPTOOL is not built (target capture-testtool)"
-HUGEDIR=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
-[[ -d $HUGEDIR ]] || skip "no hugetlbfs mount at $HUGEDIR"
+# The test's rings (kept until it exits, each with a page for its reader registry) and DPDK's
+# -m 256 (128 pages): 256 pages, or CAP_HUGEPAGES (set before sourcing this) for a test whose
+# rings add up to more; raised if root and needed (restored at exit), else skip saying how
+# many are missing.
+HUGEPAGES_MOUNT=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
+source "$FEEDCAP_TESTLIB/hugepages.sh"
+hugepages_need "${CAP_HUGEPAGES:-256}"
+HUGEDIR=$HUGEPAGES_MOUNT
 
 _cap_rings=()
 _cap_pids=()
@@ -78,4 +84,20 @@ cap_stop() {
 # cap_counter RING KEY: one value from the ring header (capture-testtool counters).
 cap_counter() {
 	"$CAPTOOL" counters "$1" | sed -n "s/^$2=//p"
+}
+
+# cap_wait_accounted RING IFACE RX0 [NS]: wait (30 s at most) until every frame the kernel
+# has delivered on IFACE (in namespace NS) since its rx_packets read RX0 is in RING or
+# reported dropped (frames + nic_imissed, which the control thread publishes): the capture
+# has drained its port, and stopping it now loses nothing.  Returns 1 on timeout, and the
+# caller's exact assertion then says by how much.  (netns.sh: netns_ifstat.)
+cap_wait_accounted() {
+	local i c
+	for ((i = 0; i < 300; i++)); do
+		c=$("$CAPTOOL" counters "$1")
+		(($(sed -n 's/^frames=//p' <<<"$c") + $(sed -n 's/^nic_imissed=//p' <<<"$c") >=
+			$(netns_ifstat "${4:-}" "$2" rx_packets) - $3)) && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -21,33 +21,59 @@ sysctl -qw "net.ipv6.conf.$near.disable_ipv6=1"
 netns_exec "$far" sysctl -qw "net.ipv6.conf.$far_if.disable_ipv6=1"
 netns_addr "$far" "$far_if" 10.99.0.2/24
 
-# run_case VERSION TAG GROUP-ARGS...: capture with tshark on the far end, send a general
-# query and a group-specific one for the first group, stop; decoded messages in $tmp/TAG.txt.
-run_case() {
-	local ver=$1 tag=$2 cap tsh i qgroup
-	shift 2
-	qgroup=${QGROUP:?}
-	netns_spawn tsh "$far" tshark -n -i "$far_if" -f igmp -w "$tmp/$tag.pcapng"
-	for ((i = 0; i < 100; i++)); do
-		[[ -s $tmp/$tag.pcapng ]] && break
+# Every step waits on what tshark has written (dumpcap writes each packet as it comes), never
+# on time; the timing checks below are on the messages' own timestamps.
+# tshark_start VAR FILE: tshark capturing IGMP on the far end into FILE, its PID in VAR, once
+# it has written the file's header.
+tshark_start() {
+	local i
+	netns_spawn "$1" "$far" tshark -n -i "$far_if" -f igmp -w "$2"
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $2 ]] && return 0
 		sleep 0.1
 	done
-	sleep 0.5
-	cap_ring ring "$tag"
-	cap_start cap "$tmp/$tag.log" --ring "$ring" --ring-size 16M --igmp-version "$ver" \
-		--igmp-source 10.99.0.1 --vdev "net_af_packet0,iface=$near" "$@" -- $(cap_eal "$tag")
-	sleep 1.5 # the unsolicited report and its repeat 1 s later
-	netns_exec "$far" "$CAPTOOL" query "$far_if" 0.0.0.0 10 "v$ver" # general, 1 s
-	sleep 1.5
-	netns_exec "$far" "$CAPTOOL" query "$far_if" "$qgroup" 5 "v$ver" # group-specific, 0.5 s
-	sleep 1
-	cap_stop "$cap"
-	sleep 0.5
-	# SIGINT to tshark itself (inside the namespace): it finishes the file and exits.
+	fail "tshark did not start capturing in 20 s"
+}
+# tshark_stop PID: SIGINT to tshark itself (inside the namespace): it finishes the file, exits.
+tshark_stop() {
+	local i
 	for i in $(ip netns pids "$far"); do
 		kill -INT "$i" 2>/dev/null || true
 	done
-	timeout 10 tail --pid="$tsh" -f /dev/null || fail "tshark did not stop"
+	timeout 10 tail --pid="$1" -f /dev/null || fail "tshark did not stop"
+}
+# wait_sent FILE N [FILTER]: until tshark has written N of feedcap-capture's IGMP messages
+# (all but queries, and FILTER) to FILE; 30 s at most.
+sent() { tshark -n -r "$1" -Y "igmp && igmp.type != 0x11${2:+ && $2}" 2>/dev/null | wc -l; }
+wait_sent() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(($(sent "$1" "${3:-}") >= $2)) && return 0
+		sleep 0.3
+	done
+	fail "feedcap-capture's IGMP messages in $1${3:+ ($3)}: $(sent "$1" "${3:-}"), $2 expected within 30 s"
+}
+
+# run_case VERSION TAG MESSAGES GROUP-ARGS...: capture with tshark on the far end, send a
+# general query and a group-specific one for the first group, stop; decoded messages in
+# $tmp/TAG.txt.  MESSAGES: how many messages a report for all the groups takes (IGMPv2: one
+# per group; IGMPv3: one).
+run_case() {
+	local ver=$1 tag=$2 m=$3 cap tsh qgroup
+	shift 3
+	qgroup=${QGROUP:?}
+	tshark_start tsh "$tmp/$tag.pcapng"
+	cap_ring ring "$tag"
+	cap_start cap "$tmp/$tag.log" --ring "$ring" --ring-size 16M --igmp-version "$ver" \
+		--igmp-source 10.99.0.1 --vdev "net_af_packet0,iface=$near" "$@" -- $(cap_eal "$tag")
+	wait_sent "$tmp/$tag.pcapng" $((2 * m)) # the unsolicited report and its repeat 1 s later
+	netns_exec "$far" "$CAPTOOL" query "$far_if" 0.0.0.0 10 "v$ver" # general, 1 s
+	wait_sent "$tmp/$tag.pcapng" $((3 * m)) # its answer
+	netns_exec "$far" "$CAPTOOL" query "$far_if" "$qgroup" 5 "v$ver" # group-specific, 0.5 s
+	wait_sent "$tmp/$tag.pcapng" $((3 * m + 1)) # its answer
+	cap_stop "$cap"
+	wait_sent "$tmp/$tag.pcapng" $((4 * m + 1)) # the leaves
+	tshark_stop "$tsh"
 	tshark -n -r "$tmp/$tag.pcapng" -o ip.check_checksum:TRUE -E occurrence=a -E aggregator=/s/ \
 		-T fields -e frame.time_epoch -e ip.src -e ip.dst -e ip.ttl -e ip.opt.ra \
 		-e ip.checksum.status -e igmp.type -e igmp.checksum.status -e igmp.maddr \
@@ -56,25 +82,34 @@ run_case() {
 	cat "$tmp/$tag.txt" >&2
 }
 
-QGROUP=239.1.1.2 run_case 2 v2 --group 239.1.1.1 --group 239.1.1.2:30002 --group 239.1.1.3
-QGROUP=239.1.1.1 run_case 3 v3 --group 239.1.1.1:30001 --group 10.99.0.2@232.1.1.1
+QGROUP=239.1.1.2 run_case 2 v2 3 --group 239.1.1.1 --group 239.1.1.2:30002 --group 239.1.1.3
+QGROUP=239.1.1.1 run_case 3 v3 1 --group 239.1.1.1:30001 --group 10.99.0.2@232.1.1.1
 
-# Periodic unsolicited reports while no querier is heard: --igmp-interval 2 for 6 s gives
-# reports at 0 s and 1 s (start-up, Robustness 2), then 3 s and 5 s.
-netns_spawn tsh "$far" tshark -n -i "$far_if" -f igmp -w "$tmp/per.pcapng"
-for ((i = 0; i < 100; i++)); do [[ -s $tmp/per.pcapng ]] && break; sleep 0.1; done
-sleep 0.5
+# Periodic unsolicited reports while no querier is heard: with --igmp-interval 2, reports at
+# 0 s and 1 s (start-up, Robustness 2), then every 2 s: the first four, 1, 2 and 2 s apart
+# (their own timestamps, within 0.4 s), and only reports for the group until the leave.
+tshark_start tsh "$tmp/per.pcapng"
 cap_ring ring per
 cap_start cap "$tmp/per.log" --ring "$ring" --ring-size 16M --igmp-interval 2 \
 	--vdev "net_af_packet0,iface=$near" --group 239.5.5.5 -- $(cap_eal per)
-sleep 6
+wait_sent "$tmp/per.pcapng" 4 'igmp.type == 0x16 && igmp.maddr == 239.5.5.5'
 cap_stop "$cap"
-sleep 0.5
-for i in $(ip netns pids "$far"); do kill -INT "$i" 2>/dev/null || true; done
-timeout 10 tail --pid="$tsh" -f /dev/null || fail "tshark did not stop"
-per=$(tshark -n -r "$tmp/per.pcapng" -Y 'igmp.type == 0x16 && igmp.maddr == 239.5.5.5' | wc -l)
-((per >= 4 && per <= 5)) || fail "$per reports in 6 s with --igmp-interval 2 (want 4, or 5 at the edge)"
-echo "ok: $per unsolicited reports in 6 s with --igmp-interval 2"
+wait_sent "$tmp/per.pcapng" 1 'igmp.type == 0x17'
+tshark_stop "$tsh"
+tshark -n -r "$tmp/per.pcapng" -Y 'igmp.type != 0x11' -T fields -e frame.time_epoch \
+	-e igmp.type -e igmp.maddr >"$tmp/per.txt"
+python3 - "$tmp/per.txt" <<'PY' || fail "periodic reports: $(cat "$tmp/per.txt")"
+import sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
+rep = [float(t) for t, ty, g in rows if int(ty, 0) == 0x16 and g == "239.5.5.5"]
+if len(rows) != len(rep) + 1 or int(rows[-1][1], 0) != 0x17:
+    sys.exit("not only reports for 239.5.5.5, then one leave: %s" % rows)
+gaps = [b - a for a, b in zip(rep, rep[1:4])]
+if len(gaps) != 3 or any(abs(g - w) > 0.4 for g, w in zip(gaps, (1, 2, 2))):
+    sys.exit("reports %s s apart, want 1, 2, 2" % " ".join("%.3f" % g for g in gaps))
+print("ok: %d unsolicited reports with --igmp-interval 2, the first 1, 2, 2 s apart: %s" %
+      (len(rep), " ".join("%.3f" % g for g in gaps)))
+PY
 
 python3 - "$tmp/v2.txt" "$tmp/v3.txt" <<'PY'
 import sys

@@ -7,6 +7,7 @@
 # the sequence is what was reported.  Timestamps come from the TSC model and never go back.
 source "$FEEDCAP_TESTLIB/common.sh"
 source "$FEEDCAP_TESTLIB/netns.sh"
+CAP_HUGEPAGES=384 # rings of 128 + 64 + 4 x 64 MiB, and DPDK's 256 MiB
 source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
 need_tools ip
 
@@ -27,7 +28,7 @@ cap_start cap "$tmp/cap.log" --ring "$ring" --ring-size 128M \
 rx0=$(netns_ifstat "" "$near" rx_packets)
 start=$(date +%s%N)
 netns_exec "$far" timeout 120 "$CAPTOOL" send 239.7.7.7 31337 "$N" 64 | tee "$tmp/send.txt"
-sleep 1
+cap_wait_accounted "$ring" "$near" "$rx0" || log "the capture has not accounted for every frame in 30 s"
 rx1=$(netns_ifstat "" "$near" rx_packets)
 cap_stop "$cap"
 cat "$tmp/cap.log"
@@ -62,7 +63,7 @@ rx0=$(netns_ifstat "" "$near" rx_packets)
 kill -STOP "$cap2"
 netns_exec "$far" timeout 60 "$CAPTOOL" send 239.7.7.7 31337 "$M" 64 >/dev/null
 kill -CONT "$cap2"
-sleep 1.5
+cap_wait_accounted "$ring2" "$near" "$rx0" || log "the capture has not accounted for every frame in 30 s"
 rx1=$(netns_ifstat "" "$near" rx_packets)
 cap_stop "$cap2"
 delivered=$((rx1 - rx0))
@@ -102,7 +103,7 @@ xdp_run() { # TAG FRAMES STOP(0|1)
 	(($3)) && kill -STOP "$cap"
 	netns_exec "$far" timeout 60 "$CAPTOOL" send 239.7.7.7 31337 "$2" 64 >/dev/null
 	(($3)) && kill -CONT "$cap"
-	sleep 1.5
+	cap_wait_accounted "$ring" "$near" "$rx0" || log "af_xdp $1: not every frame accounted for in 30 s"
 	rx1=$(netns_ifstat "" "$near" rx_packets)
 	dr1=$(netns_ifstat "" "$near" rx_dropped)
 	cap_stop "$cap"

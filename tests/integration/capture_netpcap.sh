@@ -6,6 +6,7 @@
 # oracle.  Then the snap length (records keep the wire length) and the group filter (tshark is
 # the oracle for which frames go to the groups).
 source "$FEEDCAP_TESTLIB/common.sh"
+CAP_HUGEPAGES=320 # five rings of 64 MiB, and DPDK's 256 MiB
 source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
 need_tools tshark capinfos
 

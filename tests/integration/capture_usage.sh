@@ -80,18 +80,38 @@ frames1=$(cap_counter "$ring" frames)
 expect_eq "$(cap_counter "$ring" epoch)" 2 "epoch after a restart"
 expect_eq "$(cap_counter "$ring" frames)" "$((frames1 + 1000))" "frames continue across epochs"
 
-# Host checks: this machine has no isolated CPU, so --strict refuses.
-"$FEEDCAP_CAPTURE" --check-host >"$tmp/check" || fail "--check-host exit status"
-grep -q "^isolcpus" "$tmp/check" || fail "--check-host table: $(cat "$tmp/check")"
-if ! grep -q "^isolcpus .* ok" "$tmp/check"; then
-	rc=0
-	"$FEEDCAP_CAPTURE" --check-host --strict >/dev/null || rc=$?
-	expect_eq "$rc" 1 "--check-host --strict on a host without isolated CPUs"
-	rc=0
-	"$FEEDCAP_CAPTURE" --strict --ring "$ring" --vdev net_null0 -- $(cap_eal d) >"$tmp/d.log" 2>&1 || rc=$?
-	expect_eq "$rc" 1 "--strict start on a host without isolated CPUs"
-	grep -q "refusing to start" "$tmp/d.log" || fail "--strict message: $(cat "$tmp/d.log")"
-fi
+# Host checks, on a host that isolates no CPU and on one that isolates CPU 1, whatever this
+# one does: the command runs in a mount namespace of its own where /proc/cmdline and
+# /sys/devices/system/cpu/{isolated,nohz_full} are files of this test's (bind mounts).
+# fake_host CMDLINE CPULIST CMD...
+fake_host() {
+	printf '%s\n' "$1" >"$tmp/cmdline"
+	printf '%s\n' "$2" >"$tmp/cpulist"
+	shift 2
+	unshare -m bash -c 'mount --bind "$1" /proc/cmdline || exit 99
+		for f in isolated nohz_full; do
+			[[ ! -e /sys/devices/system/cpu/$f ]] ||
+				mount --bind "$2" "/sys/devices/system/cpu/$f" || exit 99
+		done
+		shift 2
+		exec "$@"' fake_host "$tmp/cmdline" "$tmp/cpulist" "$@"
+}
+fake_host "BOOT_IMAGE=/vmlinuz isolcpus=1 nohz_full=1 rcu_nocbs=1" 1 \
+	"$FEEDCAP_CAPTURE" --check-host --lcores 0,1 >"$tmp/check" || fail "--check-host exit status"
+for p in isolcpus nohz_full rcu_nocbs; do
+	grep -q "^$p  *ok " "$tmp/check" || fail "--check-host on a host isolating CPU 1: $(cat "$tmp/check")"
+done
+fake_host "BOOT_IMAGE=/vmlinuz" "" "$FEEDCAP_CAPTURE" --check-host >"$tmp/check" ||
+	fail "--check-host exit status"
+grep -q "^isolcpus  *WARN " "$tmp/check" || fail "--check-host table: $(cat "$tmp/check")"
+rc=0
+fake_host "BOOT_IMAGE=/vmlinuz" "" "$FEEDCAP_CAPTURE" --check-host --strict >/dev/null || rc=$?
+expect_eq "$rc" 1 "--check-host --strict on a host without isolated CPUs"
+rc=0
+fake_host "BOOT_IMAGE=/vmlinuz" "" "$FEEDCAP_CAPTURE" --strict --ring "$ring" --vdev net_null0 \
+	-- $(cap_eal d) >"$tmp/d.log" 2>&1 || rc=$?
+expect_eq "$rc" 1 "--strict start on a host without isolated CPUs"
+grep -q "refusing to start" "$tmp/d.log" || fail "--strict message: $(cat "$tmp/d.log")"
 # systemd: READY=1 once the ports are up, WATCHDOG=1 while the poller runs, STOPPING=1 (a
 # datagram socket standing in for systemd's NOTIFY_SOCKET).
 python3 - "$tmp/notify.sock" "$tmp/notify.txt" <<'PY' &

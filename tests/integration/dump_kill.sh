@@ -7,16 +7,20 @@ source "$(dirname "$0")/dump_lib.sh"
 "$FCR_RINGFILL" gen -o "$T/in.pcap" -n 20000 --seed 13
 "$FCR_RINGFILL" fill -r "$RING" -i "$T/in.pcap" --capacity $((32 << 20)) --hold 60 >/dev/null &
 CLEANUP_PIDS+=($!)
-for _ in $(seq 100); do [[ -e "$RING" ]] && break; sleep 0.05; done
-sleep 0.5
+wait_ring_frames 20000
 frames_of "$T/in.pcap" >"$T/want.txt"
 
 for name in k.pcap.zst k.pcapng.zst kt.pcapng.zst k.pcapng; do
 	opts=()
 	[[ $name == kt.* ]] && opts=(--zstd-threads 2)
-	"$FEEDCAP_DUMP" --ring "$RING" --from oldest -q -w "$T/$name" --flush-interval 200ms "${opts[@]}" &
+	"$FEEDCAP_DUMP" --ring "$RING" --from oldest -q --name "kill-$name" -w "$T/$name" \
+		--flush-interval 200ms "${opts[@]}" &
 	dump=$!
-	sleep 1.5 # reads the 20000 frames in well under a second, then idles past a flush
+	CLEANUP_PIDS+=($dump)
+	# Once it has read the 20000 frames, what it wrote is flushed within --flush-interval:
+	# the wait is on the first, the sleep (two intervals) is the promise under test.
+	wait_caught_up "kill-$name" 20000
+	sleep 0.4
 	kill -KILL $dump
 	wait $dump 2>/dev/null || true
 	[[ -e "$T/$name.part" && ! -e "$T/$name" ]] || fail "$name: expected only $name.part: $(ls "$T")"

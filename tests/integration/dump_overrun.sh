@@ -11,17 +11,16 @@ source "$(dirname "$0")/dump_lib.sh"
 	--pause-at 1000 --go-file "$T/go" --hold 3 >"$T/produced" &
 CLEANUP_PIDS+=($!)
 prod=$!
-for _ in $(seq 100); do [[ -e "$RING" ]] && break; sleep 0.05; done
-sleep 0.3
-"$FEEDCAP_DUMP" --ring "$RING" --from oldest -w "$T/out.pcapng" 2>"$T/log" &
+wait_ring_frames 1000
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --name overrun -w "$T/out.pcapng" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-sleep 1
+wait_caught_up overrun 1000 # the first 1000
 kill -STOP $dump
 touch "$T/go"
 wait $prod || fail "producer failed"
 kill -CONT $dump
-sleep 1.5
+wait_caught_up overrun # lapped, then everything left in the ring
 kill -INT $dump
 wait $dump || fail "feedcap-dump exited $?: $(cat "$T/log")"
 cat "$T/log"

@@ -16,9 +16,15 @@ done
 [[ $(tshark_count "$T/all.pcap") == 20000 ]] || fail "the ring does not hold the 20000 frames"
 
 newest=$(tshark -r "$T/all.pcap" -T fields -e frame.time_epoch 2>/dev/null | sort | tail -1)
+[[ $newest =~ ^([0-9]+)\.([0-9]{9})$ ]] || fail "tshark's newest time '$newest' is not SECONDS.NANOSECONDS"
+newest_ns=$((10#${BASH_REMATCH[1]} * 1000000000 + 10#${BASH_REMATCH[2]}))
 for secs in 3 0.5 7.25; do
-	# newest - secs, to the nanosecond, with bc
-	cut=$(echo "scale=9; $newest - $secs" | bc)
+	# newest - secs, to the nanosecond, in 64-bit integers (ns since the epoch fit)
+	frac=${secs#*.}
+	[[ $secs == *.* ]] || frac=
+	frac=${frac}000000000
+	cut_ns=$((newest_ns - 10#${secs%%.*} * 1000000000 - 10#${frac:0:9}))
+	cut=$((cut_ns / 1000000000)).$(printf '%09d' $((cut_ns % 1000000000)))
 	tshark -r "$T/all.pcap" -Y "frame.time_epoch >= $cut" -F nsecpcap -w "$T/want.pcap" 2>/dev/null
 	"$FEEDCAP_DUMP" --ring "$RING" --from "-${secs}s" --no-follow -q -w "$T/got.pcap"
 	frames_of "$T/want.pcap" >"$T/want.txt"

@@ -29,12 +29,13 @@ echo "ok: --duration 1s: stopped after $e ms with an empty, valid archive"
 echo "ok: --no-follow from newest stops at once"
 
 # Producer restart (a new epoch in the same file) under a following dump.
-"$FEEDCAP_DUMP" --ring "$RING" --from oldest -w "$T/e.pcapng" 2>"$T/log" &
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --name epoch -w "$T/e.pcapng" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-sleep 1
+wait_caught_up epoch 5000 # epoch 1's 5000
 "$FCR_RINGFILL" fill -r "$RING" -i "$T/in.pcap" --capacity $((16 << 20)) >/dev/null
-sleep 1.5
+wait_ring_frames 10000
+wait_caught_up epoch 10000 # and epoch 2's
 kill -INT $dump
 wait $dump || fail "epoch: exit $?: $(cat "$T/log")"
 [[ $(tshark_count "$T/e.pcapng") == 10000 ]] || fail "epoch: $(tshark_count "$T/e.pcapng") frames, not both epochs' 10000"

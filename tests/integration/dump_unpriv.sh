@@ -41,12 +41,12 @@ grep -q "$RING" "$T/log" || fail "outside the group: the message does not name t
 echo "ok: outside the group: exit 2: $(cat "$T/log")"
 
 # SIGUSR1: the statistics line while following.
-"$FEEDCAP_DUMP" --ring "$RING" --from oldest -w "$T/out/s.pcap" 2>"$T/log" &
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --name usr1 -w "$T/out/s.pcap" 2>"$T/log" &
 dump=$!
 CLEANUP_PIDS+=($dump)
-sleep 1
+wait_caught_up usr1 3000
 kill -USR1 $dump
-sleep 0.5
+wait_log "$T/log" "frames read"
 grep -q "3000 frames read, 3000 written, 0 filtered out, 0 lost to overrun" "$T/log" ||
 	fail "SIGUSR1: no statistics: $(cat "$T/log")"
 kill -0 $dump || fail "SIGUSR1 stopped the dump"

@@ -96,6 +96,7 @@ for f in x.pcap x.pcapng x.pcap.zst x.pcapng.zst; do
 		rm -f o.pcap
 		rc=0
 		"$FEEDCAP_REPLAY" -w o.pcap "t$ext" 2>err || rc=$?
+		no_sanitizer_report err "$f cut at $cut: feedcap-replay"
 		((rc == 0 || rc == 1)) || fail "$f cut at $cut: feedcap-replay exited $rc: $(cat err)"
 		if ((rc == 1)); then
 			grep -q "t$ext" err || fail "$f cut at $cut: the message does not name the file"
@@ -117,6 +118,7 @@ for f in x.pcap x.pcapng x.pcap.zst x.pcapng.zst; do
 		}
 		rc=0
 		"$FEEDCAP_STAT" -r "t$ext" --json >s.json 2>serr || rc=$?
+		no_sanitizer_report serr "$f cut at $cut: feedcap-stat"
 		((rc == 0 || rc == 1)) || fail "$f cut at $cut: feedcap-stat exited $rc: $(cat serr)"
 		# its frame counts are checked below, all at once (jq per cut is slow here)
 		[[ -s s.json ]] && echo "$cut $k $(tail -n 1 s.json)" >>"$f.stat"
@@ -149,6 +151,7 @@ b = bytearray(open(p, "rb").read()); b[at] ^= x; open(p, "wb").write(b)' "c$ext"
 		rm -f o.pcap
 		rc=0
 		"$FEEDCAP_REPLAY" -w o.pcap "c$ext" 2>err || rc=$?
+		no_sanitizer_report err "$f byte $at corrupted: feedcap-replay"
 		((rc == 0 || rc == 1)) || fail "$f byte $at corrupted: feedcap-replay exited $rc: $(cat err)"
 		if [[ $f != *.zst ]]; then
 			# every record that ends before the damaged byte comes back intact
@@ -161,6 +164,7 @@ b = bytearray(open(p, "rb").read()); b[at] ^= x; open(p, "wb").write(b)' "c$ext"
 		fi
 		rc=0
 		"$FEEDCAP_STAT" -r "c$ext" --json >/dev/null 2>serr || rc=$?
+		no_sanitizer_report serr "$f byte $at corrupted: feedcap-stat"
 		((rc == 0 || rc == 1)) || fail "$f byte $at corrupted: feedcap-stat exited $rc: $(cat serr)"
 		corrupted=$((corrupted + 1))
 	done

@@ -11,6 +11,8 @@
 source "$FEEDCAP_TESTLIB/common.sh"
 need_env FEEDCAP_CAPTURE
 need_root
+source "$FEEDCAP_TESTLIB/hugepages.sh"
+hugepages_need 128 # DPDK's -m 256 (the ring is a file)
 make_tmpdir tmp faultspriv
 eal=(--no-pci --in-memory -m 256 --file-prefix fpriv$$)
 run=(--ring-size 4M --ring-backing file --vdev net_null0 --lcores 0,1)
@@ -31,16 +33,14 @@ echo "ok: rings in directories others can write are refused"
 mkdir "$tmp/ok"
 chmod 0750 "$tmp/ok"
 # Started directly (not under timeout(1)): $! must be feedcap-capture itself, whose status is
-# read below.  --duration bounds it.
-"$FEEDCAP_CAPTURE" --ring "$tmp/ok/r" "${run[@]}" --duration 8 -- "${eal[@]}" \
+# read below.  --duration bounds it; SIGTERM ends it once checked.
+"$FEEDCAP_CAPTURE" --ring "$tmp/ok/r" "${run[@]}" --duration 60 -- "${eal[@]}" \
 	>/dev/null 2>"$tmp/err" &
 cap=$!
 at_exit kill "$cap" 2>/dev/null
-for _ in $(seq 100); do
-	[[ -s $tmp/ok/r ]] && break
-	sleep 0.1
-done
-sleep 2 # start-up done: ports started, ring running
+# Start-up is done (ports started, privileges dropped) when it says it is capturing.
+capturing() { grep -q "capturing" "$tmp/err"; }
+wait_until 60 capturing || fail "feedcap-capture did not start capturing in 60 s: $(tail -3 "$tmp/err")"
 capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$cap/status") || fail "feedcap-capture is not running"
 log "CapEff of a running feedcap-capture: $capeff"
 declare -A forbidden=([0]=CAP_CHOWN [1]=CAP_DAC_OVERRIDE [3]=CAP_FOWNER [6]=CAP_SETGID
@@ -50,5 +50,6 @@ for bit in "${!forbidden[@]}"; do
 	(((0x$capeff >> bit) & 1)) && held+=("${forbidden[$bit]}")
 done
 ((${#held[@]} == 0)) || fail "after start-up feedcap-capture still holds ${held[*]} (CapEff $capeff)"
+kill -TERM "$cap"
 wait "$cap" || fail "feedcap-capture failed: $(tail -3 "$tmp/err")"
 pass "feedcap-capture refuses unsafe ring directories and drops its capabilities"

@@ -77,5 +77,5 @@ C
 		"$tmp/reader")" /run/feedcap-test/md "installed ringshm resolves a name"
 	pass "a reader builds and runs against the installed ringshm.pc"
 else
-	log "ringshm is not in this tree yet: the pkg-config build check waits for it"
+	skip_later "no ringshm.pc in the install: a reader is not built against it"
 fi

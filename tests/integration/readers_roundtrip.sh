@@ -11,8 +11,12 @@ source "$FEEDCAP_TESTLIB/common.sh"
 need_root
 need_env FEEDCAP_CAPTURE FEEDCAP_DUMP FEEDCAP_REPLAY FEEDCAP_TESTDATA
 need_tools capinfos tshark tcpdump zstd editcap
-HUGEDIR=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
-[[ -d $HUGEDIR ]] || skip "no hugetlbfs mount at $HUGEDIR"
+# A 64 MiB ring (and its registry) and DPDK's -m 256, with a margin: raised if needed
+# (restored at exit), else skip saying how many are missing.
+HUGEPAGES_MOUNT=${FEEDCAP_TEST_HUGEDIR:-/dev/hugepages}
+source "$FEEDCAP_TESTLIB/hugepages.sh"
+hugepages_need 192
+HUGEDIR=$HUGEPAGES_MOUNT
 
 make_tmpdir T rtrip
 input=$FEEDCAP_TESTDATA/marketdata.pcap

@@ -16,7 +16,7 @@
 source "$FEEDCAP_TESTLIB/common.sh"
 source "$FEEDCAP_TESTLIB/netns.sh"
 need_root
-need_tools ptp4l ip python3
+need_tools ptp4l pmc ip python3
 need_env FEEDCAP_TIMESYNC FEEDCAP_BUILD
 TS=$FEEDCAP_TIMESYNC
 NOCLOCK=${FEEDCAP_NOCLOCK_LIB:-$FEEDCAP_BUILD/tests/integration/libtimesync_noclock.so}
@@ -102,21 +102,19 @@ off=$(awk '$1 == "offset_ns" { print $2 }' "$DIR/locked.txt")
 grep -q "to SLAVE" "$DIR/slave.log" || fail "ptp4l's log never shows SLAVE"
 # linuxptp's own pmc, asked the same questions on the same socket, is the oracle for the
 # decoding: grandmaster identity, port state and UTC offset must agree.
-if command -v pmc >/dev/null; then
-	pmc -u -b 0 -s "$DIR/slave.sock" 'GET TIME_STATUS_NP' 'GET PORT_DATA_SET' \
-		'GET TIME_PROPERTIES_DATA_SET' > "$DIR/pmc.txt" 2>&1
-	"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR > "$DIR/ours.txt"
-	pmc_gm=$(awk '$1 == "gmIdentity" { print $2 }' "$DIR/pmc.txt")
-	pmc_ps=$(awk '$1 == "portState" { print $2 }' "$DIR/pmc.txt")
-	pmc_utc=$(awk '$1 == "currentUtcOffset" { print $2 }' "$DIR/pmc.txt")
-	[[ -n $pmc_gm && -n $pmc_ps && -n $pmc_utc ]] || fail "pmc gave no answer: $(cat "$DIR/pmc.txt")"
-	expect_eq "$(awk '$1 == "gm_identity" { print $2 }' "$DIR/ours.txt")" "$pmc_gm" \
-		"grandmaster identity (pmc's)"
-	expect_eq "$(awk '$1 == "port_state" { print $2 }' "$DIR/ours.txt")" "$pmc_ps" \
-		"port state (pmc's)"
-	expect_eq "$(awk '$1 == "utc_offset_s" { print $2 }' "$DIR/ours.txt")" "$pmc_utc" \
-		"currentUtcOffset (pmc's)"
-fi
+pmc -u -b 0 -s "$DIR/slave.sock" 'GET TIME_STATUS_NP' 'GET PORT_DATA_SET' \
+	'GET TIME_PROPERTIES_DATA_SET' > "$DIR/pmc.txt" 2>&1
+"$TS" --ptp4l-socket "$DIR/slave.sock" --threshold $THR > "$DIR/ours.txt"
+pmc_gm=$(awk '$1 == "gmIdentity" { print $2 }' "$DIR/pmc.txt")
+pmc_ps=$(awk '$1 == "portState" { print $2 }' "$DIR/pmc.txt")
+pmc_utc=$(awk '$1 == "currentUtcOffset" { print $2 }' "$DIR/pmc.txt")
+[[ -n $pmc_gm && -n $pmc_ps && -n $pmc_utc ]] || fail "pmc gave no answer: $(cat "$DIR/pmc.txt")"
+expect_eq "$(awk '$1 == "gm_identity" { print $2 }' "$DIR/ours.txt")" "$pmc_gm" \
+	"grandmaster identity (pmc's)"
+expect_eq "$(awk '$1 == "port_state" { print $2 }' "$DIR/ours.txt")" "$pmc_ps" \
+	"port state (pmc's)"
+expect_eq "$(awk '$1 == "utc_offset_s" { print $2 }' "$DIR/ours.txt")" "$pmc_utc" \
+	"currentUtcOffset (pmc's)"
 # Negative control: the same slave with a 1 ns threshold is not locked (unless its offset
 # happens to be within 1 ns), so `locked` above really depended on the offset.
 "$TS" --ptp4l-socket "$DIR/slave.sock" --threshold 1 > "$DIR/tight.txt"

@@ -5,11 +5,13 @@
 #
 # Strict mode, one EXIT trap that runs registered clean-ups in reverse order (also on failure,
 # SIGINT and SIGTERM), and small assertion helpers.  Exit codes: 0 pass, 1 fail, 77 skip
-# (CTest's SKIP_RETURN_CODE, set by feedcap_script_test()).
+# (CTest's SKIP_RETURN_CODE, set by feedcap_script_test()), after a "SKIP: [test] reason" line
+# (skip, or skip_later for a part that cannot run here).
 set -euo pipefail
 
 FEEDCAP_TEST_NAME=${FEEDCAP_TEST_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
 _feedcap_cleanups=()
+_feedcap_skips=()
 
 # at_exit CMD [ARGS...]: run CMD when the script exits, however it exits.  Clean-ups run
 # last-registered first; a failing clean-up does not stop the others.
@@ -23,6 +25,13 @@ _feedcap_exit() {
 	local rc=$? i
 	set +e
 	trap - EXIT
+	# Checks that could not run (skip_later): a test that passed the others is skipped.
+	if ((rc == 0 && ${#_feedcap_skips[@]} > 0)); then
+		for i in "${_feedcap_skips[@]}"; do
+			echo "SKIP: [$FEEDCAP_TEST_NAME] $i" >&2
+		done
+		rc=77
+	fi
 	for ((i = ${#_feedcap_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_feedcap_cleanups[i]}"
 	done
@@ -40,6 +49,12 @@ fail() {
 skip() {
 	echo "SKIP: [$FEEDCAP_TEST_NAME] $*" >&2
 	exit 77
+}
+# skip_later REASON: a part of the test cannot run here; the rest goes on, and the test is
+# reported skipped with REASON (not passed) if nothing fails.
+skip_later() {
+	echo "[$FEEDCAP_TEST_NAME] not checked here: $*" >&2
+	_feedcap_skips+=("$*")
 }
 pass() { echo "PASS: [$FEEDCAP_TEST_NAME] $*"; }
 
@@ -74,6 +89,16 @@ wait_until() {
 		((SECONDS < deadline)) || return 1
 		sleep 0.1
 	done
+}
+
+# no_sanitizer_report FILE WHAT: fail if FILE (what a tool wrote on stderr) holds a sanitizer
+# report.  For tools a test lets exit 0 or 1 (a damaged archive): the sanitizers' own exit
+# statuses (86, 87: cmake/FeedcapTesting.cmake) say it too, this says which run it was.
+no_sanitizer_report() {
+	local re='==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: '
+	if grep -qE "$re" "$1" 2>/dev/null; then
+		fail "$2: a sanitizer report: $(grep -m 1 -E "$re" "$1")"
+	fi
 }
 
 need_root() {

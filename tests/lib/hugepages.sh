@@ -15,7 +15,8 @@ hugepages_need() {
 	local want=$1
 	[[ -r $HUGEPAGES_SYSFS/nr_hugepages ]] || skip "no 2 MiB hugepage support ($HUGEPAGES_SYSFS)"
 	if (($(hugepages_available) >= want)) &&
-		awk '$3 == "hugetlbfs" { f = 1 } END { exit !f }' /proc/mounts; then
+		awk -v m="$HUGEPAGES_MOUNT" '$2 == m && $3 == "hugetlbfs" { f = 1 } END { exit !f }' \
+			/proc/mounts; then
 		return 0
 	fi
 	[[ $(id -u) -eq 0 ]] ||

@@ -19,6 +19,7 @@
 #include <pcap/pcap.h>
 #include <zstd.h>
 
+#include "fctest.h"
 #include "fcreader.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -454,7 +455,8 @@ Test(readers_attach, from_ago_is_anchored_on_the_newest_record, .init = mk_tmpdi
 	struct ringshm_params params = { .capacity = 4u << 20,
 					 .chunk_size = 64u << 10,
 					 .backing = RINGSHM_BACKING_FILE,
-					 .no_lock = true };
+					 .no_lock = true,
+					 .group = fctest_ring_group() };
 	struct ringshm_error rerr = { 0 };
 	struct fcr_error err = { 0 };
 	const uint64_t base = 1795000000000000000ull, step = 10000000; /* 10 ms */
@@ -505,7 +507,7 @@ Test(readers_attach, from_ago_is_anchored_on_the_newest_record, .init = mk_tmpdi
 
 /* ------------------------------------------------------------------ index */
 
-Test(readers_index, add_replace_and_forget_removed_files, .init = mk_tmpdir, .fini = rm_tmpdir)
+Test(readers_index, add_and_read_wrap_archset, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
 	struct fcr_index_ent e = { .first_ts = 1,
 				   .last_ts = 2,
@@ -515,28 +517,23 @@ Test(readers_index, add_replace_and_forget_removed_files, .init = mk_tmpdir, .fi
 				   .zstd = true };
 	struct fcr_index_ent *got;
 	struct fcr_error err;
-	char path[700];
 	int n, i;
 
 	for (i = 0; i < 3; i++) {
 		snprintf(e.file, sizeof(e.file), "f%d.pcapng.zst", i);
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, e.file);
-		close(open(path, O_WRONLY | O_CREAT, 0644));
+		e.first_ts = (uint64_t)(10 - i);
 		e.frames = (uint64_t)i;
 		cr_assert_eq(fcr_index_add(tmpdir, &e, &err), 0, "%s", err.msg);
 	}
-	snprintf(path, sizeof(path), "%s/f0.pcapng.zst", tmpdir);
-	unlink(path);
 	snprintf(e.file, sizeof(e.file), "f2.pcapng.zst");
 	e.frames = 99;
 	cr_assert_eq(fcr_index_add(tmpdir, &e, &err), 0);
 	n = fcr_index_read(tmpdir, &got, &err);
-	cr_assert_eq(n, 2);
-	cr_assert_str_eq(got[0].file, "f1.pcapng.zst");
-	cr_assert_eq(got[0].frames, 1);
-	cr_assert_str_eq(got[1].file, "f2.pcapng.zst");
-	cr_assert_eq(got[1].frames, 99);
-	cr_assert_eq(got[1].format, FCR_FMT_PCAPNG);
-	cr_assert(got[1].zstd);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(got[0].file, "f2.pcapng.zst"); /* time order; the last line wins */
+	cr_assert_eq(got[0].frames, 99);
+	cr_assert_eq(got[0].format, FCR_FMT_PCAPNG);
+	cr_assert(got[0].zstd);
+	cr_assert_str_eq(got[2].file, "f0.pcapng.zst");
 	free(got);
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,10 +19,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fctest.h"
 #include "ringshm.h"
 #include "ringshm_internal.h"
 
@@ -51,7 +54,10 @@ static const char *tmp_ring(const char *tag)
 
 static struct ringshm *mk_ring(const char *path, uint64_t capacity)
 {
-	struct ringshm_params p = { .capacity = capacity, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_params p = { .capacity = capacity,
+				    .chunk_size = CHUNK,
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm *r = ringshm_create(path, &p, &err);
 
@@ -94,6 +100,57 @@ static void put_frame(struct ringshm *r, uint32_t len, uint64_t n)
 }
 
 TestSuite(ringshm, .fini = cleanup_files);
+
+/*
+ * Suite ringshm_system: the tests that need root (another group, another user, a mount
+ * namespace, the system's ring directory RINGSHM_SHM_DIR) or hugepages.  They run as their own
+ * CTest entry, test_ringshm_system (label integration), and skip, saying which, when the
+ * machine does not give them what they need; test_ringshm (label unit) runs the rest as any
+ * user.
+ */
+TestSuite(ringshm_system, .fini = cleanup_files);
+
+static void need_root(const char *why)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("needs root: %s", why);
+	}
+}
+
+/* A hugetlbfs mount at /dev/hugepages this process may create files in, with n free 2 MiB
+ * pages (scripts/hugepages reserves them).  A ring there takes its size plus a page for its
+ * reader registry (FILE.readers). */
+static void need_hugepages(long n)
+{
+	long fr = -1, rsv = 0;
+	struct statfs sf;
+	FILE *f;
+
+	if (statfs("/dev/hugepages", &sf) != 0 || sf.f_type != HUGETLBFS_MAGIC) {
+		cr_skip_test("needs hugetlbfs mounted at /dev/hugepages");
+	}
+	if (access("/dev/hugepages", W_OK) != 0) {
+		cr_skip_test("needs to create files in /dev/hugepages: %s", strerror(errno));
+	}
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "re");
+	if (f) {
+		if (fscanf(f, "%ld", &fr) != 1) {
+			fr = -1;
+		}
+		fclose(f);
+	}
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages", "re");
+	if (f) {
+		if (fscanf(f, "%ld", &rsv) != 1) {
+			rsv = 0;
+		}
+		fclose(f);
+	}
+	if (fr - rsv < n) {
+		cr_skip_test("needs %ld free 2 MiB hugepages, %ld free (scripts/hugepages reserve)", n,
+			     fr < 0 ? 0 : fr - rsv);
+	}
+}
 
 Test(ringshm, resolve)
 {
@@ -656,16 +713,17 @@ Test(ringshm, refuses_bad_magic)
 
 Test(ringshm, refuses_other_major_version)
 {
-	uint32_t v = 2;
+	uint32_t v = 2, minor = 7;
 
 	closed_ring("version");
 	poke(offsetof(struct ringshm_ctl, version_major), &v, sizeof(v));
-	char v2[32];
-
-	snprintf(v2, sizeof(v2), "version 2.%u", RINGSHM_VERSION_MINOR);
-	refused(EPROTONOSUPPORT, v2, "reads only version 1.x");
+	poke(offsetof(struct ringshm_ctl, version_minor), &minor, sizeof(minor));
+	refused(EPROTONOSUPPORT, "version 2.7", "reads only version 1.x");
 	/* A producer refuses to start a new epoch in it too. */
-	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_params p = { .capacity = 1 << 20,
+				    .chunk_size = CHUNK,
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	cr_assert_null(ringshm_create(ring_path, &p, &err));
 	cr_assert_eq(err.code, -EPROTONOSUPPORT, "%s", err.msg);
@@ -711,7 +769,10 @@ Test(ringshm, refuses_corrupt_header)
 Test(ringshm, refuses_wrapping_geometry)
 {
 	const uint64_t file = 2u << 20;
-	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_params p = { .capacity = 1 << 20,
+				    .chunk_size = CHUNK,
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm_ctl c = { 0 };
 	struct ringshm_ctl back;
@@ -798,7 +859,10 @@ Test(ringshm, corrupt_record_is_eproto)
 Test(ringshm, refuses_second_live_producer)
 {
 	struct ringshm *r = mk_ring(tmp_ring("busy"), 1 << 20);
-	struct ringshm_params p = { .capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_params p = { .capacity = 1 << 20,
+				    .chunk_size = CHUNK,
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	char pid[32];
 
@@ -819,7 +883,10 @@ Test(ringshm, refuses_second_live_producer)
 /* A producer that dies mid-burst: the next one continues, readers see the epoch, lose nothing. */
 Test(ringshm, epoch_restart_after_crash)
 {
-	struct ringshm_params p = { .capacity = 8 * CHUNK, .chunk_size = CHUNK, .no_lock = true };
+	struct ringshm_params p = { .capacity = 8 * CHUNK,
+				    .chunk_size = CHUNK,
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_reader_stats st;
 	const struct ringshm_epoch_payload *ep;
 	struct ringshm_reader *rd;
@@ -936,7 +1003,10 @@ static void name_cleanup(void)
 
 static void by_name(enum ringshm_backing b, const char *expect_prefix, uint32_t expect_backing)
 {
-	struct ringshm_params p = { .capacity = 4u << 20, .chunk_size = CHUNK, .backing = b };
+	struct ringshm_params p = { .capacity = 4u << 20,
+				    .chunk_size = CHUNK,
+				    .backing = b,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm_reader *rd;
 	struct ringshm_record rec;
@@ -984,21 +1054,24 @@ static void by_name(enum ringshm_backing b, const char *expect_prefix, uint32_t 
 	ringshm_close(r);
 }
 
-Test(ringshm, backing_hugetlbfs_by_name, .fini = name_cleanup)
+Test(ringshm_system, backing_hugetlbfs_by_name, .fini = name_cleanup)
 {
+	need_hugepages(3);
 	by_name(RINGSHM_BACKING_HUGETLBFS, "/dev/hugepages/feedcap-", RINGSHM_BACKING_HUGETLBFS);
 	struct ringshm_reader *rd = mk_reader(name_target);
 	cr_assert_eq(ringshm_reader_ctl(rd)->page_size, 2u << 20);
 	ringshm_reader_close(rd);
 }
 
-Test(ringshm, backing_auto_prefers_hugetlbfs, .fini = name_cleanup)
+Test(ringshm_system, backing_auto_prefers_hugetlbfs, .fini = name_cleanup)
 {
+	need_hugepages(3);
 	by_name(RINGSHM_BACKING_AUTO, "/dev/hugepages/feedcap-", RINGSHM_BACKING_HUGETLBFS);
 }
 
-Test(ringshm, backing_shm_by_name, .fini = name_cleanup)
+Test(ringshm_system, backing_shm_by_name, .fini = name_cleanup)
 {
+	need_root("rings by name in the system's " RINGSHM_SHM_DIR);
 	by_name(RINGSHM_BACKING_SHM, RINGSHM_SHM_DIR "/rstest", RINGSHM_BACKING_SHM);
 }
 
@@ -1008,7 +1081,7 @@ Test(ringshm, backing_shm_by_name, .fini = name_cleanup)
  * On a fresh tmpfs over /dev/shm in a mount namespace of this test process only, so the
  * directory really is new and nothing else on the host sees it.
  */
-Test(ringshm, shm_dir_made_0750_in_the_rings_group, .fini = name_cleanup)
+Test(ringshm_system, shm_dir_made_0750_in_the_rings_group, .fini = name_cleanup)
 {
 	struct ringshm_params p = { .capacity = 4 * CHUNK,
 				    .chunk_size = CHUNK,
@@ -1020,9 +1093,7 @@ Test(ringshm, shm_dir_made_0750_in_the_rings_group, .fini = name_cleanup)
 	struct ringshm *r;
 	struct stat st;
 
-	if (geteuid() != 0) {
-		cr_skip_test("needs root (a mount namespace and a tmpfs over /dev/shm)");
-	}
+	need_root("a mount namespace and a tmpfs over /dev/shm");
 	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
 	cr_assert_eq(mount("rstest", "/dev/shm", "tmpfs", 0, "mode=1777,size=8m"), 0, "%s",
@@ -1066,28 +1137,31 @@ Test(ringshm, backing_file_by_name, .fini = name_cleanup)
 	by_name(RINGSHM_BACKING_FILE, name_dir, RINGSHM_BACKING_FILE);
 }
 
-Test(ringshm, hugetlbfs_too_big_says_how_many_pages)
+Test(ringshm_system, hugetlbfs_too_big_says_how_many_pages)
 {
 	struct ringshm_params p = { .capacity = UINT64_C(64) << 30,
 				    .backing = RINGSHM_BACKING_HUGETLBFS,
 				    .dir = "/tmp" };
 	struct ringshm_error err = { 0 };
 
+	need_hugepages(0);
 	cr_assert_null(ringshm_create("rstest-toobig", &p, &err));
 	cr_assert_eq(err.code, -ENOMEM, "%s", err.msg);
 	cr_assert(strstr(err.msg, "free 2048 KiB hugepages, 32769 needed"), "%s", err.msg);
 }
 
-Test(ringshm, numeric_and_unknown_group)
+Test(ringshm_system, numeric_and_unknown_group)
 {
 	struct ringshm_params p = {
 		.capacity = 1 << 20, .chunk_size = CHUNK, .no_lock = true, .group = "54321"
 	};
 	struct ringshm_error err = { 0 };
-	struct ringshm *r = ringshm_create(tmp_ring("grp"), &p, &err);
 	char reg[PATH_MAX + 16];
+	struct ringshm *r;
 	struct stat st;
 
+	need_root("a ring given to a group this process is not in");
+	r = ringshm_create(tmp_ring("grp"), &p, &err);
 	cr_assert_not_null(r, "%s", err.msg);
 	cr_assert_eq(stat(ring_path, &st), 0);
 	cr_assert_eq(st.st_gid, 54321);
@@ -1643,15 +1717,18 @@ static void unprivileged_case(uint64_t capacity)
 	ringshm_close(r);
 }
 
-Test(ringshm, unprivileged_group_member_reads_outsider_refused)
+Test(ringshm_system, unprivileged_group_member_reads_outsider_refused)
 {
+	need_root("a ring given to another group, read as uid 65534");
 	tmp_ring("priv");
 	unprivileged_case(1 << 20);
 }
 
 /* The same on hugetlbfs, the production backing: no capability needed to map it. */
-Test(ringshm, unprivileged_reader_on_hugetlbfs, .fini = cleanup_files)
+Test(ringshm_system, unprivileged_reader_on_hugetlbfs, .fini = cleanup_files)
 {
+	need_root("a ring given to another group, read as uid 65534");
+	need_hugepages(2);
 	snprintf(ring_path, sizeof(ring_path), "/dev/hugepages/rstest-priv-%d", (int)getpid());
 	cleanup_files();
 	unprivileged_case(2u << 20);
@@ -1766,12 +1843,16 @@ Test(ringshm, refuses_fifo_without_hanging)
 }
 
 /* AUTO falls back to /dev/shm when no hugetlbfs mount fits, and says so without failing. */
-Test(ringshm, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
+Test(ringshm_system, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup)
 {
-	struct ringshm_params p = { .capacity = 4 * CHUNK, .chunk_size = CHUNK };
+	struct ringshm_params p = { .capacity = 4 * CHUNK,
+				    .chunk_size = CHUNK,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm *r;
 
+	need_root("rings by name in the system's " RINGSHM_SHM_DIR);
+	need_hugepages(0); /* a mount the 256 KiB ring does not fit: the fallback's reason */
 	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
 	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
 	p.dir = name_dir;
@@ -2016,9 +2097,10 @@ Test(ringshm, format_doc_is_enough_for_another_reader, .timeout = 60)
 }
 
 /* The link in DIR lost (DIR on a tmpfs that was cleared): the ring file is found again. */
-Test(ringshm, relinks_an_existing_ring_file, .fini = name_cleanup)
+Test(ringshm_system, relinks_an_existing_ring_file, .fini = name_cleanup)
 {
 	struct ringshm_params p = { .capacity = 4 * CHUNK,
+				    .group = fctest_ring_group(),
 				    .chunk_size = CHUNK,
 				    .backing = RINGSHM_BACKING_SHM,
 				    .no_lock = true };
@@ -2026,6 +2108,7 @@ Test(ringshm, relinks_an_existing_ring_file, .fini = name_cleanup)
 	struct ringshm *r;
 	char link[512];
 
+	need_root("rings by name in the system's " RINGSHM_SHM_DIR);
 	snprintf(name_dir, sizeof(name_dir), "/tmp/rstest-dir-%d", (int)getpid());
 	snprintf(name_buf, sizeof(name_buf), "rstest%d", (int)getpid());
 	snprintf(link, sizeof(link), "%s/%s", name_dir, name_buf);
@@ -2074,15 +2157,17 @@ Test(ringshm, idle_wait_does_not_spin)
  * instead (not "cannot size the ring: Invalid argument").  2 MiB, the smallest size it names,
  * then works at the same path.
  */
-Test(ringshm, hugetlbfs_ring_smaller_than_a_page_says_what_fits, .fini = name_cleanup)
+Test(ringshm_system, hugetlbfs_ring_smaller_than_a_page_says_what_fits, .fini = name_cleanup)
 {
 	struct ringshm_params p = { .capacity = UINT64_C(1) << 20,
+				    .group = fctest_ring_group(),
 				    .chunk_size = 256u << 10,
 				    .backing = RINGSHM_BACKING_HUGETLBFS };
 	struct ringshm_error err = { 0 };
 	struct ringshm *r;
 	char path[128], tmp[160];
 
+	need_hugepages(2);
 	snprintf(path, sizeof(path), "/dev/hugepages/rstest-small-%d", (int)getpid());
 	unlink(path);
 	cr_assert_null(ringshm_create(path, &p, &err));

@@ -9,9 +9,11 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +52,81 @@ static const char *testdata(const char *name)
 	return path;
 }
 
-/*
- * The EAL loads no plugin from under a world-writable directory, sticky or not (DPDK's
- * verify_perms): a build tree under /tmp cannot run these tests.
- */
-static void skip_if_world_writable(const char *pmd)
+/* Whether path or a directory above it is writable by others (sticky or not). */
+static bool world_writable(const char *path)
 {
-	char *real = realpath(pmd, NULL), *slash;
+	char *real = realpath(path, NULL), *slash;
 	struct stat st;
+	bool ww = false;
 
-	cr_assert(real, "%s: %s", pmd, strerror(errno));
-	while ((slash = strrchr(real, '/')) != NULL && slash != real) {
+	cr_assert(real, "%s: %s", path, strerror(errno));
+	if (stat(real, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH)) {
+		ww = true;
+	}
+	while (!ww && (slash = strrchr(real, '/')) != NULL && slash != real) {
 		*slash = '\0';
-		if (stat(real, &st) == 0 && (st.st_mode & S_IWOTH)) {
-			cr_skip_test(
-				"the EAL refuses plugins under the world-writable %s: build outside it",
-				real);
-		}
+		ww = stat(real, &st) == 0 && (st.st_mode & S_IWOTH);
 	}
 	free(real);
+	return ww;
+}
+
+/*
+ * The EAL loads no plugin from under a world-writable directory, sticky or not (DPDK's
+ * verify_perms), and a clone may well live under /tmp: the driver is then copied to a private
+ * directory (root's /run, else $XDG_RUNTIME_DIR or $HOME), as simnic_common.sh does for the
+ * scripts.  The copy goes once the EAL has loaded it (copy_remove()).
+ */
+static char copy_dir[PATH_MAX], copy_path[PATH_MAX + 64];
+
+static const char *loadable(const char *pmd)
+{
+	const char *bases[] = { "/run", getenv("XDG_RUNTIME_DIR"), getenv("HOME") };
+	char buf[1 << 16];
+	ssize_t n;
+	size_t i;
+	int in, out;
+
+	if (!world_writable(pmd)) {
+		return pmd;
+	}
+	copy_dir[0] = '\0';
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]) && !copy_dir[0]; i++) {
+		if (!bases[i] || access(bases[i], W_OK) != 0 || world_writable(bases[i])) {
+			continue;
+		}
+		snprintf(copy_dir, sizeof(copy_dir), "%s/feedcap-simnic.XXXXXX", bases[i]);
+		if (!mkdtemp(copy_dir)) {
+			copy_dir[0] = '\0';
+		}
+	}
+	if (!copy_dir[0]) {
+		cr_skip_test(
+			"the EAL refuses plugins under a world-writable directory (%s), and there is no private one (/run, $XDG_RUNTIME_DIR, $HOME) to copy it to",
+			pmd);
+	}
+	snprintf(copy_path, sizeof(copy_path), "%s/%s", copy_dir, strrchr(pmd, '/') + 1);
+	in = open(pmd, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s: %s", pmd, strerror(errno));
+	out = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	cr_assert_geq(out, 0, "%s: %s", copy_path, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		cr_assert_eq(write(out, buf, (size_t)n), n, "%s: %s", copy_path, strerror(errno));
+	}
+	cr_assert_eq(n, 0, "%s: %s", pmd, strerror(errno));
+	close(in);
+	cr_assert_eq(close(out), 0, "%s: %s", copy_path, strerror(errno));
+	return copy_path;
+}
+
+/* The loaded copy is mapped: the file and its directory can go. */
+static void copy_remove(void)
+{
+	if (copy_dir[0]) {
+		unlink(copy_path);
+		rmdir(copy_dir);
+		copy_dir[0] = '\0';
+	}
 }
 
 /* EAL with net_fcsim0,DEVARGS; the port configured with nrxq RX queues and started. */
@@ -84,8 +142,7 @@ static void up(const char *devargs, uint16_t nrxq, bool ts, unsigned nmbufs)
 		cr_skip_test(
 			"the simulated NIC is not built: run scripts/dpdk-driver-sdk, re-run cmake");
 	}
-	skip_if_world_writable(pmd);
-	snprintf(path, sizeof(path), "%s", pmd);
+	snprintf(path, sizeof(path), "%s", loadable(pmd));
 	snprintf(vdev, sizeof(vdev), "net_fcsim0%s%s", devargs[0] ? "," : "", devargs);
 	snprintf(prefix, sizeof(prefix), "simnicut%d", (int)getpid());
 	char *argv[] = { "test_simnic", "-d",	  path,	 "--no-pci",
@@ -93,6 +150,7 @@ static void up(const char *devargs, uint16_t nrxq, bool ts, unsigned nmbufs)
 			 prefix,	"--vdev", vdev,	 "--log-level",
 			 "lib.*:error", "-l",	  "0",	 NULL };
 	rc = rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	copy_remove();
 	cr_assert_geq(rc, 0, "rte_eal_init: %s", rte_strerror(rte_errno));
 	cr_assert_eq(rte_eth_dev_count_avail(), 1, "net_fcsim0 probed");
 	port = 0;

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fctest.h"
 #include "timesync.h"
 #include "timesync_internal.h"
 #include "ringshm.h"
@@ -912,7 +913,8 @@ static struct ringshm *ring_make(void)
 {
 	struct ringshm_params p = { .capacity = 1u << 20,
 				    .chunk_size = RINGSHM_MIN_CHUNK,
-				    .no_lock = true };
+				    .no_lock = true,
+				    .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm *r;
 

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fctest.h"
 #include "timesync.h"
 #include "ringshm.h"
 
@@ -285,7 +286,8 @@ Test(seqlock, ring_block_readers_never_see_a_half_written_block, .timeout = 600)
 	char path[96], rpath[128];
 	struct ringshm_params rp = { .capacity = 1u << 20,
 				     .chunk_size = RINGSHM_MIN_CHUNK,
-				     .no_lock = true };
+				     .no_lock = true,
+				     .group = fctest_ring_group() };
 	struct ringshm_error err = { 0 };
 	struct ringshm *r;
 	pid_t pid;

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Canary: a test that skips without saying why.  scripts/test must count it failed.
+exit 77
