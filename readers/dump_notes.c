@@ -85,10 +85,24 @@ void dump_marker_comment(struct dump *d, const struct ringshm_record *rec, const
 		struct ringshm_loss_payload lp = { 0 };
 
 		memcpy(&lp, pl, rec->cap_len < sizeof(lp) ? rec->cap_len : sizeof(lp));
+		if (lp.event == RINGSHM_LOSS_LINK_DOWN || lp.event == RINGSHM_LOSS_LINK_UP) {
+			/* A link outage: frames lost that no counter saw. */
+			fcr_format_time(lp.event_ns, t, sizeof(t));
+			if (lp.event == RINGSHM_LOSS_LINK_DOWN) {
+				snprintf(msg, sizeof(msg),
+					 "feedcap: link down on capture port %u at %s: frames are lost until it is back",
+					 lp.port, t);
+			} else {
+				snprintf(msg, sizeof(msg),
+					 "feedcap: link up on capture port %u at %s after %.3f s down",
+					 lp.port, t, (double)lp.outage_ns / 1e9);
+			}
+			break;
+		}
 		snprintf(msg, sizeof(msg),
 			 "feedcap: the capture itself lost frames before %s: NIC imissed %" PRIu64
-			 ", rx_nombuf %" PRIu64 ", ierrors %" PRIu64,
-			 t, lp.nic_imissed, lp.nic_rx_nombuf, lp.nic_ierrors);
+			 ", rx_nombuf %" PRIu64 ", ierrors %" PRIu64 ", discards %" PRIu64,
+			 t, lp.nic_imissed, lp.nic_rx_nombuf, lp.nic_ierrors, lp.nic_discards);
 		break;
 	}
 	case RINGSHM_REC_EPOCH: {

@@ -116,6 +116,40 @@ int stat_run_archives(struct stat_ctx *s)
  * An interval of ring records: in capture time when any was backlog (the span of their
  * timestamps), else in wall-clock time since the last report.
  */
+/*
+ * A LOSS record that is a link event: an outage of the capture's port, shown as it comes
+ * (text output; JSON shows the ports' link counts).  Frames were lost that nobody counted.
+ */
+static void stat_link_event(struct stat_ctx *s, const uint8_t *payload,
+			    const struct ringshm_record *r)
+{
+	const struct ringshm_ctl *ctl = ringshm_reader_ctl(s->rd);
+	struct ringshm_loss_payload lp;
+	char tb[40], name[sizeof(ctl->ports[0].name)] = "?";
+
+	memcpy(&lp, payload, sizeof(lp));
+	if (lp.event != RINGSHM_LOSS_LINK_DOWN && lp.event != RINGSHM_LOSS_LINK_UP) {
+		return;
+	}
+	s->tot.link_events++;
+	if (lp.port < RINGSHM_MAX_PORTS) {
+		memcpy(name, ctl->ports[lp.port].name, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+	}
+	if (s->o.json) {
+		return;
+	}
+	if (lp.event == RINGSHM_LOSS_LINK_DOWN) {
+		printf("%s event: port %s link down (seq %" PRIu64 "): frames lost until it is back\n",
+		       fcr_format_time(lp.event_ns, tb, sizeof(tb)), name, r->seq);
+	} else {
+		printf("%s event: port %s link up after %.3f s down (seq %" PRIu64 ")\n",
+		       fcr_format_time(lp.event_ns, tb, sizeof(tb)), name,
+		       (double)lp.outage_ns / 1e9, r->seq);
+	}
+	fflush(stdout);
+}
+
 static void ring_interval(struct stat_ctx *s, uint64_t now)
 {
 	struct stat_totals *t = &s->tot;
@@ -184,7 +218,7 @@ int stat_run_ring(struct stat_ctx *s)
 		uint32_t n = rec.cap_len < sizeof(buf) ? rec.cap_len : (uint32_t)sizeof(buf);
 		struct ringshm_record r = rec;
 
-		if (rec.type == RINGSHM_REC_FRAME) {
+		if (rec.type == RINGSHM_REC_FRAME || rec.type == RINGSHM_REC_LOSS) {
 			memcpy(buf, rec.data, n);
 		}
 		if (!ringshm_reader_done(s->rd)) {
@@ -198,6 +232,9 @@ int stat_run_ring(struct stat_ctx *s)
 			break;
 		case RINGSHM_REC_LOSS:
 			s->tot.loss_markers++;
+			if (n >= sizeof(struct ringshm_loss_payload)) {
+				stat_link_event(s, buf, &r);
+			}
 			break;
 		case RINGSHM_REC_CLOCK:
 			s->tot.clock_markers++;

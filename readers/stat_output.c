@@ -41,6 +41,7 @@ static json_object *losses_json(const struct stat_ctx *s, const struct stat_ring
 		json_object_object_add(l, "nic_imissed", ju(v->c.nic_imissed));
 		json_object_object_add(l, "nic_rx_nombuf", ju(v->c.nic_rx_nombuf));
 		json_object_object_add(l, "nic_ierrors", ju(v->c.nic_ierrors));
+		json_object_object_add(l, "nic_discards", ju(v->c.nic_discards));
 		json_object_object_add(l, "capture_filter", ju(v->c.filtered));
 		json_object_object_add(l, "capture_truncated", ju(v->c.truncated));
 		json_object_object_add(l, "ring_overrun_this_reader", ju(v->me.lost_records));
@@ -133,6 +134,13 @@ static json_object *ring_json(const struct stat_ring_view *v)
 		json_object_object_add(p, "rx_nombuf", ju(v->ports[i].rx_nombuf));
 		json_object_object_add(p, "ierrors", ju(v->ports[i].ierrors));
 		json_object_object_add(p, "filtered", ju(v->ports[i].filtered));
+		json_object_object_add(p, "discards", ju(v->ports[i].discards));
+		json_object_object_add(p, "link", json_object_new_string(
+							  v->ports[i].link_up ? "up" : "down"));
+		json_object_object_add(p, "link_downs", ju(v->ports[i].link_downs));
+		json_object_object_add(p, "link_down_ns", ju(v->ports[i].link_down_ns));
+		json_object_object_add(p, "ts_domain", ju(v->ports[i].ts_domain));
+		json_object_object_add(p, "ts_refusing", ju(v->ports[i].ts_refusing));
 		json_object_array_add(ports, p);
 	}
 	json_object_object_add(c, "ports", ports);
@@ -455,10 +463,11 @@ void stat_emit_line(struct stat_ctx *s, double dur, uint64_t ts, const struct st
 	}
 	if (v && v->ok) {
 		printf(" producer=%s nic_imissed=%" PRIu64 " nic_rx_nombuf=%" PRIu64
-		       " capture_filter=%" PRIu64 " ring_lost=%" PRIu64
+		       " nic_discards=%" PRIu64 " capture_filter=%" PRIu64 " ring_lost=%" PRIu64
 		       " readers=%d writer_errors=%" PRIu64 " writers_blocked=%d",
-		       stat_producer_state(v), v->c.nic_imissed, v->c.nic_rx_nombuf, v->c.filtered,
-		       v->me.lost_records, v->nreaders, v->writer_errors, v->writers_blocked);
+		       stat_producer_state(v), v->c.nic_imissed, v->c.nic_rx_nombuf,
+		       v->c.nic_discards, v->c.filtered, v->me.lost_records, v->nreaders,
+		       v->writer_errors, v->writers_blocked);
 	}
 	putchar('\n');
 	fflush(stdout);
@@ -532,9 +541,10 @@ static void table_ring(const struct stat_ctx *s, const struct stat_ring_view *v)
 	}
 	putchar('\n');
 	printf("losses: nic_imissed %" PRIu64 "  nic_rx_nombuf %" PRIu64 "  nic_ierrors %" PRIu64
-	       "  capture_filter %" PRIu64 "  ring_overrun(this reader) %" PRIu64,
-	       v->c.nic_imissed, v->c.nic_rx_nombuf, v->c.nic_ierrors, v->c.filtered,
-	       v->me.lost_records);
+	       "  nic_discards %" PRIu64 "  capture_filter %" PRIu64
+	       "  ring_overrun(this reader) %" PRIu64,
+	       v->c.nic_imissed, v->c.nic_rx_nombuf, v->c.nic_ierrors, v->c.nic_discards,
+	       v->c.filtered, v->me.lost_records);
 	if (s->o.gaps) {
 		printf("  sequence_missing %" PRIu64, stat_seq_missing_total(s));
 	}

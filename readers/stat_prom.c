@@ -156,6 +156,8 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			v->c.nic_rx_nombuf);
 		fprintf(f, "feedcap_loss_total{place=\"nic_ierrors\"} %" PRIu64 "\n",
 			v->c.nic_ierrors);
+		fprintf(f, "feedcap_loss_total{place=\"nic_discards\"} %" PRIu64 "\n",
+			v->c.nic_discards);
 		fprintf(f, "feedcap_loss_total{place=\"capture_filter\"} %" PRIu64 "\n",
 			v->c.filtered);
 		fprintf(f,
@@ -211,6 +213,26 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 		prom_metric(f, "feedcap_producer_alive", "gauge",
 			    "1 if the capture is running and its heartbeat is recent.");
 		fprintf(f, "feedcap_producer_alive %d\n", v->alive ? 1 : 0);
+		prom_metric(f, "feedcap_port_link_up", "gauge", "1 while a capture port's link is up.");
+		for (uint32_t i = 0; i < v->nports; i++) {
+			fprintf(f, "feedcap_port_link_up{port=\"%s\"} %u\n", v->ports[i].name,
+				v->ports[i].link_up);
+		}
+		prom_metric(f, "feedcap_port_link_downs_total", "counter",
+			    "Times a capture port's link went down (frames lost meanwhile).");
+		for (uint32_t i = 0; i < v->nports; i++) {
+			fprintf(f, "feedcap_port_link_downs_total{port=\"%s\"} %u\n",
+				v->ports[i].name, v->ports[i].link_downs);
+		}
+		prom_metric(f, "feedcap_port_discards_total", "counter",
+			    "Frames a capture port discarded before any queue (PMD extended statistics).");
+		for (uint32_t i = 0; i < v->nports; i++) {
+			fprintf(f, "feedcap_port_discards_total{port=\"%s\"} %" PRIu64 "\n",
+				v->ports[i].name, v->ports[i].discards);
+		}
+		prom_metric(f, "feedcap_ts_fallback_total", "counter",
+			    "Frames whose NIC time disagreed with the TSC: TSC time used, flagged.");
+		fprintf(f, "feedcap_ts_fallback_total %" PRIu64 "\n", v->c.ts_fallback);
 		if (v->clock_rc == 0) {
 			prom_metric(
 				f, "feedcap_clock_locked", "gauge",

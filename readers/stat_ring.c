@@ -76,6 +76,8 @@ void stat_ring_view_take(struct stat_ctx *s, struct stat_ring_view *v)
 	v->c.nic_imissed = ld(&ctl->counters.nic_imissed);
 	v->c.nic_rx_nombuf = ld(&ctl->counters.nic_rx_nombuf);
 	v->c.nic_ierrors = ld(&ctl->counters.nic_ierrors);
+	v->c.nic_discards = ld(&ctl->counters.nic_discards);
+	v->c.ts_fallback = ld(&ctl->counters.ts_fallback);
 	v->c.markers = ld(&ctl->counters.markers);
 	v->epoch = ld(&ctl->epoch);
 	v->pid = ld(&ctl->producer_pid);
@@ -110,6 +112,12 @@ void stat_ring_view_take(struct stat_ctx *s, struct stat_ring_view *v)
 		v->ports[i].ierrors = ld(&p->ierrors);
 		v->ports[i].rx_nombuf = ld(&p->rx_nombuf);
 		v->ports[i].filtered = ld(&p->filtered);
+		v->ports[i].discards = ld(&p->discards);
+		v->ports[i].link_downs = __atomic_load_n(&p->link_downs, __ATOMIC_RELAXED);
+		v->ports[i].link_up = __atomic_load_n(&p->link_up, __ATOMIC_RELAXED);
+		v->ports[i].link_down_ns = ld(&p->link_down_ns);
+		v->ports[i].ts_domain = __atomic_load_n(&p->ts_domain, __ATOMIC_RELAXED);
+		v->ports[i].ts_refusing = __atomic_load_n(&p->ts_refusing, __ATOMIC_RELAXED);
 	}
 	ringshm_reader_stats(s->rd, &v->me);
 	v->my_lag = ringshm_reader_lag(s->rd);

@@ -10,7 +10,9 @@
 #     rx_link_down_dropped = 10000;
 #   - an IGMP report for the group leaves (tx_pcap, tshark) right after the link is back,
 #     long before the 60 s --igmp-interval or any query;
-#   - the ring header counts one outage of about 0.6 s, and the log says so.
+#   - the ring header counts one outage of about 0.6 s, and the log says so;
+#   - readers show it: feedcap-stat prints the two events, feedcap-dump writes them as pcapng
+#     comments (tshark reads them back), feedcap-stat --prom counts the outage.
 source "$FEEDCAP_TESTLIB/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/simnic_common.sh"
@@ -83,6 +85,21 @@ PY
 	# How many the NIC lost while down, by its own count: the same run of probes.
 	grep -q "captured $(sed -n 's/^frames=//p' "$tmp/$tag.counters") frames" "$tmp/$tag.log" ||
 		fail "$tag: the final line disagrees with the ring"
+	# Readers show the outage.
+	"$FEEDCAP_STAT" --ring "$ring" --from oldest --no-follow --prom "$tmp/$tag.prom" \
+		>"$tmp/$tag.stat" 2>&1 || fail "$tag: feedcap-stat failed: $(cat "$tmp/$tag.stat")"
+	grep -q "event: port net_fcsim0 link down" "$tmp/$tag.stat" || fail "$tag: feedcap-stat shows no link-down event"
+	grep -q "event: port net_fcsim0 link up after 0\.[0-9]* s down" "$tmp/$tag.stat" ||
+		fail "$tag: feedcap-stat shows no link-up event"
+	grep -q '^feedcap_port_link_downs_total{port="net_fcsim0"} 1$' "$tmp/$tag.prom" ||
+		fail "$tag: --prom: $(grep link "$tmp/$tag.prom")"
+	"$FEEDCAP_DUMP" --ring "$ring" --from oldest --no-follow -F pcapng -w "$tmp/$tag.pcapng" \
+		>"$tmp/$tag.dump" 2>&1 || fail "$tag: feedcap-dump failed: $(cat "$tmp/$tag.dump")"
+	tshark -r "$tmp/$tag.pcapng" -T fields -e frame.comment 2>/dev/null | grep -v '^$' >"$tmp/$tag.comments"
+	grep -q "feedcap: link down on capture port 0 at" "$tmp/$tag.comments" ||
+		fail "$tag: no link-down comment in the pcapng: $(cat "$tmp/$tag.comments")"
+	grep -q "feedcap: link up on capture port 0 at .* after 0\.[0-9]* s down" "$tmp/$tag.comments" ||
+		fail "$tag: no link-up comment in the pcapng"
 }
 
 link_case lsc 1

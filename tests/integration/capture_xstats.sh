@@ -60,6 +60,12 @@ expect_eq "$(val nic_discards "$tmp/counters.txt")" "$want" "ring header: total 
 expect_eq "$(val loss_discards "$tmp/markers.txt")" "$want" "discards in the LOSS records"
 expect_eq "$(val port0_imissed "$tmp/counters.txt")" 0 "imissed (the discards are not in it)"
 grep -q "discards $want;" "$tmp/a.log" || fail "the final line does not count $want discards: $(tail -1 "$tmp/a.log")"
+# feedcap-stat and its Prometheus file count them as their own place of loss.
+"$FEEDCAP_STAT" --ring "$ring" --no-follow --prom "$tmp/a.prom" >"$tmp/a.stat" 2>&1 ||
+	fail "feedcap-stat: $(cat "$tmp/a.stat")"
+grep -q "nic_discards $want " "$tmp/a.stat" || fail "feedcap-stat: $(grep losses "$tmp/a.stat")"
+grep -q "^feedcap_loss_total{place=\"nic_discards\"} $want\$" "$tmp/a.prom" || fail "--prom: $(grep discards "$tmp/a.prom")"
+grep -q "^feedcap_port_discards_total{port=\"net_fcsim0\"} $want\$" "$tmp/a.prom" || fail "--prom per port"
 
 # Which probes are missing: exactly every 7th on the wire (indices 6, 13, ...), by the
 # probes' own payload, not by any counter of ours.
