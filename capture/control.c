@@ -650,7 +650,16 @@ static void stats_publish(struct cap_ctx *cx, bool final)
 		port_sum(p, &s);
 		read_kernel_drops(p);
 		if (rte_eth_stats_get(p->port_id, &st) == 0) {
-			st.imissed += p->sock_drops + p->kdrop;
+			/*
+			 * af_packet: the sockets' drops are nowhere else.  af_xdp: the interface's
+			 * rx_dropped counts every frame the XDP redirect could not deliver, the
+			 * PMD's imissed (XDP_STATISTICS) those of them the socket saw (an empty
+			 * fill ring, with a deep RX ring): the larger is the whole, never the sum.
+			 */
+			st.imissed += p->sock_drops;
+			if (p->kdrop_fd >= 0 && p->kdrop > st.imissed) {
+				st.imissed = p->kdrop;
+			}
 			if (st.imissed > nic->imissed) {
 				loss.nic_imissed += st.imissed - nic->imissed;
 			}

@@ -58,7 +58,7 @@
 
 /* A reader refuses any other major; minors only add fields in reserved space. */
 #define RINGSHM_VERSION_MAJOR 1
-#define RINGSHM_VERSION_MINOR 1
+#define RINGSHM_VERSION_MINOR 2
 
 #define RINGSHM_CACHELINE	 64
 #define RINGSHM_REC_ALIGN	 32	/* every record starts on a 32-byte boundary */

@@ -37,7 +37,7 @@ expect_eq "$(jq -c '[.groups[] | [.dst, .frames, .bytes]] | sort' "$tmp/sum.json
 	"$(jq -c '[.groups[] | [.dst, .frames, .bytes]] | sort' "$tmp/file.json")" \
 	"live groups = the archive's groups"
 expect_eq "$(jq -c '.losses | keys' "$tmp/sum.json")" \
-	'["capture_filter","capture_truncated","nic_ierrors","nic_imissed","nic_rx_nombuf","ring_overrun_readers","ring_overrun_this_reader","writer_errors"]' \
+	'["capture_filter","capture_truncated","nic_discards","nic_ierrors","nic_imissed","nic_rx_nombuf","ring_overrun_readers","ring_overrun_this_reader","writer_errors"]' \
 	"every loss place named"
 expect_eq "$(jq '.capture.readers | map(select(.name == "lagger")) | length' "$tmp/sum.json")" 1 \
 	"the registered reader is listed"
