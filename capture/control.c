@@ -450,7 +450,35 @@ static void read_kernel_drops(struct cap_port *p)
 }
 
 /* Pick the port's drop counters among its extended statistics (once, at start). */
-static void xstats_init(struct cap_port *p, int pi)
+/*
+ * The ring's NIC counter table (readers: feedcap-stat, Prometheus): this port's counters by
+ * name and stage.  The name's first byte is stored last, with a release store: a reader that
+ * sees it set sees the whole entry.
+ */
+static void xstats_table_names(struct cap_ctx *cx, const struct cap_port *p, int pi)
+{
+	struct ringshm_xstat_table *t = ringshm_xstats(cx->ring);
+	int i;
+
+	if (!t) {
+		return;
+	}
+	for (i = 0; i < RINGSHM_XSTATS_PER_PORT; i++) {
+		struct ringshm_xstat *e = &t->port[p->idx][i];
+
+		__atomic_store_n(&e->name[0], '\0', __ATOMIC_RELAXED);
+		if (i >= cs.nxs[pi]) {
+			continue;
+		}
+		snprintf(e->name + 1, sizeof(e->name) - 1, "%s", cs.xs[pi][i].name + 1);
+		e->stage = (uint8_t)cs.xs[pi][i].stage;
+		__atomic_store_n(&e->value, 0, __ATOMIC_RELAXED);
+		/* Pairs with the reader's load-acquire of name[0]. */
+		__atomic_store_n(&e->name[0], cs.xs[pi][i].name[0], __ATOMIC_RELEASE);
+	}
+}
+
+static void xstats_init(struct cap_ctx *cx, struct cap_port *p, int pi)
 {
 	struct rte_eth_xstat_name *names;
 	char list[512];
@@ -491,6 +519,7 @@ static void xstats_init(struct cap_port *p, int pi)
 	free(names);
 	cap_log(LOG_INFO, "port %s: %d drop counters among its extended statistics%s%s", p->name,
 		cs.nxs[pi], cs.nxs[pi] ? ": " : "", list);
+	xstats_table_names(cx, p, pi);
 }
 
 /*
@@ -514,8 +543,12 @@ static void xstats_read(struct cap_ctx *cx, struct cap_port *p, int pi, struct c
 	memset(nic->stage, 0, sizeof(nic->stage));
 	for (i = 0; i < n; i++) {
 		struct cap_xstat *x = &cs.xs[pi][i];
+		struct ringshm_xstat_table *t = ringshm_xstats(cx->ring);
 
 		x->value = vals[i];
+		if (t && i < RINGSHM_XSTATS_PER_PORT) {
+			PUT(t->port[p->idx][i].value, vals[i]);
+		}
 		nic->stage[x->stage] += vals[i];
 		if (x->oversize && vals[i] && !cx->o->mtu && !cs.mtu_hinted[pi]) {
 			cs.mtu_hinted[pi] = true;
@@ -1084,7 +1117,7 @@ int cap_control_init(struct cap_ctx *cx, char *err, size_t errlen)
 
 	for (i = 0; i < cx->nports; i++) {
 		find_packet_sockets(&cx->ports[i]);
-		xstats_init(&cx->ports[i], i);
+		xstats_init(cx, &cx->ports[i], i);
 	}
 
 	/* A first TSC model before the poller starts: every record then has a time. */

@@ -141,6 +141,15 @@ static json_object *ring_json(const struct stat_ring_view *v)
 		json_object_object_add(p, "link_down_ns", ju(v->ports[i].link_down_ns));
 		json_object_object_add(p, "ts_domain", ju(v->ports[i].ts_domain));
 		json_object_object_add(p, "ts_refusing", ju(v->ports[i].ts_refusing));
+
+		json_object *xs = json_object_new_object();
+
+		for (int k = 0; k < RINGSHM_XSTATS_PER_PORT; k++) {
+			if (v->xs[i][k].name[0]) {
+				json_object_object_add(xs, v->xs[i][k].name, ju(v->xs[i][k].value));
+			}
+		}
+		json_object_object_add(p, "nic_drop_counters", xs);
 		json_object_array_add(ports, p);
 	}
 	json_object_object_add(c, "ports", ports);
@@ -549,6 +558,26 @@ static void table_ring(const struct stat_ctx *s, const struct stat_ring_view *v)
 		printf("  sequence_missing %" PRIu64, stat_seq_missing_total(s));
 	}
 	putchar('\n');
+	/* The NIC's own drop counters that moved, by PMD name and stage. */
+	for (uint32_t i = 0; i < v->nports; i++) {
+		bool any = false;
+
+		for (int k = 0; k < RINGSHM_XSTATS_PER_PORT; k++) {
+			const struct ringshm_xstat *x = &v->xs[i][k];
+
+			if (!x->name[0] || !x->value) {
+				continue;
+			}
+			if (!any) {
+				printf("nic drops of port %s:", v->ports[i].name);
+				any = true;
+			}
+			printf("  %s (%s) %" PRIu64, x->name, stat_stage_name(x->stage), x->value);
+		}
+		if (any) {
+			putchar('\n');
+		}
+	}
 	for (int i = 0; i < v->nreaders; i++) {
 		const struct ringshm_reader_info *r = &v->readers[i];
 

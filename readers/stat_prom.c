@@ -230,6 +230,24 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			fprintf(f, "feedcap_port_discards_total{port=\"%s\"} %" PRIu64 "\n",
 				v->ports[i].name, v->ports[i].discards);
 		}
+		prom_metric(f, "feedcap_nic_drops_total", "counter",
+			    "A capture port's drop counter among the PMD's extended statistics, by its own name and stage.");
+		for (uint32_t i = 0; i < v->nports; i++) {
+			for (int k = 0; k < RINGSHM_XSTATS_PER_PORT; k++) {
+				const struct ringshm_xstat *x = &v->xs[i][k];
+
+				char pn[2 * sizeof(v->ports[i].name)], cn[2 * RINGSHM_XSTAT_NAME];
+
+				if (x->name[0]) {
+					fprintf(f,
+						"feedcap_nic_drops_total{port=\"%s\",stage=\"%s\",counter=\"%s\"} %" PRIu64
+						"\n",
+						prom_label(v->ports[i].name, pn, sizeof(pn)),
+						stat_stage_name(x->stage),
+						prom_label(x->name, cn, sizeof(cn)), x->value);
+				}
+			}
+		}
 		prom_metric(f, "feedcap_ts_fallback_total", "counter",
 			    "Frames whose NIC time disagreed with the TSC: TSC time used, flagged.");
 		fprintf(f, "feedcap_ts_fallback_total %" PRIu64 "\n", v->c.ts_fallback);

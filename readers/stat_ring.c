@@ -63,6 +63,13 @@ static bool producer_alive(struct stat_ctx *s, const struct stat_ring_view *v)
 	return v->pid > 0 && v->pid <= INT_MAX && (kill((pid_t)v->pid, 0) == 0 || errno == EPERM);
 }
 
+const char *stat_stage_name(uint8_t stage)
+{
+	static const char *const names[] = { "discard", "missed", "nobuf", "error", "filtered" };
+
+	return stage < sizeof(names) / sizeof(names[0]) ? names[stage] : "other";
+}
+
 void stat_ring_view_take(struct stat_ctx *s, struct stat_ring_view *v)
 {
 	const struct ringshm_ctl *ctl = ringshm_reader_ctl(s->rd);
@@ -118,6 +125,27 @@ void stat_ring_view_take(struct stat_ctx *s, struct stat_ring_view *v)
 		v->ports[i].link_down_ns = ld(&p->link_down_ns);
 		v->ports[i].ts_domain = __atomic_load_n(&p->ts_domain, __ATOMIC_RELAXED);
 		v->ports[i].ts_refusing = __atomic_load_n(&p->ts_refusing, __ATOMIC_RELAXED);
+	}
+	{
+		const struct ringshm_xstat_table *t = ringshm_reader_xstats(s->rd);
+
+		for (uint32_t i = 0; t && i < v->nports; i++) {
+			for (int k = 0; k < RINGSHM_XSTATS_PER_PORT; k++) {
+				const struct ringshm_xstat *e = &t->port[i][k];
+				struct ringshm_xstat *x = &v->xs[i][k];
+				/* Pairs with the capture's release store of name[0]. */
+				char c0 = __atomic_load_n(&e->name[0], __ATOMIC_ACQUIRE);
+
+				if (!c0) {
+					continue;
+				}
+				memcpy(x->name, e->name, sizeof(x->name));
+				x->name[0] = c0;
+				x->name[sizeof(x->name) - 1] = '\0';
+				x->stage = e->stage;
+				x->value = ld(&e->value);
+			}
+		}
 	}
 	ringshm_reader_stats(s->rd, &v->me);
 	v->my_lag = ringshm_reader_lag(s->rd);

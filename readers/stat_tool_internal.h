@@ -226,6 +226,8 @@ struct stat_ring_view {
 	bool alive;
 	char producer[32]; /* the producing program's name (/proc/PID/comm), "" if unknown */
 	struct ringshm_port ports[RINGSHM_MAX_PORTS];
+	/* the NIC's drop counters by PMD name (the ring's table; name[0] == 0: unused) */
+	struct ringshm_xstat xs[RINGSHM_MAX_PORTS][RINGSHM_XSTATS_PER_PORT];
 	struct ringshm_reader_stats me;
 	uint64_t my_lag;
 	struct ringshm_reader_info readers[RINGSHM_MAX_READERS];
@@ -237,6 +239,8 @@ struct stat_ring_view {
 };
 
 void stat_ring_view_take(struct stat_ctx *s, struct stat_ring_view *v);
+/* The stage of a NIC drop counter (ringshm_xstat.stage): "discard", "missed", ... */
+const char *stat_stage_name(uint8_t stage);
 /* The producer's state as one word: "running", "stopped", "init", "gone" (the state says
  * running but no heartbeat: the producer died without saying so). */
 const char *stat_producer_state(const struct stat_ring_view *v);

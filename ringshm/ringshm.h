@@ -190,6 +190,13 @@ uint32_t ringshm_max_caplen(const struct ringshm *r);
  */
 struct ringshm_ctl *ringshm_ctl(struct ringshm *r);
 
+/*
+ * ringshm_xstats - the NIC counter table for the producer's control thread to fill (names and
+ * stages once, values with relaxed stores), or NULL when the ring has no room for one.  Valid
+ * until ringshm_close().
+ */
+struct ringshm_xstat_table *ringshm_xstats(struct ringshm *r);
+
 /* Store a heartbeat (CLOCK_REALTIME ns) for readers to judge the producer alive. */
 void ringshm_heartbeat(struct ringshm *r);
 
@@ -307,6 +314,15 @@ uint64_t ringshm_reader_pos(const struct ringshm_reader *rd);
  * heartbeat).  Take values with relaxed atomic loads.  Valid until ringshm_reader_close().
  */
 const struct ringshm_ctl *ringshm_reader_ctl(const struct ringshm_reader *rd);
+
+/*
+ * ringshm_reader_xstats - the NIC counter table (ringshm_format.h): per port, the PMD's drop
+ * counters under their own names.  Read an entry's name only when its first byte is set
+ * (load-acquire), values with relaxed loads.  Valid until ringshm_reader_close().
+ * @return the table, or NULL when the ring has none (made before minor 2 without room, or an
+ *         offset that does not fit the control area).
+ */
+const struct ringshm_xstat_table *ringshm_reader_xstats(const struct ringshm_reader *rd);
 
 /*
  * ringshm_reader_clock - a consistent copy of the clock block (seqlock read, retried).

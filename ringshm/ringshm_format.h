@@ -201,6 +201,26 @@ struct ringshm_port {
 	uint64_t link_down_ns; /* time spent with the link down, finished outages */
 };
 
+/*
+ * The NIC counter table (minor 2), at ctl->xstats_off inside the control area, after the chunk
+ * index: per port, the drop counters among the PMD's extended statistics under their own
+ * names, by stage.  name and stage are written once when the capture starts (name last, its
+ * first byte with a release store), value by the control thread about once a second.
+ */
+#define RINGSHM_XSTATS_PER_PORT 32
+#define RINGSHM_XSTAT_NAME	48
+
+struct ringshm_xstat {
+	char name[RINGSHM_XSTAT_NAME]; /* the PMD's name, NUL-terminated; "" = unused entry */
+	uint8_t stage;		       /* 0 discard, 1 missed, 2 nobuf, 3 error, 4 filtered */
+	uint8_t pad[7];
+	uint64_t value; /* the PMD's total since the port started */
+};
+
+struct ringshm_xstat_table {
+	struct ringshm_xstat port[RINGSHM_MAX_PORTS][RINGSHM_XSTATS_PER_PORT];
+};
+
 /* One chunk index entry: which lap of the chunk it describes, and its first timestamp. */
 struct ringshm_chunk_ent {
 	uint64_t chunk_pos; /* absolute position of the chunk start, release-stored last */
@@ -230,7 +250,8 @@ struct ringshm_ctl {
 	uint32_t backing;      /* enum ringshm_backing, as created */
 	uint64_t heartbeat_ns; /* CLOCK_REALTIME, control thread, about every 100 ms */
 	uint64_t page_size;    /* page size of the backing memory */
-	uint8_t pad1[16];
+	uint64_t xstats_off;   /* minor 2: file offset of the NIC counter table, 0 if none */
+	uint8_t pad1[8];
 
 	/* cursors: one cache line, producer-written, once per burst */
 	uint64_t claim;
@@ -262,6 +283,8 @@ static_assert(sizeof(struct ringshm_port) == 152, "port size");
 static_assert(sizeof(struct ringshm_loss_payload) == 64, "LOSS payload size");
 static_assert(offsetof(struct ringshm_ctl, create_ns) == 56, "ctl: identity");
 static_assert(offsetof(struct ringshm_ctl, epoch) == 64, "ctl: producer line");
+static_assert(offsetof(struct ringshm_ctl, xstats_off) == 112, "ctl: xstats table offset");
+static_assert(sizeof(struct ringshm_xstat) == 64, "xstat entry");
 static_assert(offsetof(struct ringshm_ctl, claim) == 128, "ctl: cursor line");
 static_assert(offsetof(struct ringshm_ctl, counters) == 192, "ctl: counters");
 static_assert(offsetof(struct ringshm_ctl, clock_seq) == 320, "ctl: clock block");

@@ -275,6 +275,13 @@ struct ringshm_ctl *ringshm_ctl(struct ringshm *r)
 	return r->ctl;
 }
 
+struct ringshm_xstat_table *ringshm_xstats(struct ringshm *r)
+{
+	uint64_t off = r->ctl->xstats_off;
+
+	return off ? (struct ringshm_xstat_table *)(void *)((uint8_t *)r->ctl + off) : NULL;
+}
+
 void ringshm_heartbeat(struct ringshm *r)
 {
 	RS_STORE_RELAXED(&r->ctl->heartbeat_ns, rs_now_ns());
@@ -365,9 +372,16 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
+/* Where the NIC counter table goes: after the chunk index, 64-byte aligned. */
+static uint64_t xstats_off_for(uint32_t nchunks)
+{
+	return round_up(rs_ctl_bytes(nchunks), RINGSHM_CACHELINE);
+}
+
 static uint64_t ctl_size_for(uint32_t nchunks, uint64_t page)
 {
-	return round_up(rs_ctl_bytes(nchunks), page > RINGSHM_CTL_ALIGN ? page : RINGSHM_CTL_ALIGN);
+	return round_up(xstats_off_for(nchunks) + sizeof(struct ringshm_xstat_table),
+			page > RINGSHM_CTL_ALIGN ? page : RINGSHM_CTL_ALIGN);
 }
 
 /* "1 MiB", "2 MiB", "1 GiB", "64 KiB" or "N bytes", for messages. */
@@ -490,6 +504,21 @@ static int map_and_fault(struct ringshm *r, uint64_t size, bool lock, struct rin
 			r->path, (unsigned long long)(size >> 20), strerror(e));
 	}
 	return 0;
+}
+
+/*
+ * A ring an older producer made has no NIC counter table; its control area may still have
+ * room for one after the chunk index (the bytes there were never written: zeros).
+ */
+static void adopt_xstats(struct ringshm *r)
+{
+	struct ringshm_ctl *c = r->ctl;
+	uint64_t off = xstats_off_for(c->nchunks);
+
+	if (c->xstats_off == 0 && off <= c->ctl_size &&
+	    c->ctl_size - off >= sizeof(struct ringshm_xstat_table)) {
+		RS_STORE_RELAXED(&c->xstats_off, off);
+	}
 }
 
 static void start_epoch(struct ringshm *r)
@@ -698,6 +727,7 @@ static int create_new(struct ringshm *r, const char *target, const struct ringsh
 	c->rec_hdr_size = RINGSHM_REC_HDR_SIZE;
 	c->backing = backing_of(r->fd);
 	c->page_size = page;
+	c->xstats_off = xstats_off_for(nchunks);
 	c->next_seq = 1; /* seq 0 means "none" (PAD) */
 	c->create_ns = rs_now_ns();
 	/* Identity complete: pairs with the reader's load-acquire of version_major. */
@@ -948,6 +978,7 @@ out_start:
 	/* The registry next to the ring, in the ring's group (made again if it was removed). */
 	rs_registry_create(r->path, fstat(r->fd, &st) == 0 ? (long)st.st_gid : gid);
 	setup_geometry(r);
+	adopt_xstats(r);
 	start_epoch(r);
 	return r;
 

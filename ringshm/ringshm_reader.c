@@ -579,6 +579,19 @@ const struct ringshm_ctl *ringshm_reader_ctl(const struct ringshm_reader *rd)
 	return rd->ctl;
 }
 
+const struct ringshm_xstat_table *ringshm_reader_xstats(const struct ringshm_reader *rd)
+{
+	/* Checked against the geometry the reader validated at open, without overflow. */
+	uint64_t off = RS_LOAD_RELAXED(&rd->ctl->xstats_off);
+	uint64_t ctl_size = (uint64_t)(rd->data - (const uint8_t *)rd->map);
+
+	if (off == 0 || off % RINGSHM_CACHELINE || off < rs_ctl_bytes(rd->nchunks) ||
+	    off > ctl_size || ctl_size - off < sizeof(struct ringshm_xstat_table)) {
+		return NULL;
+	}
+	return (const struct ringshm_xstat_table *)(const void *)((const uint8_t *)rd->map + off);
+}
+
 int ringshm_reader_clock(const struct ringshm_reader *rd, void *buf, uint32_t len)
 {
 	const struct ringshm_ctl *c = rd->ctl;

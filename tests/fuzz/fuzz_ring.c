@@ -223,6 +223,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      hdr.capacity == hdr.file_size - hdr.ctl_size);
 	base = (const uint8_t *)ringshm_reader_ctl(rd) + hdr.ctl_size;
 	end = base + hdr.capacity;
+	{
+		/* The NIC counter table, if accepted, lies inside the control area. */
+		const struct ringshm_xstat_table *xt = ringshm_reader_xstats(rd);
+		const uint8_t *ctl0 = (const uint8_t *)ringshm_reader_ctl(rd);
+		uint32_t xsum = 0;
+
+		if (xt) {
+			CHECK((const uint8_t *)xt >= ctl0 + sizeof(struct ringshm_ctl) &&
+			      (const uint8_t *)(xt + 1) <= base);
+			for (size_t i = 0; i < sizeof(*xt); i += 64) {
+				xsum += ((const uint8_t *)xt)[i];
+			}
+			__asm__ volatile("" : : "r"(xsum));
+		}
+	}
 	if (mode & 8) {
 		w = mmap(NULL, fsize, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 		CHECK(w != MAP_FAILED);

@@ -66,6 +66,13 @@ grep -q "discards $want;" "$tmp/a.log" || fail "the final line does not count $w
 grep -q "nic_discards $want " "$tmp/a.stat" || fail "feedcap-stat: $(grep losses "$tmp/a.stat")"
 grep -q "^feedcap_loss_total{place=\"nic_discards\"} $want\$" "$tmp/a.prom" || fail "--prom: $(grep discards "$tmp/a.prom")"
 grep -q "^feedcap_port_discards_total{port=\"net_fcsim0\"} $want\$" "$tmp/a.prom" || fail "--prom per port"
+# ... and each PMD counter under its own name and stage, from the ring's NIC counter table.
+grep -q "^feedcap_nic_drops_total{port=\"net_fcsim0\",stage=\"discard\",counter=\"rx_discards_phy\"} $want\$" "$tmp/a.prom" ||
+	fail "--prom by PMD name: $(grep nic_drops "$tmp/a.prom")"
+grep -q "^feedcap_nic_drops_total{port=\"net_fcsim0\",stage=\"filtered\",counter=\"rx_mc_filtered\"} 0\$" "$tmp/a.prom" ||
+	fail "--prom: the filtered stage"
+grep -q "nic drops of port net_fcsim0:  rx_discards_phy (discard) $want" "$tmp/a.stat" ||
+	fail "feedcap-stat does not name the PMD counter: $(grep 'nic drops' "$tmp/a.stat")"
 
 # Which probes are missing: exactly every 7th on the wire (indices 6, 13, ...), by the
 # probes' own payload, not by any counter of ours.

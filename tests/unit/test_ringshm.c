@@ -820,6 +820,44 @@ Test(ringshm, refuses_wrapping_geometry)
 	cr_assert_eq(rs_check_ctl(&c, UINT64_MAX, "x", NULL), -EPROTO);
 }
 
+/* The NIC counter table: there in a new ring, refused by the reader where it cannot fit. */
+Test(ringshm, xstats_table_checked)
+{
+	struct ringshm *r = mk_ring(tmp_ring("xstats"), 1 << 20);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_xstat_table *t = ringshm_xstats(r);
+	const struct ringshm_xstat_table *rt = ringshm_reader_xstats(rd);
+	struct ringshm_ctl *c = ringshm_ctl(r);
+	uint64_t off = c->xstats_off;
+
+	cr_assert_not_null(t);
+	cr_assert_not_null(rt);
+	cr_assert_geq(off, rs_ctl_bytes(c->nchunks), "after the chunk index");
+	cr_assert_leq(off + sizeof(*t), c->ctl_size, "inside the control area");
+	snprintf(t->port[3][1].name, sizeof(t->port[3][1].name), "rx_discards_phy");
+	t->port[3][1].value = 42;
+	cr_assert_str_eq(rt->port[3][1].name, "rx_discards_phy");
+	cr_assert_eq(rt->port[3][1].value, 42);
+	/* Hostile offsets: past the area, wrapping, unaligned, inside the chunk index. */
+	c->xstats_off = c->ctl_size - sizeof(*t) + 64;
+	cr_assert_null(ringshm_reader_xstats(rd));
+	c->xstats_off = UINT64_MAX - 63;
+	cr_assert_null(ringshm_reader_xstats(rd));
+	c->xstats_off = off + 8;
+	cr_assert_null(ringshm_reader_xstats(rd));
+	c->xstats_off = 64;
+	cr_assert_null(ringshm_reader_xstats(rd));
+	/* An older ring (no table yet) gets one at restart when there is room. */
+	c->xstats_off = 0;
+	cr_assert_null(ringshm_reader_xstats(rd));
+	ringshm_close(r);
+	r = mk_ring(ring_path, 1 << 20);
+	cr_assert_eq(ringshm_ctl(r)->xstats_off, off);
+	cr_assert_not_null(ringshm_reader_xstats(rd));
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
 Test(ringshm, waits_for_version_then_times_out)
 {
 	uint32_t v = 0;
