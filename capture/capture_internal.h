@@ -105,12 +105,12 @@ struct cap_port {
 	struct rte_flow *catchall;    /* the lowest-priority rule: COUNT + DROP */
 	_Atomic uint64_t hw_filtered; /* its hits (control thread; telemetry reads) */
 	/* Link state: LSC interrupts where the PMD has them, else polled by the control thread. */
-	bool lsc;		    /* the PMD signals link changes (RTE_ETH_EVENT_INTR_LSC) */
-	_Atomic bool link_event;    /* set by the LSC callback (interrupt thread) */
-	int link;		    /* -1 unknown, 0 down, 1 up (control thread) */
-	uint64_t link_down_since;   /* CLOCK_REALTIME ns of the current outage (control) */
-	uint32_t link_downs;	    /* outages since start (control) */
-	uint64_t link_down_ns;	    /* finished outages' total (control) */
+	bool lsc;		  /* the PMD signals link changes (RTE_ETH_EVENT_INTR_LSC) */
+	_Atomic bool link_event;  /* set by the LSC callback (interrupt thread) */
+	int link;		  /* -1 unknown, 0 down, 1 up (control thread) */
+	uint64_t link_down_since; /* CLOCK_REALTIME ns of the current outage (control) */
+	uint32_t link_downs;	  /* outages since start (control) */
+	uint64_t link_down_ns;	  /* finished outages' total (control) */
 };
 
 /* One (port, queue) the poller drains. */

@@ -40,10 +40,10 @@
 #define IGMP_ROBUST   2 /* RFC 3376 Robustness Variable: unsolicited reports are sent twice */
 #define IGMP_UNSOL_NS CAP_NS_PER_S /* between them: Unsolicited Report Interval (v3: 1 s) */
 /* TIME_PROPERTIES_DATA_SET flags (IEEE 1588 flagField, second octet). */
-#define PTP_TP_UTC_VALID      0x04
-#define PTP_TP_PTP_TIMESCALE  0x08
+#define PTP_TP_UTC_VALID     0x04
+#define PTP_TP_PTP_TIMESCALE 0x08
 /* A NIC clock read this far from its model jumped (nic_clock_step). */
-#define CAP_NIC_JUMP_NS	      1000000ll
+#define CAP_NIC_JUMP_NS 1000000ll
 
 /* The per-port NIC counters, cached by the control thread once a second. */
 struct cap_nic {
@@ -640,8 +640,7 @@ static void ts_check_report(struct cap_ctx *cx, struct cap_port *p, int pi,
 			"port %s: NIC times disagree with the TSC beyond the bound (%llu us ahead, %llu ms behind): %llu frames timed by the TSC and flagged; back to NIC times when they agree",
 			p->name, CAP_TS_AHEAD_NS / 1000, CAP_TS_BEHIND_NS / 1000000,
 			(unsigned long long)(s->ts_fallback - cs.ts_fallback[pi]));
-	} else if (!refusing && cs.ts_refusing[pi] &&
-		   s->ts_domain != RINGSHM_TS_DOMAIN_UNUSABLE) {
+	} else if (!refusing && cs.ts_refusing[pi] && s->ts_domain != RINGSHM_TS_DOMAIN_UNUSABLE) {
 		cap_log(LOG_NOTICE, "port %s: NIC times agree with the TSC again (%s): in use",
 			p->name, ts_domain_name(s->ts_domain));
 	}
@@ -819,8 +818,7 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "filtered_nic", LOAD(p->hw_filtered));
 		rte_tel_data_add_dict_u64(pd, "truncated", s.truncated);
 		if (p->ts_mode == CAP_TS_NIC) {
-			rte_tel_data_add_dict_string(pd, "ts_domain",
-						     ts_domain_name(s.ts_domain));
+			rte_tel_data_add_dict_string(pd, "ts_domain", ts_domain_name(s.ts_domain));
 			rte_tel_data_add_dict_u64(pd, "ts_fallback", s.ts_fallback);
 			rte_tel_data_add_dict_u64(pd, "ts_refusing", cs.ts_refusing[i]);
 		}
@@ -828,7 +826,9 @@ static int telemetry_stats(const char *cmd, const char *params, struct rte_tel_d
 		rte_tel_data_add_dict_u64(pd, "ierrors", cs.nic[i].ierrors);
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", cs.nic[i].rx_nombuf);
 		rte_tel_data_add_dict_string(pd, "link",
-					     p->link < 0 ? "unknown" : p->link ? "up" : "down");
+					     p->link < 0 ? "unknown"
+					     : p->link	 ? "up"
+							 : "down");
 		rte_tel_data_add_dict_u64(pd, "link_downs", p->link_downs);
 		rte_tel_data_add_dict_u64(pd, "link_down_ns", p->link_down_ns);
 		/* The stages, then each counter under its PMD name: from the cache, never the
@@ -944,8 +944,9 @@ static void link_tick(struct cap_ctx *cx, uint64_t now, bool poll_all)
 			p->link_downs++;
 			p->link_down_since = t;
 			link_post(p->idx, RINGSHM_LOSS_LINK_DOWN, t, 0);
-			cap_log(LOG_WARNING, "port %s: link down%s: frames are lost until it is back",
-				p->name, p->link < 0 ? " at start" : "");
+			cap_log(LOG_WARNING,
+				"port %s: link down%s: frames are lost until it is back", p->name,
+				p->link < 0 ? " at start" : "");
 		} else if (p->link == 0) {
 			uint64_t outage = t - p->link_down_since;
 
@@ -1327,9 +1328,8 @@ static void flush_markers(struct cap_ctx *cx)
 		cs.link_tail++;
 		wrote = true;
 	}
-	if (loss_pending() &&
-	    ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss, sizeof(cs.pending_loss),
-			   now) == 0) {
+	if (loss_pending() && ringshm_marker(cx->ring, RINGSHM_REC_LOSS, &cs.pending_loss,
+					     sizeof(cs.pending_loss), now) == 0) {
 		memset(&cs.pending_loss, 0, sizeof(cs.pending_loss));
 		wrote = true;
 	}

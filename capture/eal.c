@@ -111,9 +111,10 @@ int cap_eal_init(int argc, char **argv, const char *prefix, char *why, size_t wh
 		cause = e ? rte_strerror(e) : "the EAL gave no reason (see its messages above)";
 	}
 	if (strstr(cause, "Cannot create lock")) {
-		snprintf(why, whylen,
-			 "%s: another DPDK primary process runs with EAL file prefix %s: give this capture a --file-prefix of its own after -- (by default each ring gets feedcap-RING)",
-			 cause, prefix && *prefix ? prefix : "(the one given after --)");
+		snprintf(
+			why, whylen,
+			"%s: another DPDK primary process runs with EAL file prefix %s: give this capture a --file-prefix of its own after -- (by default each ring gets feedcap-RING)",
+			cause, prefix && *prefix ? prefix : "(the one given after --)");
 	} else {
 		snprintf(why, whylen, "%s", cause);
 	}

@@ -162,7 +162,8 @@ static void online_without(const char *root, int cpu, char *out, size_t len)
 		if (in && a < 0) {
 			a = i;
 		} else if (!in && a >= 0) {
-			int k = i - 1 == a ? snprintf(out + used, len - used, "%s%d", used ? "," : "", a)
+			int k = i - 1 == a ? snprintf(out + used, len - used, "%s%d",
+						      used ? "," : "", a)
 					   : snprintf(out + used, len - used, "%s%d-%d",
 						      used ? "," : "", a, i - 1);
 
@@ -220,15 +221,17 @@ static void check_irqs(struct capture_check *c, const char *root, int cpu)
 	snprintf(c->value, sizeof(c->value), "%d IRQ(s) may run on CPU %d: %s%s", n, cpu, list,
 		 n > 6 ? ",..." : "");
 	online_without(root, cpu, buf, sizeof(buf));
-	snprintf(c->fix, sizeof(c->fix),
-		 "for i in /proc/irq/[0-9]*; do echo %.40s > $i/smp_affinity_list; done (tuned's cpu-partitioning profile does it)",
-		 buf[0] ? buf : "OTHER-CPUS");
+	snprintf(
+		c->fix, sizeof(c->fix),
+		"for i in /proc/irq/[0-9]*; do echo %.40s > $i/smp_affinity_list; done (tuned's cpu-partitioning profile does it)",
+		buf[0] ? buf : "OTHER-CPUS");
 }
 
 /* irqbalance: not running, or told to leave the poller CPU alone. */
 static void check_irqbalance(struct capture_check *c, const char *root, int cpu)
 {
-	static const char *const conf[] = { "/etc/default/irqbalance", "/etc/sysconfig/irqbalance" };
+	static const char *const conf[] = { "/etc/default/irqbalance",
+					    "/etc/sysconfig/irqbalance" };
 	char path[512], buf[256];
 	struct dirent *de;
 	bool running = false, banned = false;
@@ -241,7 +244,8 @@ static void check_irqbalance(struct capture_check *c, const char *root, int cpu)
 			continue;
 		}
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		running = read_line(root, path, buf, sizeof(buf)) == 0 && !strcmp(buf, "irqbalance");
+		running =
+			read_line(root, path, buf, sizeof(buf)) == 0 && !strcmp(buf, "irqbalance");
 	}
 	if (d) {
 		closedir(d);
@@ -271,9 +275,10 @@ static void check_irqbalance(struct capture_check *c, const char *root, int cpu)
 	} else {
 		c->status = CAPTURE_CHECK_WARN;
 		snprintf(c->value, sizeof(c->value), "running, may move IRQs to CPU %d", cpu);
-		snprintf(c->fix, sizeof(c->fix),
-			 "IRQBALANCE_BANNED_CPULIST=%d in /etc/default/irqbalance, then systemctl restart irqbalance",
-			 cpu);
+		snprintf(
+			c->fix, sizeof(c->fix),
+			"IRQBALANCE_BANNED_CPULIST=%d in /etc/default/irqbalance, then systemctl restart irqbalance",
+			cpu);
 	}
 }
 
@@ -291,8 +296,8 @@ static void check_sysctl(struct capture_check *c, const char *root, const char *
 	if (at_least ? v < want : v != want) {
 		c->status = CAPTURE_CHECK_WARN;
 		snprintf(c->fix, sizeof(c->fix),
-			 "sysctl -w %s=%ld, and the same line in /etc/sysctl.d/90-feedcap.conf", key,
-			 want);
+			 "sysctl -w %s=%ld, and the same line in /etc/sysctl.d/90-feedcap.conf",
+			 key, want);
 	}
 }
 
@@ -307,14 +312,14 @@ static void check_cstates(struct capture_check *c, const char *root, int cpu)
 	for (k = 0; k < 16; k++) {
 		long lat, dis;
 
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/latency",
-			 cpu, k);
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/latency", cpu, k);
 		lat = read_num(root, path);
 		if (lat < 0) {
 			break;
 		}
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/disable",
-			 cpu, k);
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/disable", cpu, k);
 		dis = read_num(root, path);
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/name",
 			 cpu, k);
@@ -337,9 +342,10 @@ static void check_cstates(struct capture_check *c, const char *root, int cpu)
 	} else {
 		c->status = CAPTURE_CHECK_WARN;
 		snprintf(c->value, sizeof(c->value), "CPU %d may enter %.70s", cpu, list);
-		snprintf(c->fix, sizeof(c->fix),
-			 "cpupower -c %d idle-set -D 10 (or intel_idle.max_cstate=1 processor.max_cstate=1 on the kernel command line)",
-			 cpu);
+		snprintf(
+			c->fix, sizeof(c->fix),
+			"cpupower -c %d idle-set -D 10 (or intel_idle.max_cstate=1 processor.max_cstate=1 on the kernel command line)",
+			cpu);
 	}
 }
 
@@ -363,8 +369,9 @@ static void check_swap(struct capture_check *c, const char *root)
 	}
 	c->status = CAPTURE_CHECK_WARN;
 	snprintf(c->value, sizeof(c->value), "%d swap area(s) active", n);
-	snprintf(c->fix, sizeof(c->fix),
-		 "swapoff -a and remove the swap lines from /etc/fstab (the capture is mlockall()ed; the rest of the host is not)");
+	snprintf(
+		c->fix, sizeof(c->fix),
+		"swapoff -a and remove the swap lines from /etc/fstab (the capture is mlockall()ed; the rest of the host is not)");
 }
 
 int capture_host_check(const char *root, int poller_cpu, uint64_t ring_size,
@@ -540,32 +547,36 @@ int capture_numa_check(const char *root, int poller_cpu, char *const *pci, int n
 		snprintf(c->value, sizeof(c->value), "%.40s on node %d", pci[i], node);
 		if (node >= 0 && pnode >= 0 && node != pnode) {
 			c->status = CAPTURE_CHECK_WARN;
-			snprintf(c->fix, sizeof(c->fix),
-				 "pick a poller CPU on node %d: --lcores CONTROL,POLLER (poller_core) among /sys/devices/system/node/node%d/cpulist",
-				 node, node);
+			snprintf(
+				c->fix, sizeof(c->fix),
+				"pick a poller CPU on node %d: --lcores CONTROL,POLLER (poller_core) among /sys/devices/system/node/node%d/cpulist",
+				node, node);
 		}
 	}
 	if ((c = add(out, &n, max, "numa_ring"))) {
 		node = ring_path && !root[0] ? ring_node(ring_path, what, sizeof(what)) : -ENOENT;
 		if (node == -ENOENT) {
-			snprintf(c->value, sizeof(c->value),
-				 "not there yet: made at start, faulted in on node %d (the poller's)",
-				 pnode);
+			snprintf(
+				c->value, sizeof(c->value),
+				"not there yet: made at start, faulted in on node %d (the poller's)",
+				pnode);
 		} else if (node < 0) {
 			snprintf(c->value, sizeof(c->value), "cannot tell: %s", strerror(-node));
 		} else {
 			snprintf(c->value, sizeof(c->value), "%s", what);
 			if (pnode >= 0 && node != pnode) {
 				c->status = CAPTURE_CHECK_WARN;
-				snprintf(c->fix, sizeof(c->fix),
-					 "stop the capture, remove %.60s and start it again: a new ring is faulted in on node %d",
-					 ring_path, pnode);
+				snprintf(
+					c->fix, sizeof(c->fix),
+					"stop the capture, remove %.60s and start it again: a new ring is faulted in on node %d",
+					ring_path, pnode);
 			}
 		}
 	}
 	if ((c = add(out, &n, max, "numa_mbufs"))) {
 		snprintf(c->value, sizeof(c->value),
-			 "allocated at start on node %d (the poller's); the log reads it back", pnode);
+			 "allocated at start on node %d (the poller's); the log reads it back",
+			 pnode);
 	}
 	return n;
 }

@@ -136,8 +136,8 @@ static int host_checks(const struct capture_opts *o)
 		    !realpath(path, real)) {
 			real[0] = '\0';
 		}
-		n += capture_numa_check("", o->poller_lcore, pci, np, real[0] ? real : NULL,
-					c + n, CAPTURE_MAX_CHECKS - n);
+		n += capture_numa_check("", o->poller_lcore, pci, np, real[0] ? real : NULL, c + n,
+					CAPTURE_MAX_CHECKS - n);
 		for (i = 0; i < np; i++) {
 			free(pci[i]);
 		}
@@ -385,7 +385,8 @@ int main(int argc, char **argv)
 	 */
 	poller_node = capture_cpu_node("", o->poller_lcore);
 	if (poller_node >= 0 && (rc = capture_prefer_node(poller_node)) < 0) {
-		cap_log(LOG_WARNING, "set_mempolicy(node %d): %s: the ring goes where the kernel puts it",
+		cap_log(LOG_WARNING,
+			"set_mempolicy(node %d): %s: the ring goes where the kernel puts it",
 			poller_node, strerror(-rc));
 	}
 	ring = ringshm_create(o->ring, &rp, &rerr);
@@ -491,8 +492,8 @@ int main(int argc, char **argv)
 	}
 	timesync_cell_init(&cx->tsc_cell);
 	cx->poller_socket = (int)rte_lcore_to_socket_id((unsigned)o->poller_lcore);
-	cx->igmp_q = rte_ring_create("cap_igmp", 1024, cx->poller_socket,
-				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	cx->igmp_q =
+		rte_ring_create("cap_igmp", 1024, cx->poller_socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!cx->igmp_q) {
 		fprintf(stderr, PROG ": cannot create the IGMP hand-over ring: %s\n",
 			rte_strerror(rte_errno));
@@ -503,7 +504,7 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		status = rc == -ENODEV || rc == -ENOTSUP || rc == -EINVAL ? CAPTURE_EXIT_USAGE
-									      : CAPTURE_EXIT_FAILURE;
+									  : CAPTURE_EXIT_FAILURE;
 		goto out_ports;
 	}
 	for (i = 0; i < cx->nports; i++) {
@@ -514,7 +515,8 @@ int main(int argc, char **argv)
 			"port %u %s (%s): %u RX queue(s) of %u descriptors, MTU %u%s, flow control %s, timestamps %s%s%s",
 			p->idx, p->name, p->driver, p->nb_rxq, p->nb_rxd, p->mtu,
 			p->scatter ? " (scatter)" : "",
-			p->flow_control < 0 ? "unknown" : capture_flow_control_name(p->flow_control),
+			p->flow_control < 0 ? "unknown"
+					    : capture_flow_control_name(p->flow_control),
 			cap_ts_mode_name(p->ts_mode), p->ts_offload ? " (offload on)" : "",
 			p->has_tx ? "" : ", no TX queue (no IGMP)");
 		if (p->socket >= 0 && p->socket != lsock) {

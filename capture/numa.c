@@ -108,7 +108,7 @@ int capture_prefer_node(int node)
 	mask[node / (8 * sizeof(long))] = 1ul << (node % (8 * sizeof(long)));
 	/* Preferred, not bound: a node out of hugepages falls back (and the read-back says so). */
 	return syscall(SYS_set_mempolicy, MPOL_PREFERRED, mask, 8 * sizeof(mask) + 1) == 0 ? 0
-											 : -errno;
+											   : -errno;
 }
 
 int capture_pick_cpus(const char *root, const int *cpus, int ncpus, int node, int *control,

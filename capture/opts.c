@@ -573,8 +573,9 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 			break;
 		case OPT_MTU:
 			if (parse_u64(optarg, CAPTURE_MIN_MTU, CAPTURE_MAX_MTU, &v) < 0) {
-				return fail(err, errlen, "--mtu: \"%s\" is not a number from %u to %u",
-					    optarg, CAPTURE_MIN_MTU, CAPTURE_MAX_MTU);
+				return fail(err, errlen,
+					    "--mtu: \"%s\" is not a number from %u to %u", optarg,
+					    CAPTURE_MIN_MTU, CAPTURE_MAX_MTU);
 			}
 			o->mtu = (uint16_t)v;
 			break;

@@ -142,10 +142,11 @@ static int plan_mtu(const struct capture_opts *o, struct cap_port *p,
 	frame = o->mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN;
 	if (frame > room) {
 		if (!(info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
-			snprintf(err, errlen,
-				 "mtu %u: frames of up to %u bytes do not fit in one %u-byte mbuf and port %s (%s) cannot scatter them over several: use an MTU of at most %u",
-				 o->mtu, frame, room, p->name, p->driver,
-				 room - (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN));
+			snprintf(
+				err, errlen,
+				"mtu %u: frames of up to %u bytes do not fit in one %u-byte mbuf and port %s (%s) cannot scatter them over several: use an MTU of at most %u",
+				o->mtu, frame, room, p->name, p->driver,
+				room - (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN));
 			return -EINVAL;
 		}
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -271,7 +272,8 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 			p->has_tx = false;
 		}
 	}
-	if (p->lsc && rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_LSC, link_changed, p) != 0) {
+	if (p->lsc &&
+	    rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_LSC, link_changed, p) != 0) {
 		p->lsc = false; /* polled then */
 	}
 	rte_eth_macaddr_get(pid, &p->mac);

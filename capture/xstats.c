@@ -60,8 +60,7 @@ int capture_xstat_stage(const char *name)
 	if (has(s, "discard") || has(s, "drop")) {
 		return CAPTURE_STAGE_DISCARD;
 	}
-	if (has(s, "missed") || has(s, "out_of_buffer") || has(s, "no_desc") ||
-	    has(s, "nodesc")) {
+	if (has(s, "missed") || has(s, "out_of_buffer") || has(s, "no_desc") || has(s, "nodesc")) {
 		return CAPTURE_STAGE_MISSED;
 	}
 	if (has(s, "nombuf") || has(s, "no_mbuf") || has(s, "no_buf") || has(s, "alloc_fail")) {
@@ -77,8 +76,8 @@ int capture_xstat_stage(const char *name)
 
 const char *capture_stage_name(int stage)
 {
-	static const char *const names[CAPTURE_NSTAGES] = { "discard", "missed", "nobuf",
-							    "error", "filtered" };
+	static const char *const names[CAPTURE_NSTAGES] = { "discard", "missed", "nobuf", "error",
+							    "filtered" };
 
 	return stage >= 0 && stage < CAPTURE_NSTAGES ? names[stage] : "?";
 }

@@ -89,13 +89,15 @@ void dump_marker_comment(struct dump *d, const struct ringshm_record *rec, const
 			/* A link outage: frames lost that no counter saw. */
 			fcr_format_time(lp.event_ns, t, sizeof(t));
 			if (lp.event == RINGSHM_LOSS_LINK_DOWN) {
-				snprintf(msg, sizeof(msg),
-					 "feedcap: link down on capture port %u at %s: frames are lost until it is back",
-					 lp.port, t);
+				snprintf(
+					msg, sizeof(msg),
+					"feedcap: link down on capture port %u at %s: frames are lost until it is back",
+					lp.port, t);
 			} else {
-				snprintf(msg, sizeof(msg),
-					 "feedcap: link up on capture port %u at %s after %.3f s down",
-					 lp.port, t, (double)lp.outage_ns / 1e9);
+				snprintf(
+					msg, sizeof(msg),
+					"feedcap: link up on capture port %u at %s after %.3f s down",
+					lp.port, t, (double)lp.outage_ns / 1e9);
 			}
 			break;
 		}

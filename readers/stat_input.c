@@ -140,7 +140,8 @@ static void stat_link_event(struct stat_ctx *s, const uint8_t *payload,
 		return;
 	}
 	if (lp.event == RINGSHM_LOSS_LINK_DOWN) {
-		printf("%s event: port %s link down (seq %" PRIu64 "): frames lost until it is back\n",
+		printf("%s event: port %s link down (seq %" PRIu64
+		       "): frames lost until it is back\n",
 		       fcr_format_time(lp.event_ns, tb, sizeof(tb)), name, r->seq);
 	} else {
 		printf("%s event: port %s link up after %.3f s down (seq %" PRIu64 ")\n",

@@ -135,8 +135,8 @@ static json_object *ring_json(const struct stat_ring_view *v)
 		json_object_object_add(p, "ierrors", ju(v->ports[i].ierrors));
 		json_object_object_add(p, "filtered", ju(v->ports[i].filtered));
 		json_object_object_add(p, "discards", ju(v->ports[i].discards));
-		json_object_object_add(p, "link", json_object_new_string(
-							  v->ports[i].link_up ? "up" : "down"));
+		json_object_object_add(p, "link",
+				       json_object_new_string(v->ports[i].link_up ? "up" : "down"));
 		json_object_object_add(p, "link_downs", ju(v->ports[i].link_downs));
 		json_object_object_add(p, "link_down_ns", ju(v->ports[i].link_down_ns));
 		json_object_object_add(p, "ts_domain", ju(v->ports[i].ts_domain));

@@ -213,7 +213,8 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 		prom_metric(f, "feedcap_producer_alive", "gauge",
 			    "1 if the capture is running and its heartbeat is recent.");
 		fprintf(f, "feedcap_producer_alive %d\n", v->alive ? 1 : 0);
-		prom_metric(f, "feedcap_port_link_up", "gauge", "1 while a capture port's link is up.");
+		prom_metric(f, "feedcap_port_link_up", "gauge",
+			    "1 while a capture port's link is up.");
 		for (uint32_t i = 0; i < v->nports; i++) {
 			fprintf(f, "feedcap_port_link_up{port=\"%s\"} %u\n", v->ports[i].name,
 				v->ports[i].link_up);
@@ -224,14 +225,16 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			fprintf(f, "feedcap_port_link_downs_total{port=\"%s\"} %u\n",
 				v->ports[i].name, v->ports[i].link_downs);
 		}
-		prom_metric(f, "feedcap_port_discards_total", "counter",
-			    "Frames a capture port discarded before any queue (PMD extended statistics).");
+		prom_metric(
+			f, "feedcap_port_discards_total", "counter",
+			"Frames a capture port discarded before any queue (PMD extended statistics).");
 		for (uint32_t i = 0; i < v->nports; i++) {
 			fprintf(f, "feedcap_port_discards_total{port=\"%s\"} %" PRIu64 "\n",
 				v->ports[i].name, v->ports[i].discards);
 		}
-		prom_metric(f, "feedcap_nic_drops_total", "counter",
-			    "A capture port's drop counter among the PMD's extended statistics, by its own name and stage.");
+		prom_metric(
+			f, "feedcap_nic_drops_total", "counter",
+			"A capture port's drop counter among the PMD's extended statistics, by its own name and stage.");
 		for (uint32_t i = 0; i < v->nports; i++) {
 			for (int k = 0; k < RINGSHM_XSTATS_PER_PORT; k++) {
 				const struct ringshm_xstat *x = &v->xs[i][k];
@@ -248,8 +251,9 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 				}
 			}
 		}
-		prom_metric(f, "feedcap_ts_fallback_total", "counter",
-			    "Frames whose NIC time disagreed with the TSC: TSC time used, flagged.");
+		prom_metric(
+			f, "feedcap_ts_fallback_total", "counter",
+			"Frames whose NIC time disagreed with the TSC: TSC time used, flagged.");
 		fprintf(f, "feedcap_ts_fallback_total %" PRIu64 "\n", v->c.ts_fallback);
 		if (v->clock_rc == 0) {
 			prom_metric(

@@ -89,7 +89,8 @@ enum ringshm_rec_type {
 #define RINGSHM_F_TS_STEPPED	0x0020u /* the system clock stepped near this record */
 #define RINGSHM_F_TRUNCATED	0x0040u /* cap_len < wire_len: cut by the snap length */
 #define RINGSHM_F_WIRE_CLAMPED	0x0080u /* the wire length was over 65535 and is clamped */
-#define RINGSHM_F_TS_FALLBACK	0x0100u /* the NIC's time was refused (it disagreed with the
+#define RINGSHM_F_TS_FALLBACK                                                                      \
+	0x0100u /* the NIC's time was refused (it disagreed with the
 					 * TSC beyond the bound): the TSC's is used */
 
 /*
@@ -149,9 +150,10 @@ struct ringshm_epoch_payload {
 
 /* What a port's NIC timestamps count (ringshm_port.ts_domain), as the capture found them. */
 enum ringshm_ts_domain {
-	RINGSHM_TS_DOMAIN_UNKNOWN = 0,	/* not a NIC-timed port, or no frame yet */
-	RINGSHM_TS_DOMAIN_COUNTER = 1,	/* a free-running counter, converted through the model */
-	RINGSHM_TS_DOMAIN_REALTIME = 2, /* nanoseconds of a real-time clock (PHC), used as they are */
+	RINGSHM_TS_DOMAIN_UNKNOWN = 0, /* not a NIC-timed port, or no frame yet */
+	RINGSHM_TS_DOMAIN_COUNTER = 1, /* a free-running counter, converted through the model */
+	RINGSHM_TS_DOMAIN_REALTIME =
+		2, /* nanoseconds of a real-time clock (PHC), used as they are */
 	RINGSHM_TS_DOMAIN_UNUSABLE = 3, /* neither agreed with the TSC: refused */
 };
 

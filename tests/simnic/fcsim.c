@@ -56,14 +56,13 @@ RTE_LOG_REGISTER(fcsim_logtype, pmd.net.fcsim, NOTICE);
 #define FCSIM_REF_PROBE	  (UINT64_C(1) << 63)  /* a FIFO entry that is a probe frame */
 #define FCSIM_NS_PER_S	  UINT64_C(1000000000)
 
-static const char *const fcsim_keys[] = { "rx_pcap",  "tx_pcap",     "loop", "pace",
-					  "probe",    "probe_dst",   "pps",  "clock_hz",
-					  "ppm",      "clock_start", "ts",   "rx_ring",
-					  "mac",      "mc_filter",   "flow", "flow_count",
-					  "flow_max", "conf_out",    "fc",   "scatter",
-					  "discard",  "xstats_cor",  "lsc",  "flap",
-					  "ts_format", "clock",      "jump", "mtu_drop",
-					  NULL };
+static const char *const fcsim_keys[] = {
+	"rx_pcap",   "tx_pcap",	  "loop",    "pace",	    "probe",	"probe_dst",
+	"pps",	     "clock_hz",  "ppm",     "clock_start", "ts",	"rx_ring",
+	"mac",	     "mc_filter", "flow",    "flow_count",  "flow_max", "conf_out",
+	"fc",	     "scatter",	  "discard", "xstats_cor",  "lsc",	"flap",
+	"ts_format", "clock",	  "jump",    "mtu_drop",    NULL
+};
 
 static const uint8_t fcsim_rss_key[FCSIM_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
@@ -90,7 +89,8 @@ static uint64_t clock_ns(clockid_t id)
 static uint64_t nic_ticks(const struct fcsim_dev *d, uint64_t raw)
 {
 	__int128 dt = (__int128)raw - (__int128)d->clock_t0;
-	uint64_t t = d->a.clock_start + (uint64_t)(dt * d->rate_num / (__int128)1000000000000000000LL);
+	uint64_t t =
+		d->a.clock_start + (uint64_t)(dt * d->rate_num / (__int128)1000000000000000000LL);
 
 	/* jump=AT:NS: the clock is stepped by NS (in ticks: NS * clock_hz / 1e9) from then on. */
 	if (d->a.jump_ns && d->started_once && raw >= d->probe_t0 + d->a.jump_at_ms * 1000000) {
@@ -373,8 +373,8 @@ static void wire_drop_all(struct fcsim_dev *d, uint64_t now)
 }
 
 /* Copy len bytes into m and, with scatter, the segments chained after it (already allocated). */
-static void fill_segs(struct rte_mbuf *m, struct rte_mbuf **more, unsigned nmore, const uint8_t *src,
-		      uint32_t len)
+static void fill_segs(struct rte_mbuf *m, struct rte_mbuf **more, unsigned nmore,
+		      const uint8_t *src, uint32_t len)
 {
 	struct rte_mbuf *last = m;
 	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
@@ -573,8 +573,7 @@ static void conf_dump(struct fcsim_dev *d)
 		return;
 	}
 	fprintf(f, "started=%d\nmtu=%u\nscatter=%d\ntimestamp=%d\nrx_queues=%u\nrx_desc=%u\n",
-		d->started, dd->mtu,
-		!!(dd->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER),
+		d->started, dd->mtu, !!(dd->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER),
 		!!(dd->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TIMESTAMP), dd->nb_rx_queues,
 		d->rxq[0] ? d->rxq[0]->nb_desc : 0);
 	fprintf(f, "flow_control=%s\nlsc_interrupt=%d\n", fc_name(d->fc_mode),
@@ -637,12 +636,13 @@ static int fcsim_start(struct rte_eth_dev *dev)
 	}
 	d->started = true;
 	rte_spinlock_unlock(&d->lock);
-	if (first && d->a.flap_ms && rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000,
-						       flap_alarm, d) == 0) {
+	if (first && d->a.flap_ms &&
+	    rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000, flap_alarm, d) == 0) {
 		d->alarm_set = true;
 	}
-	dev->data->dev_link.link_status =
-		__atomic_load_n(&d->link_down, __ATOMIC_RELAXED) ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP;
+	dev->data->dev_link.link_status = __atomic_load_n(&d->link_down, __ATOMIC_RELAXED)
+						  ? RTE_ETH_LINK_DOWN
+						  : RTE_ETH_LINK_UP;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
@@ -770,9 +770,10 @@ static int fcsim_link_update(struct rte_eth_dev *dev, int wait)
 	link.link_speed = RTE_ETH_SPEED_NUM_100G;
 	link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link.link_autoneg = RTE_ETH_LINK_FIXED;
-	link.link_status = dev->data->dev_started && !__atomic_load_n(&d->link_down, __ATOMIC_ACQUIRE)
-				   ? RTE_ETH_LINK_UP
-				   : RTE_ETH_LINK_DOWN;
+	link.link_status =
+		dev->data->dev_started && !__atomic_load_n(&d->link_down, __ATOMIC_ACQUIRE)
+			? RTE_ETH_LINK_UP
+			: RTE_ETH_LINK_DOWN;
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
@@ -945,7 +946,8 @@ static int fcsim_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, u
 	v[5] = d->wire_seen;
 	if (d->a.xstats_cor) {
 		for (unsigned i = 0; i < FCSIM_NXSTATS; i++) {
-			uint64_t reg = v[i] - d->xs_read[i]; /* the register, cleared by this read */
+			uint64_t reg =
+				v[i] - d->xs_read[i]; /* the register, cleared by this read */
 
 			d->xs_read[i] = v[i];
 			v[i] = reg;
@@ -959,9 +961,10 @@ static int fcsim_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, u
 		if (!__atomic_compare_exchange_n(&d->xs_reader, &first, self, false,
 						 __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
 		    first != self && !__atomic_exchange_n(&d->xs_warned, true, __ATOMIC_RELAXED)) {
-			FCSIM_LOG(ERR,
-				  "port %u: xstats_cor: extended statistics read by thread %d and thread %d: clear-on-read totals race, counts can be lost",
-				  dev->data->port_id, first, self);
+			FCSIM_LOG(
+				ERR,
+				"port %u: xstats_cor: extended statistics read by thread %d and thread %d: clear-on-read totals race, counts can be lost",
+				dev->data->port_id, first, self);
 		}
 	}
 	for (unsigned i = 0; i < FCSIM_NXSTATS; i++) {

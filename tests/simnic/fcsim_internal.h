@@ -66,10 +66,10 @@ struct fcsim_args {
 	uint64_t flap_ms;	 /* ... for this long (0: never) */
 	uint64_t flap_n;	 /* ... this many times, flap_every_ms apart */
 	uint64_t flap_every_ms;
-	bool ts_ns;		 /* RX timestamps in PHC nanoseconds (a real-time clock) */
-	bool clock_host;	 /* read_clock returns host CLOCK_REALTIME ns, not the NIC's */
-	uint64_t jump_at_ms;	 /* the NIC clock jumps this long after the first start ... */
-	int64_t jump_ns;	 /* ... by this much (0: never) */
+	bool ts_ns;	     /* RX timestamps in PHC nanoseconds (a real-time clock) */
+	bool clock_host;     /* read_clock returns host CLOCK_REALTIME ns, not the NIC's */
+	uint64_t jump_at_ms; /* the NIC clock jumps this long after the first start ... */
+	int64_t jump_ns;     /* ... by this much (0: never) */
 };
 
 /* The header fields of one frame the RSS hash, the multicast filter and the rules look at. */

@@ -547,7 +547,8 @@ Test(capture_numa, nodes_default_cpus_and_mismatch)
 	cr_expect_eq(capture_pci_node(root, "0000:af:00.0"), -1);
 
 	cr_assert_eq(capture_pick_cpus(root, all, 4, 1, &ctl, &pol), 0);
-	cr_expect(ctl == 2 && pol == 3, "port on node 1: control 2, poller 3 (got %d, %d)", ctl, pol);
+	cr_expect(ctl == 2 && pol == 3, "port on node 1: control 2, poller 3 (got %d, %d)", ctl,
+		  pol);
 	cr_assert_eq(capture_pick_cpus(root, some, 3, 1, &ctl, &pol), 0);
 	cr_expect(ctl == 0 && pol == 3, "one CPU of node 1 allowed: poller there (got %d, %d)", ctl,
 		  pol);
@@ -557,7 +558,8 @@ Test(capture_numa, nodes_default_cpus_and_mismatch)
 
 	n = capture_numa_check(root, 1, pci, 2, NULL, c, CAPTURE_MAX_CHECKS);
 	cr_expect_str_eq(find(c, n, "numa_poller")->value, "CPU 1 on node 0");
-	cr_expect_eq(c[1].status, CAPTURE_CHECK_WARN, "port on node 1, poller on 0: %s", c[1].value);
+	cr_expect_eq(c[1].status, CAPTURE_CHECK_WARN, "port on node 1, poller on 0: %s",
+		     c[1].value);
 	cr_expect(strstr(c[1].fix, "pick a poller CPU on node 1") != NULL, "%s", c[1].fix);
 	cr_expect_eq(c[2].status, CAPTURE_CHECK_OK, "no node for the second port: %s", c[2].value);
 	cr_expect(strstr(find(c, n, "numa_ring")->value, "node 0 (the poller's)") != NULL);
@@ -596,7 +598,8 @@ Test(capture_host, tuned_cpu_partitioning)
 	n = capture_host_check(root, 3, 1 << 20, c, CAPTURE_MAX_CHECKS);
 	x = find(c, n, "irq_affinity");
 	cr_expect_eq(x->status, CAPTURE_CHECK_WARN);
-	cr_expect_str_eq(x->value, "1 IRQ(s) may run on CPU 3: 24", "only 24: 25 is elsewhere, 26 unused");
+	cr_expect_str_eq(x->value, "1 IRQ(s) may run on CPU 3: 24",
+			 "only 24: 25 is elsewhere, 26 unused");
 	cr_expect(strstr(x->fix, "echo 0-2 > $i/smp_affinity_list") != NULL, "%s", x->fix);
 	x = find(c, n, "irqbalance");
 	cr_expect_eq(x->status, CAPTURE_CHECK_WARN, "%s", x->value);
@@ -615,16 +618,17 @@ Test(capture_host, tuned_cpu_partitioning)
 	cr_expect_eq(find(c, n, "swap")->status, CAPTURE_CHECK_WARN);
 
 	/* The fixed host: irqbalance banned from CPU 3, the IRQ moved, the rest set. */
-	write_file(root, "/etc/default/irqbalance", "# comment\nIRQBALANCE_BANNED_CPULIST=\"2-3\"\n");
+	write_file(root, "/etc/default/irqbalance",
+		   "# comment\nIRQBALANCE_BANNED_CPULIST=\"2-3\"\n");
 	write_file(root, "/proc/irq/24/smp_affinity_list", "0-2\n");
 	write_file(root, "/proc/sys/kernel/nmi_watchdog", "0\n");
 	write_file(root, "/proc/sys/vm/stat_interval", "10\n");
 	write_file(root, "/sys/devices/system/cpu/cpu3/cpuidle/state1/disable", "1\n");
 	write_file(root, "/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
 	n = capture_host_check(root, 3, 1 << 20, c, CAPTURE_MAX_CHECKS);
-	for (const char *const *k = (const char *const[]){ "irq_affinity", "irqbalance",
-							   "nmi_watchdog", "stat_interval",
-							   "cstates", "swap", NULL };
+	for (const char *const *k =
+		     (const char *const[]){ "irq_affinity", "irqbalance", "nmi_watchdog",
+					    "stat_interval", "cstates", "swap", NULL };
 	     *k; k++) {
 		cr_expect_eq(find(c, n, *k)->status, CAPTURE_CHECK_OK, "%s: %s", *k,
 			     find(c, n, *k)->value);
@@ -911,34 +915,35 @@ Test(capture_xstat, stages_by_pmd_name)
 		const char *name;
 		int stage;
 	} t[] = {
-		{ "rx_discards_phy", CAPTURE_STAGE_DISCARD },	  /* mlx5 */
-		{ "rx_prio0_discards", CAPTURE_STAGE_DISCARD },	  /* mlx5 */
-		{ "rx_dropped_packets", CAPTURE_STAGE_DISCARD },  /* i40e, ice */
-		{ "rx_out_of_buffer", CAPTURE_STAGE_MISSED },	  /* mlx5 (= imissed) */
+		{ "rx_discards_phy", CAPTURE_STAGE_DISCARD },	 /* mlx5 */
+		{ "rx_prio0_discards", CAPTURE_STAGE_DISCARD },	 /* mlx5 */
+		{ "rx_dropped_packets", CAPTURE_STAGE_DISCARD }, /* i40e, ice */
+		{ "rx_out_of_buffer", CAPTURE_STAGE_MISSED },	 /* mlx5 (= imissed) */
 		{ "rx_mac_missed", CAPTURE_STAGE_MISSED },
 		{ "rx_no_mbuf", CAPTURE_STAGE_NOBUF },
-		{ "rx_crc_errors_phy", CAPTURE_STAGE_ERROR },	  /* mlx5 */
-		{ "rx_oversize_pkts_phy", CAPTURE_STAGE_ERROR },  /* mlx5 */
-		{ "rx_jabber_errors", CAPTURE_STAGE_ERROR },	  /* ice */
-		{ "rx_length_errors", CAPTURE_STAGE_ERROR },	  /* ixgbe */
-		{ "rx_mc_filtered", CAPTURE_STAGE_FILTERED },	  /* net_fcsim */
-		{ "rx_flow_dropped", CAPTURE_STAGE_FILTERED },	  /* net_fcsim */
-		{ "rx_good_packets", -1 },			  /* ethdev: traffic */
-		{ "rx_missed_errors", -1 },			  /* ethdev: = imissed */
-		{ "rx_errors", -1 },				  /* ethdev: = ierrors */
-		{ "rx_mbuf_allocation_errors", -1 },		  /* ethdev: = rx_nombuf */
-		{ "rx_q0_errors", -1 },				  /* ethdev: per queue */
+		{ "rx_crc_errors_phy", CAPTURE_STAGE_ERROR },	 /* mlx5 */
+		{ "rx_oversize_pkts_phy", CAPTURE_STAGE_ERROR }, /* mlx5 */
+		{ "rx_jabber_errors", CAPTURE_STAGE_ERROR },	 /* ice */
+		{ "rx_length_errors", CAPTURE_STAGE_ERROR },	 /* ixgbe */
+		{ "rx_mc_filtered", CAPTURE_STAGE_FILTERED },	 /* net_fcsim */
+		{ "rx_flow_dropped", CAPTURE_STAGE_FILTERED },	 /* net_fcsim */
+		{ "rx_good_packets", -1 },			 /* ethdev: traffic */
+		{ "rx_missed_errors", -1 },			 /* ethdev: = imissed */
+		{ "rx_errors", -1 },				 /* ethdev: = ierrors */
+		{ "rx_mbuf_allocation_errors", -1 },		 /* ethdev: = rx_nombuf */
+		{ "rx_q0_errors", -1 },				 /* ethdev: per queue */
 		{ "tx_errors", -1 },
 		{ "tx_phy_dropped", -1 },
-		{ "rx_xoff_packets", -1 },			  /* PAUSE frames */
+		{ "rx_xoff_packets", -1 }, /* PAUSE frames */
 		{ "rx_pause_ctrl_phy", -1 },
 		{ "rx_wire_packets", -1 },
 		{ "rx_bytes_phy", -1 },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		cr_expect_eq(capture_xstat_stage(t[i].name), t[i].stage, "%s: stage %d, expected %d",
-			     t[i].name, capture_xstat_stage(t[i].name), t[i].stage);
+		cr_expect_eq(capture_xstat_stage(t[i].name), t[i].stage,
+			     "%s: stage %d, expected %d", t[i].name, capture_xstat_stage(t[i].name),
+			     t[i].stage);
 	}
 	cr_expect_str_eq(capture_stage_name(CAPTURE_STAGE_NOBUF), "nobuf");
 	cr_expect(capture_xstat_is_oversize("rx_oversize_packets"));

@@ -281,10 +281,12 @@ static int cmd_markers(int argc, char **argv)
 			nombuf += lp.nic_rx_nombuf;
 			ierrors += lp.nic_ierrors;
 			discards += lp.nic_discards;
-			if (lp.event == RINGSHM_LOSS_LINK_DOWN || lp.event == RINGSHM_LOSS_LINK_UP) {
+			if (lp.event == RINGSHM_LOSS_LINK_DOWN ||
+			    lp.event == RINGSHM_LOSS_LINK_UP) {
 				/* One line per link event, in ring order. */
-				printf("link_event=%s port=%u event_ns=%" PRIu64 " outage_ns=%" PRIu64
-				       " record_ts_ns=%" PRIu64 " seq=%" PRIu64 "\n",
+				printf("link_event=%s port=%u event_ns=%" PRIu64
+				       " outage_ns=%" PRIu64 " record_ts_ns=%" PRIu64
+				       " seq=%" PRIu64 "\n",
 				       lp.event == RINGSHM_LOSS_LINK_DOWN ? "down" : "up", lp.port,
 				       lp.event_ns, lp.outage_ns, rec.ts_ns, rec.seq);
 				downs += lp.event == RINGSHM_LOSS_LINK_DOWN;
@@ -412,7 +414,8 @@ static int cmd_counters(int argc, char **argv)
 		printf("port%u_name=%s\nport%u_rx_frames=%" PRIu64 "\nport%u_rx_bytes=%" PRIu64
 		       "\nport%u_imissed=%" PRIu64 "\nport%u_filtered=%" PRIu64
 		       "\nport%u_ts_source=%u\nport%u_ierrors=%" PRIu64 "\nport%u_discards=%" PRIu64
-		       "\nport%u_link_downs=%u\nport%u_link_up=%u\nport%u_link_down_ns=%" PRIu64 "\n",
+		       "\nport%u_link_downs=%u\nport%u_link_up=%u\nport%u_link_down_ns=%" PRIu64
+		       "\n",
 		       i, p->name, i, p->rx_frames, i, p->rx_bytes, i, p->imissed, i, p->filtered,
 		       i, p->ts_source, i, p->ierrors, i, p->discards, i, p->link_downs, i,
 		       p->link_up, i, p->link_down_ns);
