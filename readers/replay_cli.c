@@ -117,6 +117,17 @@ static int take_archives(int argc, char **argv, struct replay_opts *o)
 	return i;
 }
 
+/* Whether the words before any "--" ask for --list or --reindex. */
+static bool lists_dirs(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--list") == 0 || strcmp(argv[i], "--reindex") == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 {
 	enum {
@@ -156,8 +167,13 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->to = FCR_TIME_MAX;
 	o->ring_size = DEFAULT_RING_SIZE;
-	/* '+': stop at the first non-option, so filter words such as "-1" are not options */
-	while ((c = getopt_long(argc, argv, "+w:F:vh", lopts, NULL)) != -1) {
+	/*
+	 * '+': stop at the first non-option, so filter words such as "-1" are not options.
+	 * --list and --reindex take no filter, and their usage puts options after the
+	 * directories (--list DIR... --from T --json): there getopt may permute.
+	 */
+	while ((c = getopt_long(argc, argv, lists_dirs(argc, argv) ? "w:F:vh" : "+w:F:vh", lopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->out = optarg;
