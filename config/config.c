@@ -81,6 +81,8 @@ static const char *const section_names[] = {
 	[SEC_PORT] = "port",
 	[SEC_CAPTURE] = "capture",
 	[SEC_JOB] = "job",
+	[SEC_DECODER] = "decoder",
+	[SEC_FEED] = "feed",
 };
 
 const char *fcc_section_name(enum fcc_section sec)
@@ -115,8 +117,79 @@ void *fcc_section_base(struct fcc_config *cfg, enum fcc_section sec, unsigned id
 		return &cfg->capture;
 	case SEC_JOB:
 		return &cfg->jobs[idx];
+	case SEC_DECODER:
+		return &cfg->decoders[idx];
+	case SEC_FEED:
+		return &cfg->feeds[idx];
 	}
 	return NULL;
+}
+
+/* Named sections: count, capacity, and an entry's name and header line. */
+static unsigned *named_count(struct fcc_config *cfg, enum fcc_section sec)
+{
+	switch (sec) {
+	case SEC_RING:
+		return &cfg->nrings;
+	case SEC_PORT:
+		return &cfg->nports;
+	case SEC_JOB:
+		return &cfg->njobs;
+	case SEC_DECODER:
+		return &cfg->ndecoders;
+	case SEC_FEED:
+		return &cfg->nfeeds;
+	case SEC_CAPTURE:
+		break;
+	}
+	return NULL;
+}
+
+static unsigned max_of(enum fcc_section sec)
+{
+	switch (sec) {
+	case SEC_RING:
+		return FCC_MAX_RINGS;
+	case SEC_PORT:
+		return FCC_MAX_PORTS;
+	case SEC_JOB:
+		return FCC_MAX_JOBS;
+	case SEC_DECODER:
+		return FCC_MAX_DECODERS;
+	case SEC_FEED:
+		return FCC_MAX_FEEDS;
+	case SEC_CAPTURE:
+		break;
+	}
+	return 0;
+}
+
+/* Every named section's struct starts with its name; the header line is found by type. */
+const char *fcc_entry_name(const struct fcc_config *cfg, enum fcc_section sec, unsigned i)
+{
+	if (sec == SEC_CAPTURE) {
+		return "";
+	}
+	return (const char *)fcc_section_base((struct fcc_config *)(uintptr_t)cfg, sec, i);
+}
+
+static unsigned entry_line(const struct fcc_config *cfg, enum fcc_section sec, unsigned i)
+{
+	switch (sec) {
+	case SEC_RING:
+		return cfg->rings[i].line;
+	case SEC_PORT:
+		return cfg->ports[i].line;
+	case SEC_JOB:
+		return cfg->jobs[i].line;
+	case SEC_DECODER:
+		return cfg->decoders[i].line;
+	case SEC_FEED:
+		return cfg->feeds[i].line;
+	case SEC_CAPTURE:
+		break;
+	}
+	return 0;
 }
 
 /* Apply the table defaults of one section instance; they go through the same setters as the
@@ -138,49 +211,25 @@ static void section_defaults(struct fcc_config *cfg, enum fcc_section sec, unsig
 
 static int find_named(const struct fcc_config *cfg, enum fcc_section sec, const char *name)
 {
-	unsigned i;
+	const unsigned *count = named_count((struct fcc_config *)(uintptr_t)cfg, sec);
 
-	switch (sec) {
-	case SEC_RING:
-		for (i = 0; i < cfg->nrings; i++) {
-			if (!strcmp(cfg->rings[i].name, name)) {
-				return (int)i;
-			}
+	for (unsigned i = 0; count && i < *count; i++) {
+		if (!strcmp(fcc_entry_name(cfg, sec, i), name)) {
+			return (int)i;
 		}
-		break;
-	case SEC_PORT:
-		for (i = 0; i < cfg->nports; i++) {
-			if (!strcmp(cfg->ports[i].name, name)) {
-				return (int)i;
-			}
-		}
-		break;
-	case SEC_JOB:
-		for (i = 0; i < cfg->njobs; i++) {
-			if (!strcmp(cfg->jobs[i].name, name)) {
-				return (int)i;
-			}
-		}
-		break;
-	case SEC_CAPTURE:
-		break;
 	}
 	return -1;
-}
-
-static unsigned max_of(enum fcc_section sec)
-{
-	return sec == SEC_RING ? FCC_MAX_RINGS : sec == SEC_PORT ? FCC_MAX_PORTS : FCC_MAX_JOBS;
 }
 
 /* Add a named section with its defaults; errors are reported by the caller's wording. */
 int fcc_section_add(struct fcc_config *cfg, enum fcc_section sec, const char *name, unsigned line,
 		    unsigned *idx)
 {
-	unsigned *count = sec == SEC_RING   ? &cfg->nrings
-			  : sec == SEC_PORT ? &cfg->nports
-					    : &cfg->njobs;
+	unsigned *count = named_count(cfg, sec);
 
+	if (!count) {
+		return -EINVAL;
+	}
 	if (!name_ok(name)) {
 		return -EINVAL;
 	}
@@ -214,6 +263,22 @@ int fcc_section_add(struct fcc_config *cfg, enum fcc_section sec, const char *na
 		memset(j, 0, sizeof(*j));
 		snprintf(j->name, sizeof(j->name), "%s", name);
 		j->line = line;
+		break;
+	}
+	case SEC_DECODER: {
+		struct fcc_decoder *d = &cfg->decoders[*idx];
+
+		memset(d, 0, sizeof(*d));
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		d->line = line;
+		break;
+	}
+	case SEC_FEED: {
+		struct fcc_feed *f = &cfg->feeds[*idx];
+
+		memset(f, 0, sizeof(*f));
+		snprintf(f->name, sizeof(f->name), "%s", name);
+		f->line = line;
 		break;
 	}
 	case SEC_CAPTURE:
@@ -378,7 +443,7 @@ int fcc_set(struct fcc_config *cfg, const char *section, const char *key, const 
 	if (sec < 0) {
 		fcc_err_set(
 			err, FILE_ORIGIN_CLI, 0, "",
-			"unknown section [%s] (sections: [ring NAME], [port NAME], [capture], [job NAME])",
+			"unknown section [%s] (sections: [ring NAME], [port NAME], [capture], [job NAME], [decoder NAME], [feed NAME])",
 			section ? section : "");
 		return -EINVAL;
 	}
@@ -456,7 +521,7 @@ static void open_section(struct parse_state *st, char *header, unsigned line)
 	if (sec < 0) {
 		fcc_err_set(
 			st->err, st->file, line, "",
-			"unknown section [%s] (sections: [ring NAME], [port NAME], [capture], [job NAME])",
+			"unknown section [%s] (sections: [ring NAME], [port NAME], [capture], [job NAME], [decoder NAME], [feed NAME])",
 			orig);
 		return;
 	}
@@ -485,13 +550,11 @@ static void open_section(struct parse_state *st, char *header, unsigned line)
 		rc = fcc_section_add(cfg, (enum fcc_section)sec, name, line, &idx);
 		if (rc == -EEXIST) {
 			int first = find_named(cfg, (enum fcc_section)sec, name);
-			const unsigned *l = sec == SEC_RING   ? &cfg->rings[first].line
-					    : sec == SEC_PORT ? &cfg->ports[first].line
-							      : &cfg->jobs[first].line;
 
 			fcc_err_set(st->err, st->file, line, section_names[sec],
 				    "[%s %s] is defined twice (first on line %u)",
-				    section_names[sec], name, *l);
+				    section_names[sec], name,
+				    entry_line(cfg, (enum fcc_section)sec, (unsigned)first));
 			return;
 		}
 		if (rc < 0) {
@@ -821,16 +884,14 @@ struct fcc_config *fcc_load_string(const char *text, const char *name, struct fc
 
 static void name_list(const struct fcc_config *cfg, enum fcc_section sec, char *buf, size_t len)
 {
-	unsigned i, n = sec == SEC_RING ? cfg->nrings : sec == SEC_PORT ? cfg->nports : cfg->njobs;
+	const unsigned *count = named_count((struct fcc_config *)(uintptr_t)cfg, sec);
+	unsigned i, n = count ? *count : 0;
 	size_t off = 0;
 
 	snprintf(buf, len, "none");
 	for (i = 0; i < n && off < len; i++) {
-		const char *nm = sec == SEC_RING   ? cfg->rings[i].name
-				 : sec == SEC_PORT ? cfg->ports[i].name
-						   : cfg->jobs[i].name;
-
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", nm);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					fcc_entry_name(cfg, sec, i));
 	}
 }
 

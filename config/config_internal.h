@@ -8,14 +8,16 @@
 
 #include <sys/types.h>
 
-#define FCC_MAX_KEYS 64 /* table entries; checked by a static assertion in keys.c */
+#define FCC_MAX_KEYS 96 /* table entries; checked by a static assertion in keys.c */
 
-enum fcc_section { SEC_RING, SEC_PORT, SEC_CAPTURE, SEC_JOB };
-#define SEC_COUNT 4
+enum fcc_section { SEC_RING, SEC_PORT, SEC_CAPTURE, SEC_JOB, SEC_DECODER, SEC_FEED };
+#define SEC_COUNT 6
 
 const char *fcc_section_name(enum fcc_section sec);
 enum fcc_section fcc_key_section(size_t k);
 void *fcc_section_base(struct fcc_config *cfg, enum fcc_section sec, unsigned idx);
+/* A named section's name ("" for [capture]). */
+const char *fcc_entry_name(const struct fcc_config *cfg, enum fcc_section sec, unsigned i);
 int fcc_section_add(struct fcc_config *cfg, enum fcc_section sec, const char *name, unsigned line,
 		    unsigned *idx);
 

@@ -20,6 +20,15 @@
  *	ring = md
  *	directory = /var/lib/feedcap/archive
  *
+ *	[decoder mypitch]               ; a sequence decoder for feedcap-stat --gaps mypitch
+ *	based_on = pitch
+ *	session = none
+ *
+ *	[feed itch]                     ; an A/B feed feedcap-stat watches (feedcap-stat -c FILE)
+ *	a = 239.1.1.1:30001
+ *	b = 239.1.2.1:30001
+ *	decoder = moldudp64
+ *
  * Every key lives in one table (fcc_keys()) with its type, default, range and help text;
  * config/feedcap.conf.example and feedcap.conf(5) document the same table.  Unknown sections,
  * unknown keys, duplicate keys and duplicate section names are errors, never ignored.
@@ -82,6 +91,9 @@ extern "C" {
 #define FCC_MAX_PORTS  16
 #define FCC_MAX_GROUPS 256
 #define FCC_MAX_JOBS   64
+#define FCC_MAX_DECODERS 32
+#define FCC_MAX_FEEDS  64
+#define FCC_SPEC_MAX   64  /* a decoder key's value (offsets, widths, rules) */
 #define FCC_MAX_CPUS   1024
 
 /* Where a config error is.  line 0: not tied to a line (whole file, or the command line). */
@@ -195,6 +207,33 @@ struct fcc_job {
 	unsigned line;
 };
 
+/*
+ * [decoder NAME]: a sequence decoder for feedcap-stat and feedcap-replay.  The values are
+ * kept as written; the readers (who know the decoders) give them meaning and, with the line
+ * numbers, say where a value is wrong.  "" = not given.
+ */
+struct fcc_decoder {
+	char name[FCC_NAME_MAX];
+	char based_on[FCC_NAME_MAX];
+	char seq[FCC_SPEC_MAX], count[FCC_SPEC_MAX], session[FCC_SPEC_MAX];
+	char heartbeat[FCC_SPEC_MAX], heartbeat_next[FCC_SPEC_MAX], reset[FCC_SPEC_MAX];
+	char end[FCC_SPEC_MAX], magic[FCC_SPEC_MAX], length[FCC_SPEC_MAX];
+	char min_length[FCC_SPEC_MAX];
+	unsigned based_on_line, seq_line, count_line, session_line, heartbeat_line,
+		heartbeat_next_line, reset_line, end_line, magic_line, length_line,
+		min_length_line;
+	unsigned line;
+};
+
+/* [feed NAME]: an A/B pair of groups carrying the same packets, and their decoder. */
+struct fcc_feed {
+	char name[FCC_NAME_MAX];
+	char a[FCC_SPEC_MAX], b[FCC_SPEC_MAX]; /* GROUP[:PORT] or [IPV6]:PORT */
+	char decoder[FCC_NAME_MAX];
+	unsigned a_line, b_line, decoder_line;
+	unsigned line;
+};
+
 struct fcc_config {
 	char path[FCC_PATH_MAX]; /* file loaded; "" for fcc_new() */
 	struct fcc_ring rings[FCC_MAX_RINGS];
@@ -204,6 +243,10 @@ struct fcc_config {
 	struct fcc_capture capture;
 	struct fcc_job jobs[FCC_MAX_JOBS];
 	unsigned njobs;
+	struct fcc_decoder decoders[FCC_MAX_DECODERS];
+	unsigned ndecoders;
+	struct fcc_feed feeds[FCC_MAX_FEEDS];
+	unsigned nfeeds;
 };
 
 /**
@@ -314,7 +357,7 @@ enum fcc_type {
 };
 
 struct fcc_key {
-	const char *section; /* "ring", "port", "capture" or "job" */
+	const char *section; /* "ring", "port", "capture", "job", "decoder" or "feed" */
 	const char *name;    /* "size" */
 	enum fcc_type type;
 	const char *def;	   /* default as written in the file; "" = empty/none */

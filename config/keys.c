@@ -205,7 +205,58 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  "the ring still holds it) or exit (non-zero; systemd restarts the job).")                 \
 	K(SEC_JOB, struct fcc_job, cpus, "cpus", CPUS, "", 0, 0, NULL, 0,                           \
 	  AT(struct fcc_job, has_cpus), NONE,                                                       \
-	  "CPUs the job may run on (0,2-3). Empty: no affinity. Never the poller core.")
+	  "CPUs the job may run on (0,2-3). Empty: no affinity. Never the poller core.")            \
+	K(SEC_DECODER, struct fcc_decoder, based_on, "based_on", NAME, "", 0, 0, NULL, 0, NONE,     \
+	  AT(struct fcc_decoder, based_on_line),                                                    \
+	  "A built-in decoder (moldudp64, pitch, iextp, mdp3, pillar, eobi, opra) this one starts " \
+	  "from; the keys below change it. Empty: start from nothing (seq is then required).")      \
+	K(SEC_DECODER, struct fcc_decoder, seq, "seq", STRING, "", 0, 0, NULL, 0, NONE,             \
+	  AT(struct fcc_decoder, seq_line),                                                         \
+	  "Where the sequence number is: OFFSET:WIDTH:be|le, OFFSET bytes into the UDP payload, "   \
+	  "WIDTH 1, 2, 4 or 8 bytes.")                                                              \
+	K(SEC_DECODER, struct fcc_decoder, count, "count", STRING, "", 0, 0, NULL, 0, NONE,         \
+	  AT(struct fcc_decoder, count_line),                                                       \
+	  "How many sequence numbers a packet covers: OFFSET:WIDTH:be|le of a message count, or "   \
+	  "none (every packet is one number).")                                                     \
+	K(SEC_DECODER, struct fcc_decoder, session, "session", STRING, "", 0, 0, NULL, 0, NONE,     \
+	  AT(struct fcc_decoder, session_line),                                                     \
+	  "The session or stream key: OFFSET:LENGTH (1 to 16 bytes; numbers run per key), or "      \
+	  "none.")                                                                                  \
+	K(SEC_DECODER, struct fcc_decoder, heartbeat, "heartbeat", STRING, "", 0, 0, NULL, 0, NONE, \
+	  AT(struct fcc_decoder, heartbeat_line),                                                   \
+	  "What a heartbeat is: count0 (a packet of 0 messages), OFFSET:WIDTH:be|le=VALUE, or "     \
+	  "none.")                                                                                  \
+	K(SEC_DECODER, struct fcc_decoder, heartbeat_next, "heartbeat_next", STRING, "", 0, 0,      \
+	  NULL, 0, NONE, AT(struct fcc_decoder, heartbeat_next_line),                               \
+	  "yes: a heartbeat's sequence field is the next number expected, so a loss shows before "  \
+	  "the next data packet. no: heartbeats only say the line is alive.")                       \
+	K(SEC_DECODER, struct fcc_decoder, reset, "reset", STRING, "", 0, 0, NULL, 0, NONE,         \
+	  AT(struct fcc_decoder, reset_line),                                                       \
+	  "What a sequence reset is: restart (numbers start again at 1), "                         \
+	  "OFFSET:WIDTH:be|le=VALUE (a flag), or none.")                                            \
+	K(SEC_DECODER, struct fcc_decoder, end, "end", STRING, "", 0, 0, NULL, 0, NONE,             \
+	  AT(struct fcc_decoder, end_line),                                                         \
+	  "The message count value that ends a session (MoldUDP64: 65535), or none.")               \
+	K(SEC_DECODER, struct fcc_decoder, magic, "magic", STRING, "", 0, 0, NULL, 0, NONE,         \
+	  AT(struct fcc_decoder, magic_line),                                                       \
+	  "OFFSET:WIDTH:be|le=VALUE every packet of the protocol has; others are undecodable.")     \
+	K(SEC_DECODER, struct fcc_decoder, length, "length", STRING, "", 0, 0, NULL, 0, NONE,       \
+	  AT(struct fcc_decoder, length_line),                                                      \
+	  "OFFSET:WIDTH:be|le[+ADJUST]: a field that, plus ADJUST, is the UDP payload length; "     \
+	  "packets where it is not are undecodable.")                                               \
+	K(SEC_DECODER, struct fcc_decoder, min_length, "min_length", STRING, "", 0, 0, NULL, 0,     \
+	  NONE, AT(struct fcc_decoder, min_length_line),                                            \
+	  "Payload bytes a packet needs at least (besides the fields above).")                      \
+	K(SEC_FEED, struct fcc_feed, a, "a", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,                       \
+	  AT(struct fcc_feed, a_line),                                                              \
+	  "Required. The A line: GROUP:PORT, GROUP, or [IPV6]:PORT.")                               \
+	K(SEC_FEED, struct fcc_feed, b, "b", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,                       \
+	  AT(struct fcc_feed, b_line),                                                              \
+	  "Required. The B line, carrying the same packets as A.")                                  \
+	K(SEC_FEED, struct fcc_feed, decoder, "decoder", NAME, "", 0, 0, NULL, F_REQUIRED, NONE,             \
+	  AT(struct fcc_feed, decoder_line),                                                        \
+	  "Required. The sequence decoder of both lines: a built-in (moldudp64, pitch, iextp, "     \
+	  "mdp3, pillar, eobi, opra) or a [decoder NAME] of this file.")
 
 #define PUBLIC_KEY(sec, type, member, name, typ, def, min, max, values, flags, aux, lineoff, help) \
 	{ fcc_section_name_static(sec), name, FCC_TYPE_##typ, def, min, max, values, help,         \
@@ -219,7 +270,9 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	((sec) == SEC_RING	? "ring"                                                           \
 	 : (sec) == SEC_PORT	? "port"                                                           \
 	 : (sec) == SEC_CAPTURE ? "capture"                                                        \
-				: "job")
+	 : (sec) == SEC_JOB	? "job"                                                            \
+	 : (sec) == SEC_DECODER ? "decoder"                                                        \
+				: "feed")
 
 static const struct fcc_key keys[] = { FCC_KEY_LIST(PUBLIC_KEY) };
 
@@ -713,20 +766,6 @@ static void name_default(enum fcc_section sec, const char *name, char *field, si
 	}
 }
 
-static const char *section_entry_name(struct fcc_config *cfg, enum fcc_section sec, unsigned idx)
-{
-	switch (sec) {
-	case SEC_RING:
-		return cfg->rings[idx].name;
-	case SEC_PORT:
-		return cfg->ports[idx].name;
-	case SEC_JOB:
-		return cfg->jobs[idx].name;
-	case SEC_CAPTURE:
-		break;
-	}
-	return "";
-}
 
 /* The range check shared by INT, SIZE and DURATION. */
 static bool in_range(const struct fcc_key *key, const struct key_impl *ki, int64_t v)
@@ -912,7 +951,7 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 			}
 		}
 		if (len == 0 && (ki->flags & F_DEFNAME)) {
-			name_default(sec, section_entry_name(cfg, sec, idx), field, ki->size);
+			name_default(sec, fcc_entry_name(cfg, sec, idx), field, ki->size);
 			return 0;
 		}
 		memcpy(field, value, len + 1);
@@ -1048,6 +1087,18 @@ int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
 					    cfg->rings[j].name, r->path);
 				return -EINVAL;
 			}
+		}
+	}
+	for (i = 0; i < cfg->nfeeds; i++) {
+		const struct fcc_feed *f = &cfg->feeds[i];
+		const char *missing = !f->a[0] ? "a" : !f->b[0] ? "b" : !f->decoder[0] ? "decoder" : NULL;
+
+		if (missing) {
+			fcc_err_set(err, where(cfg), f->line, "feed",
+				    "[feed %s] has no %s: a feed needs a = GROUP[:PORT], b = "
+				    "GROUP[:PORT] and decoder = NAME",
+				    f->name, missing);
+			return -EINVAL;
 		}
 	}
 	for (i = 0; i < cfg->nports; i++) {

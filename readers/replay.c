@@ -12,7 +12,8 @@
  * (the output is complete up to that point and valid).
  *
  * Files: replay_cli.c (options), replay_output.c (outputs), replay_list.c (--list,
- * --reindex), replay_window.c (what the archives hold, when asked for more).
+ * --reindex), replay_window.c (what the archives hold, when asked for more), replay_arb.c
+ * (--arbitrate: A and B lines into one stream, each sequence number once).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,12 +44,13 @@ static int compile_filter(const char *expr, int linktype, uint32_t snaplen, pcap
 }
 
 struct counts {
-	uint64_t read, filtered, written;
+	uint64_t read, filtered, arbitrated, written;
 };
 
 static int merge(struct fcr_archive_set *set, struct replay_output *out, pcap_t *fdead,
-		 struct bpf_program *prog, struct counts *n)
+		 struct bpf_program *prog, struct replay_arb *arb, struct counts *n)
 {
+	int linktype = fcr_archive_set_linktype(set);
 	struct fcr_pkt pkt;
 	int rc = 0;
 
@@ -61,6 +63,10 @@ static int merge(struct fcr_archive_set *set, struct replay_output *out, pcap_t 
 				n->filtered++;
 				continue;
 			}
+		}
+		if (arb && !replay_arb_keep(arb, linktype, &pkt)) {
+			n->arbitrated++;
+			continue;
 		}
 		if (replay_out_write(out, &pkt) < 0) {
 			return 1;
@@ -83,6 +89,7 @@ static int play(const struct replay_opts *o)
 	struct fcr_source *src = NULL;
 	struct bpf_program prog = { 0 };
 	struct counts n = { 0 };
+	struct replay_arb *arb = NULL;
 	pcap_t *fdead = NULL;
 	int status = 0, linktype = DLT_EN10MB;
 	uint32_t snaplen = 65535;
@@ -120,12 +127,20 @@ static int play(const struct replay_opts *o)
 		status = FCR_CLI_EXIT_USAGE;
 		goto out_set;
 	}
+	if (o->narb) {
+		arb = replay_arb_new(o);
+		if (!arb) {
+			fprintf(stderr, PROG ": out of memory\n");
+			status = 1;
+			goto out_set;
+		}
+	}
 	if (replay_out_open(&out, o, linktype, snaplen) < 0) {
 		status = 1;
 		goto out_set;
 	}
 	if (set) {
-		status = merge(set, &out, fdead, &prog, &n);
+		status = merge(set, &out, fdead, &prog, arb, &n);
 		for (unsigned int i = 0; i < fcr_archive_set_count(set); i++) {
 			struct fcr_archive_result r;
 
@@ -139,13 +154,18 @@ static int play(const struct replay_opts *o)
 	if (replay_out_close(&out) < 0) {
 		status = 1;
 	}
+	if (arb && replay_arb_report(arb) < 0) {
+		status = 1;
+	}
 	if (o->verbose) {
 		fprintf(stderr,
 			PROG ": %zu archives in range, %" PRIu64 " records read in range, %" PRIu64
-			     " filtered out, %" PRIu64 " written to %s\n",
-			ps.n, n.read, n.filtered, n.written, out.name);
+			     " filtered out, %" PRIu64 " already written by the other line, %" PRIu64
+			     " written to %s\n",
+			ps.n, n.read, n.filtered, n.arbitrated, n.written, out.name);
 	}
 out_set:
+	replay_arb_free(arb);
 	if (fdead) {
 		pcap_freecode(&prog);
 		pcap_close(fdead);

@@ -43,6 +43,11 @@ static const char usage_text[] =
 	"                          file, first and last frame time, frames, bytes, format\n"
 	"      --json              with --list: one JSON object per line, the index's fields\n"
 	"      --reindex           rebuild each DIR's index from its files\n"
+	"      --arbitrate NAME=A,B  groups A and B (ADDR:PORT or ADDR) carry the same feed:\n"
+	"                          write each sequence number once, at its first arrival on\n"
+	"                          either line, and report what neither delivered (repeatable)\n"
+	"      --gaps DECODER      the arbitrated feeds' sequence decoder: moldudp64, pitch,\n"
+	"                          iextp, mdp3, pillar, eobi, opra or generic:OFFSET:WIDTH:be|le\n"
 	"  -v, --verbose           print what was read and written on stderr\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -124,6 +129,8 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		OPT_JSON,
 		OPT_REINDEX,
 		OPT_REQUIRE_WINDOW,
+		OPT_ARBITRATE,
+		OPT_GAPS,
 	};
 	static const struct option lopts[] = {
 		{ "write", required_argument, NULL, 'w' },
@@ -137,6 +144,8 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "reindex", no_argument, NULL, OPT_REINDEX },
 		{ "require-window", no_argument, NULL, OPT_REQUIRE_WINDOW },
+		{ "arbitrate", required_argument, NULL, OPT_ARBITRATE },
+		{ "gaps", required_argument, NULL, OPT_GAPS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -191,6 +200,16 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		case OPT_REQUIRE_WINDOW:
 			o->require_window = true;
 			break;
+		case OPT_ARBITRATE:
+			if (o->narb == REPLAY_MAX_ARB) {
+				fcr_cli_usage_error("--arbitrate %s: at most %d feeds", optarg,
+						    REPLAY_MAX_ARB);
+			}
+			o->arb[o->narb++] = optarg;
+			break;
+		case OPT_GAPS:
+			o->arb_gaps = optarg;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -214,6 +233,16 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 	}
 	if (o->mode == MODE_REINDEX && (o->from_set || o->to_set || o->require_window)) {
 		fcr_cli_usage_error("--reindex takes directories only, no time range");
+	}
+	if (o->narb && !o->arb_gaps) {
+		fcr_cli_usage_error("--arbitrate needs the feed's sequence decoder: add --gaps "
+				    "moldudp64 (or pitch, iextp, mdp3, pillar, eobi, opra, generic:...)");
+	}
+	if (o->arb_gaps && !o->narb) {
+		fcr_cli_usage_error("--gaps %s: goes with --arbitrate NAME=A,B", o->arb_gaps);
+	}
+	if (o->narb && o->mode != MODE_PLAY) {
+		fcr_cli_usage_error("--arbitrate writes a stream: not with --list or --reindex");
 	}
 	if (o->from >= o->to) {
 		fcr_cli_usage_error("--from is not before --to: nothing would be kept");

@@ -25,6 +25,8 @@ enum replay_mode {
 	MODE_REINDEX,  /* --reindex */
 };
 
+#define REPLAY_MAX_ARB 64
+
 struct replay_opts {
 	enum replay_mode mode;
 	const char *out;
@@ -40,6 +42,9 @@ struct replay_opts {
 	char *const *archives; /* DIR|ARCHIVE arguments (into argv) */
 	unsigned int narchives;
 	char *filter;
+	const char *arb[REPLAY_MAX_ARB]; /* --arbitrate NAME=A,B */
+	unsigned int narb;
+	const char *arb_gaps; /* --gaps DECODER of the arbitrated feeds */
 };
 
 /* replay_cli.c: parse the command line (exits 2 on bad usage, 0 after --help). */
@@ -76,5 +81,17 @@ int replay_reindex(const struct replay_opts *o);
  * @return true if the range asked for is not all held (--require-window makes that exit 1).
  */
 bool replay_window(const struct archset_picks *p, const struct replay_opts *o);
+
+/*
+ * replay_arb.c: --arbitrate.  replay_arb_new() exits 2 on a bad --arbitrate or --gaps (it
+ * parses them); replay_arb_keep() says whether a frame goes out (false: its numbers were all
+ * written already); replay_arb_report() prints per feed what came from which line and what
+ * neither delivered (@return 0, or -ENOMEM if some duplicates went out).
+ */
+struct replay_arb;
+struct replay_arb *replay_arb_new(const struct replay_opts *o);
+bool replay_arb_keep(struct replay_arb *a, int linktype, const struct fcr_pkt *pkt);
+int replay_arb_report(const struct replay_arb *a);
+void replay_arb_free(struct replay_arb *a);
 
 #endif /* REPLAY_INTERNAL_H */

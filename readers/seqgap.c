@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * seqgap.c - gap tracking over sequence numbers, and the decoder registry.
+ * seqgap.c - gap tracking over sequence numbers.
  *
  * A feed's missing numbers are kept as a sorted list of inclusive ranges.  New gaps open at
  * the high end (appended, O(1)); a late packet fills part of a range (binary search, then a
@@ -14,63 +14,6 @@
 #include <string.h>
 
 #include "seqgap_internal.h"
-
-static const struct fcreader_seq_ops *const decoders[] = {
-	&fcreader_seq_moldudp64_ops,
-	&fcreader_seq_generic_ops,
-};
-
-int fcreader_seq_decoder_parse(const char *spec, struct fcreader_seq_decoder *d, char *err,
-			       size_t errlen)
-{
-	memset(d, 0, sizeof(*d));
-	if (strncmp(spec, "generic:", 8) == 0) {
-		char *end;
-		const char *p = spec + 8;
-		unsigned long off, width;
-
-		errno = 0;
-		off = strtoul(p, &end, 10);
-		if (end == p || *end != ':' || errno || off > 65535) {
-			snprintf(err, errlen,
-				 "--gaps %s: OFFSET must be a byte offset in the UDP payload "
-				 "(0-65535), as in generic:OFFSET:WIDTH:be|le",
-				 spec);
-			return -EINVAL;
-		}
-		p = end + 1;
-		width = strtoul(p, &end, 10);
-		if (end == p || *end != ':' ||
-		    (width != 1 && width != 2 && width != 4 && width != 8)) {
-			snprintf(err, errlen, "--gaps %s: WIDTH must be 1, 2, 4 or 8 (bytes)",
-				 spec);
-			return -EINVAL;
-		}
-		p = end + 1;
-		if (strcmp(p, "be") == 0) {
-			d->big_endian = true;
-		} else if (strcmp(p, "le") == 0) {
-			d->big_endian = false;
-		} else {
-			snprintf(err, errlen, "--gaps %s: byte order must be be or le", spec);
-			return -EINVAL;
-		}
-		d->ops = &fcreader_seq_generic_ops;
-		d->offset = (uint32_t)off;
-		d->width = (uint8_t)width;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++) {
-		if (decoders[i] != &fcreader_seq_generic_ops &&
-		    strcmp(spec, decoders[i]->name) == 0) {
-			d->ops = decoders[i];
-			return 0;
-		}
-	}
-	snprintf(err, errlen,
-		 "--gaps %s: unknown decoder; known: moldudp64, generic:OFFSET:WIDTH:be|le", spec);
-	return -EINVAL;
-}
 
 /* ------------------------------------------------------------------ ranges */
 
@@ -104,6 +47,14 @@ uint64_t fcreader_seq_ranges_overlap(const struct fcreader_seq_ranges *a,
 		}
 	}
 	return t;
+}
+
+uint64_t fcreader_seq_ranges_count(const struct fcreader_seq_ranges *r, uint64_t lo, uint64_t hi)
+{
+	struct fcreader_seq_range one = { lo, hi };
+	struct fcreader_seq_ranges q = { &one, 1, 1 };
+
+	return fcreader_seq_ranges_overlap(r, &q);
 }
 
 static int ranges_reserve(struct fcreader_seq_ranges *r, size_t extra)
@@ -181,14 +132,27 @@ static uint64_t ranges_remove(struct fcreader_seq_ranges *r, uint64_t lo, uint64
 
 /* ------------------------------------------------------------------ tracker */
 
-static void open_gap(struct fcreader_seq_track *t, size_t at, uint64_t lo, uint64_t hi)
+static void open_gap(struct fcreader_seq_track *t, size_t at, uint64_t lo, uint64_t hi,
+		     uint64_t ts, struct fcreader_seq_gap *gap)
 {
 	ranges_insert(&t->missing, at, lo, hi);
 	t->gaps_opened++;
+	gap->lo = lo;
+	gap->hi = hi;
+	gap->before_ts = t->last_ts;
+	gap->after_ts = ts;
 }
 
-int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count)
+int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count,
+			   uint64_t ts, struct fcreader_seq_gap *gap)
 {
+	struct fcreader_seq_gap none;
+
+	if (!gap) {
+		gap = &none;
+	}
+	gap->lo = 1;
+	gap->hi = 0;
 	if (ranges_reserve(&t->missing, 2) < 0) {
 		return -ENOMEM;
 	}
@@ -197,9 +161,11 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 			t->started = true;
 			t->first = seq;
 			t->next = seq;
+			t->last_ts = ts;
 		} else if (seq > t->next) {
-			open_gap(t, t->missing.n, t->next, seq - 1);
+			open_gap(t, t->missing.n, t->next, seq - 1, ts, gap);
 			t->next = seq;
+			t->last_ts = ts;
 		}
 		return 0;
 	}
@@ -213,6 +179,7 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 		t->first = lo;
 		t->next = hi + 1;
 		t->received += hi - lo + 1;
+		t->last_ts = ts;
 		return 0;
 	}
 	if (lo < t->first) {
@@ -223,7 +190,9 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 		t->reordered += phi - lo + 1;
 		t->received += phi - lo + 1;
 		if (phi < old_first - 1) {
-			open_gap(t, 0, phi + 1, old_first - 1);
+			/* no time: the numbers between came neither before nor after it */
+			ranges_insert(&t->missing, 0, phi + 1, old_first - 1);
+			t->gaps_opened++;
 		}
 		t->first = lo;
 		if (hi < old_first) {
@@ -244,15 +213,78 @@ int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t 
 		lo = t->next;
 	}
 	if (lo > t->next) {
-		open_gap(t, t->missing.n, t->next, lo - 1);
+		open_gap(t, t->missing.n, t->next, lo - 1, ts, gap);
 	}
 	t->received += hi - lo + 1;
 	t->next = hi + 1;
+	t->last_ts = ts;
 	return 0;
+}
+
+bool fcreader_seq_track_reset(struct fcreader_seq_track *t, uint64_t seq, uint64_t ts)
+{
+	if (!t->started) {
+		return false; /* nothing to restart: the first packet starts the sequence anyway */
+	}
+	if (seq >= t->first && seq < t->next && t->next - t->first <= FCREADER_SEQ_RESET_ECHO_SPAN) {
+		return false;
+	}
+	t->missing_before += fcreader_seq_ranges_total(&t->missing);
+	t->gaps_before += t->missing.n;
+	t->missing.n = 0;
+	t->started = false;
+	t->ended = false;
+	t->resets++;
+	t->reset_ts = ts;
+	return true;
 }
 
 void fcreader_seq_track_free(struct fcreader_seq_track *t)
 {
 	free(t->missing.v);
 	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+struct fcreader_seq_session *fcreader_seq_session_get(struct fcreader_seq_sessions *ss,
+						      const struct fcreader_seq_msg *m)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		if (ss->v[i].len == m->session_len &&
+		    memcmp(ss->v[i].id, m->session, m->session_len) == 0) {
+			return &ss->v[i];
+		}
+	}
+	if (m->count == 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (ss->n == ss->cap) {
+		size_t nc = ss->cap ? ss->cap * 2 : 4;
+		struct fcreader_seq_session *v = realloc(ss->v, nc * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		ss->v = v;
+		ss->cap = nc;
+	}
+
+	struct fcreader_seq_session *x = &ss->v[ss->n++];
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, m->session, m->session_len);
+	x->len = m->session_len;
+	return x;
+}
+
+void fcreader_seq_sessions_free(struct fcreader_seq_sessions *ss)
+{
+	for (size_t k = 0; k < ss->n; k++) {
+		fcreader_seq_track_free(&ss->v[k].t);
+	}
+	free(ss->v);
+	memset(ss, 0, sizeof(*ss));
 }

@@ -27,6 +27,7 @@ struct fcreader_flow {
 	uint16_t vlans;		/* VLAN tags crossed (QinQ: 2) */
 	const uint8_t *payload; /* UDP payload, what was captured of it */
 	uint32_t paylen;
+	uint32_t udplen; /* the payload's length by the UDP header (>= paylen when cut) */
 };
 
 /*
@@ -46,6 +47,23 @@ void fcreader_flow_dst_str(const struct fcreader_flow *f, char *out, size_t outl
  * @return 0 with *f's af, dst, dport filled and *any_port set, or -EINVAL.
  */
 int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port);
+
+/* Whether destination k is m (any port of m's address when any_port). */
+bool fcreader_dst_match(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k);
+
+/* An A/B pair as written on a command line: NAME=GROUP_A,GROUP_B. */
+struct fcreader_feed_spec {
+	char name[64];
+	char spec[2][64]; /* the groups as written */
+	struct fcreader_flow line[2];
+	bool any_port[2];
+};
+
+/*
+ * fcreader_feed_parse - "itch=239.1.1.1:30001,239.1.2.1:30001".
+ * @return 0, or -EINVAL with err saying what is wrong (without the option's name).
+ */
+int fcreader_feed_parse(const char *arg, struct fcreader_feed_spec *f, char *err, size_t errlen);
 
 /*
  * fcr_grow - room for one more element in a doubling array of *cap elements of elem bytes, n

@@ -41,6 +41,7 @@ static enum fcreader_flow_kind udp(const uint8_t *p, uint32_t len, struct fcread
 	if (len < 8) {
 		f->payload = p + len;
 		f->paylen = 0;
+		f->udplen = 0;
 		return f->kind = FCREADER_FLOW_UDP;
 	}
 
@@ -51,6 +52,7 @@ static enum fcreader_flow_kind udp(const uint8_t *p, uint32_t len, struct fcread
 	if (ulen >= 8 && ulen - 8 < f->paylen) {
 		f->paylen = ulen - 8; /* Ethernet padding is not payload */
 	}
+	f->udplen = ulen >= 8 ? ulen - 8 : f->paylen;
 	return f->kind = FCREADER_FLOW_UDP;
 }
 
@@ -245,6 +247,44 @@ int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port)
 			return -EINVAL;
 		}
 		f->dport = (uint16_t)v;
+	}
+	return 0;
+}
+
+bool fcreader_dst_match(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k)
+{
+	return m->af == k->af && memcmp(m->dst, k->dst, m->af == 6 ? 16 : 4) == 0 &&
+	       (any_port || m->dport == k->dport);
+}
+
+int fcreader_feed_parse(const char *arg, struct fcreader_feed_spec *f, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	const char *comma = eq ? strchr(eq + 1, ',') : NULL;
+
+	memset(f, 0, sizeof(*f));
+	if (!eq || !comma || eq == arg || (size_t)(eq - arg) >= sizeof(f->name)) {
+		snprintf(err, errlen,
+			 "expected NAME=GROUP_A,GROUP_B, e.g. itch=239.1.1.1:30001,239.1.2.1:30001");
+		return -EINVAL;
+	}
+	memcpy(f->name, arg, (size_t)(eq - arg));
+
+	const char *parts[2] = { eq + 1, comma + 1 };
+	size_t lens[2] = { (size_t)(comma - eq - 1), strlen(comma + 1) };
+
+	for (int l = 0; l < 2; l++) {
+		if (lens[l] == 0 || lens[l] >= sizeof(f->spec[l])) {
+			snprintf(err, errlen, "group %c is empty or too long", 'A' + l);
+			return -EINVAL;
+		}
+		memcpy(f->spec[l], parts[l], lens[l]);
+		f->spec[l][lens[l]] = '\0';
+		if (fcreader_dst_parse(f->spec[l], &f->line[l], &f->any_port[l]) < 0) {
+			snprintf(err, errlen, "group %c \"%s\" is not ADDR:PORT, ADDR or [IPV6]:PORT",
+				 'A' + l, f->spec[l]);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -12,7 +12,9 @@
  * (a gap in the sequence numbers), --gaps-log says which.  --odd mixes in the frames a
  * capture must survive: jumbo (9000-byte MTU), VLAN and QinQ tagged, IPv4 fragments, IPv6
  * multicast, non-UDP (ARP, IGMP, TCP, ICMP), runts (under 60 bytes) and, only when
- * --odd-kinds names it, badcsum (bad IPv4 header and/or UDP checksums).
+ * --odd-kinds names it, badcsum (bad IPv4 header and/or UDP checksums).  --proto frames the
+ * same data as another venue's protocol (gen_proto.c); --dup, --reorder and --reset-after
+ * add what a sequence checker must tell apart from losses.
  *
  * The same options always give the same bytes (see gendata.h).
  */
@@ -47,6 +49,11 @@ static void usage(FILE *f)
 		"      --burst-len N      longest burst in packets (default 200)\n"
 		"      --odd P            fraction of odd frames (default 0): %s\n"
 		"      --odd-kinds LIST   comma-separated odd kinds (default all but badcsum): %s\n"
+		"      --proto NAME       frame the feeds as moldudp64 (default), pitch, iextp, mdp3,\n"
+		"                         pillar, eobi or opra\n"
+		"      --dup P            probability a packet comes twice on line A (default 0)\n"
+		"      --reorder P        probability a packet comes after the next one on line A\n"
+		"      --reset-after N    restart each feed's numbering every N data packets\n"
 		"  -v, --verbose          print a summary on stderr\n",
 		GEN_MAX_FEEDS, "jumbo,vlan,qinq,frag,ipv6,nonudp,runt",
 		"jumbo,vlan,qinq,frag,ipv6,nonudp,runt,badcsum");
@@ -129,6 +136,10 @@ enum {
 	OPT_BURST_LEN,
 	OPT_ODD,
 	OPT_ODD_KINDS,
+	OPT_PROTO,
+	OPT_DUP,
+	OPT_REORDER,
+	OPT_RESET_AFTER,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -150,6 +161,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "burst-len", required_argument, NULL, OPT_BURST_LEN },
 		{ "odd", required_argument, NULL, OPT_ODD },
 		{ "odd-kinds", required_argument, NULL, OPT_ODD_KINDS },
+		{ "proto", required_argument, NULL, OPT_PROTO },
+		{ "dup", required_argument, NULL, OPT_DUP },
+		{ "reorder", required_argument, NULL, OPT_REORDER },
+		{ "reset-after", required_argument, NULL, OPT_RESET_AFTER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -228,6 +243,29 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ODD_KINDS:
 			rc = parse_kinds(optarg, &o->odd_mask);
+			break;
+		case OPT_PROTO: {
+			int k;
+
+			for (k = 0; k < GEN_PROTO_N && strcmp(optarg, gen_proto_names[k]); k++) {
+			}
+			if (k == GEN_PROTO_N) {
+				fprintf(stderr,
+					"feedcap-gendata: --proto: unknown protocol \"%s\" (known: moldudp64, pitch, iextp, mdp3, pillar, eobi, opra)\n",
+					optarg);
+				rc = -EINVAL;
+			}
+			o->proto = (enum gen_proto)k;
+			break;
+		}
+		case OPT_DUP:
+			rc = parse_prob("--dup", optarg, &o->dup);
+			break;
+		case OPT_REORDER:
+			rc = parse_prob("--reorder", optarg, &o->reorder);
+			break;
+		case OPT_RESET_AFTER:
+			rc = parse_u64("--reset-after", optarg, 1, UINT64_MAX / 2, &o->reset_after);
 			break;
 		case 'v':
 			o->verbose = true;

@@ -95,12 +95,41 @@ size_t gen_udp4_frame(struct gen *g, uint8_t *frame, const uint8_t *src_mac, enu
 }
 
 static void log_loss(struct gen *g, const char *line, unsigned int feed, uint64_t seq,
-		     uint16_t count)
+		     uint32_t count)
 {
 	if (g->gaps_log) {
 		fprintf(g->gaps_log, "%s 239.1.%s.%u:%u %s %" PRIu64 " %u\n", line,
 			line[0] == 'B' ? "2" : "1", feed + 1, 30001 + feed, g->feed[feed].name, seq,
 			count);
+	}
+}
+
+/* --dup and --reorder act on line A only; both are logged as "DUP" / "REORDER" lines. */
+static void emit_a(struct gen *g, const uint8_t *frame, size_t len, unsigned int fi,
+		   uint64_t seq, uint32_t cnt)
+{
+	bool dup = g->o.dup && gen_rng_chance(&g->rng, g->o.dup);
+	uint64_t bit = UINT64_C(1) << fi;
+	bool reorder = g->o.reorder && !(g->holding & bit) && gen_rng_chance(&g->rng, g->o.reorder);
+
+	if (reorder && g->held) {
+		g->held[fi].ts = g->now;
+		g->held[fi].len = len;
+		memcpy(g->held[fi].data, frame, len);
+		g->holding |= bit;
+		log_loss(g, "REORDER", fi, seq, cnt);
+		return;
+	}
+	gen_emit(g, g->now, frame, len);
+	if (dup) {
+		gen_emit(g, g->now + 1, frame, len);
+		g->md_frames++;
+		log_loss(g, "DUP", fi, seq, cnt);
+	}
+	if (g->holding & bit) {
+		gen_emit(g, g->now + 2, g->held[fi].data, g->held[fi].len);
+		g->md_frames++;
+		g->holding &= ~bit;
 	}
 }
 
@@ -130,12 +159,31 @@ static void md_packet(struct gen *g)
 	bool drop_is_a = gen_rng_chance(&g->rng, 1u << 31);
 	uint64_t jitter = gen_rng_range(&g->rng, 0, g->o.ab_delay_ns / 4);
 	uint64_t seq;
-	uint16_t cnt;
+	uint16_t mcnt;
+	uint32_t cnt;
 	size_t plen, len;
 
-	plen = gen_mold_packet(&g->feed[fi], &g->rng, frame + 14 + 28, GEN_ETH_MTU - 28, nmsg,
-			       g->now, &cnt, &seq);
-	if (cnt == 0) {
+	if (g->o.reset_after && nmsg && g->feed_packets[fi] &&
+	    g->feed_packets[fi] % g->o.reset_after == 0) {
+		gen_proto_reset(g->o.proto, &g->pst[fi], &g->feed[fi]);
+		log_loss(g, "RESET", fi, 1, 0);
+	}
+	if (nmsg) {
+		g->feed_packets[fi]++;
+	}
+	/* other protocols' headers are longer: leave them room in the MTU */
+	plen = gen_mold_packet(&g->feed[fi], &g->rng, frame + 14 + 28,
+			       GEN_ETH_MTU - 28 - (g->o.proto == GEN_PROTO_MOLD ? 0 : 400), nmsg,
+			       g->now, &mcnt, &seq);
+	cnt = mcnt;
+	if (g->o.proto != GEN_PROTO_MOLD) {
+		static uint8_t wrapped[GEN_ETH_MTU];
+
+		plen = gen_proto_wrap(g->o.proto, &g->pst[fi], frame + 14 + 28, plen, wrapped, g->now,
+				      &seq, &cnt);
+		memcpy(frame + 14 + 28, wrapped, plen);
+	}
+	if (mcnt == 0) {
 		/* A lost heartbeat leaves no gap: never drop one. */
 		drop_both = drop_one = false;
 		g->heartbeats++;
@@ -155,7 +203,7 @@ static void md_packet(struct gen *g)
 	len = gen_udp4_frame(g, frame, gen_src_mac_a, GEN_TAG_NONE, 0, IP4(10, 1, 0, fi + 1),
 			     IP4(239, 1, 1, fi + 1), (uint16_t)(30001 + fi), plen);
 	if (!(drop_one && drop_is_a)) {
-		gen_emit(g, g->now, frame, len);
+		emit_a(g, frame, len, fi, seq, cnt);
 		g->md_frames++;
 	}
 	if (g->o.ab && !(drop_one && !drop_is_a)) {
@@ -197,7 +245,10 @@ int gen_run(struct gen *g)
 
 	g->qcap = 4096;
 	g->q = calloc(g->qcap, sizeof(*g->q));
-	if (!g->q) {
+	if (g->o.reorder) {
+		g->held = calloc(GEN_MAX_FEEDS, sizeof(*g->held));
+	}
+	if (!g->q || (g->o.reorder && !g->held)) {
 		fprintf(stderr, "feedcap-gendata: out of memory\n");
 		return 1;
 	}
@@ -205,6 +256,10 @@ int gen_run(struct gen *g)
 	for (unsigned int i = 0; i < g->o.groups; i++) {
 		snprintf(name, sizeof(name), "FCAP%06u", (i + 1) % 1000000);
 		gen_session_init(&g->feed[i], name, i);
+		g->pst[i].pkt_seq = 1;
+		g->pst[i].session_id = 1000 + i;
+		g->pst[i].segment = 50 + i;
+		g->pst[i].unit = (uint8_t)(i + 1);
 	}
 	for (unsigned int k = 0; k < ODD_N; k++) {
 		snprintf(name, sizeof(name), "ODD%-7.7s", gen_odd_names[k]);
@@ -224,6 +279,12 @@ int gen_run(struct gen *g)
 		}
 		advance(g);
 	}
+	for (unsigned int i = 0; i < g->o.groups; i++) {
+		if (g->holding & (UINT64_C(1) << i)) {
+			gen_emit(g, g->now, g->held[i].data, g->held[i].len);
+		}
+	}
+	free(g->held);
 	free(g->q);
 	return 0;
 }

@@ -86,6 +86,40 @@ void gen_session_init(struct gen_session *s, const char *name, uint64_t salt);
 size_t gen_mold_packet(struct gen_session *s, struct gen_rng *r, uint8_t *buf, size_t max,
 		       unsigned int nmsg, uint64_t ts_ns, uint16_t *count, uint64_t *first_seq);
 
+/* --proto: the venue protocol the market data is framed as (gen_proto.c). */
+enum gen_proto {
+	GEN_PROTO_MOLD,
+	GEN_PROTO_PITCH,
+	GEN_PROTO_IEXTP,
+	GEN_PROTO_MDP3,
+	GEN_PROTO_PILLAR,
+	GEN_PROTO_EOBI,
+	GEN_PROTO_OPRA,
+	GEN_PROTO_N
+};
+
+extern const char *const gen_proto_names[GEN_PROTO_N];
+
+/* Per feed: what the protocol numbers besides the MoldUDP64 session. */
+struct gen_proto_state {
+	uint64_t pkt_seq;	/* mdp3, eobi: packets are numbered */
+	uint64_t stream_offset; /* iextp */
+	uint32_t session_id;	/* iextp */
+	uint32_t segment;	/* eobi MarketSegmentID */
+	uint8_t unit;		/* pitch */
+	bool reset_pending;	/* pillar, eobi: flag the first packet after a reset */
+};
+
+/*
+ * Re-frame the MoldUDP64 packet mold (mlen bytes) as protocol p into out; *seq and *count
+ * are the sequence number and count the protocol carries (count 0: a heartbeat).
+ * Returns the payload length.
+ */
+size_t gen_proto_wrap(enum gen_proto p, struct gen_proto_state *st, const uint8_t *mold,
+		      size_t mlen, uint8_t *out, uint64_t ts, uint64_t *seq, uint32_t *count);
+/* Restart a feed's numbering at 1 (MoldUDP64: a new session). */
+void gen_proto_reset(enum gen_proto p, struct gen_proto_state *st, struct gen_session *s);
+
 /* How many messages the next market-data packet carries (heavy-tailed, mean about 4). */
 unsigned int gen_msg_count(struct gen_rng *r);
 
@@ -151,6 +185,10 @@ struct opts {
 	unsigned int odd_mask;
 	const char *gaps_log;
 	bool verbose;
+	enum gen_proto proto;
+	uint32_t dup;	      /* probability a packet comes twice on line A */
+	uint32_t reorder;     /* probability a packet comes after the next one on line A */
+	uint64_t reset_after; /* restart a feed's numbering every N data packets (0: never) */
 };
 
 struct qframe {
@@ -167,6 +205,10 @@ struct gen {
 	FILE *gaps_log;
 	struct gen_session feed[GEN_MAX_FEEDS];
 	struct gen_session odd_sess[ODD_N];
+	struct gen_proto_state pst[GEN_MAX_FEEDS];
+	uint64_t feed_packets[GEN_MAX_FEEDS];
+	struct qframe *held; /* --reorder: per feed, a line A frame waiting for the next one */
+	uint64_t holding;    /* bit per feed */
 	uint64_t now;
 	uint64_t last_ts;
 	uint64_t written;

@@ -6,6 +6,7 @@
 # capture, the JSON intervals add up to the summary, the Prometheus file is complete, and bad
 # usage exits 2.
 source "$FEEDCAP_TESTLIB/common.sh"
+source "$(dirname "$0")/stat_lib.sh"
 need_env FEEDCAP_STAT FEEDCAP_TESTDATA
 need_tools tshark jq zstd editcap capinfos
 
@@ -82,15 +83,6 @@ expect_eq "$bad" 0 "malformed Prometheus lines"
 pass "intervals, text table and Prometheus file"
 
 # Usage errors exit 2 and say what is wrong; --help exits 0.
-check_usage() {
-	local rc
-	set +e
-	"$FEEDCAP_STAT" "$@" >/dev/null 2>"$tmp/err"
-	rc=$?
-	set -e
-	expect_eq "$rc" 2 "exit code of feedcap-stat $*"
-	[[ -s $tmp/err ]] || fail "no message for feedcap-stat $*"
-}
 check_usage
 check_usage -r "$in" --gaps bogus
 check_usage -r "$in" --gaps generic:1:3:be

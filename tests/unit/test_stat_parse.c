@@ -173,3 +173,29 @@ Test(stat_parse, dst_specs)
 	cr_assert_eq(fcreader_dst_parse("239.1.1.1:70000", &f, &any), -EINVAL);
 	cr_assert_eq(fcreader_dst_parse("[ff15::1", &f, &any), -EINVAL);
 }
+
+Test(stat_parse, feed_specs)
+{
+	struct fcreader_feed_spec f;
+	struct fcreader_flow k = { 0 };
+	char err[256];
+
+	cr_assert_eq(fcreader_feed_parse("itch=239.1.1.1:30001,239.1.2.1", &f, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(f.name, "itch");
+	cr_assert_str_eq(f.spec[1], "239.1.2.1");
+	cr_assert(!f.any_port[0]);
+	cr_assert(f.any_port[1]);
+	k.af = 4;
+	memcpy(k.dst, (uint8_t[]){ 239, 1, 2, 1 }, 4);
+	k.dport = 999;
+	cr_assert(fcreader_dst_match(&f.line[1], f.any_port[1], &k), "any port of B's address");
+	cr_assert_not(fcreader_dst_match(&f.line[0], f.any_port[0], &k));
+	static const char *bad[] = { "itch", "=a,b", "x=239.1.1.1", "x=239.1.1.1,", "x=1.2,239.1.1.1" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(fcreader_feed_parse(bad[i], &f, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+		cr_assert(err[0], "no message for %s", bad[i]);
+	}
+}
