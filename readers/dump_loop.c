@@ -221,6 +221,7 @@ int dump_run(struct dump *d, const struct ringshm_record *first)
 		pkt.ts_ns = rec.ts_ns;
 		pkt.port = rec.port;
 		pkt.flags = rec.flags;
+		pkt.meta = NULL;
 		{
 			/* Count each frame once, even when re-read after a write error. */
 			bool fresh = !d->have_seen || rec.seq > d->max_seq_seen;

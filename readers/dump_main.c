@@ -141,12 +141,11 @@ int main(int argc, char **argv)
 	d->rd = fcr_attach(d->o.ring, NULL, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		/* A ring that is not there, not a ring, or not named right: bad usage. */
-		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				     errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
-				     errno == ENAMETOOLONG
-			     ? 2
-			     : 1;
+		/*
+		 * As tcpdump with a file it cannot read: a ring that is not there, not a ring or
+		 * not readable is a runtime failure (1); only a name that cannot be one (2).
+		 */
+		rc = errno == EINVAL || errno == ENAMETOOLONG ? 2 : 1;
 		goto out;
 	}
 	ringshm_reader_stats(d->rd, &rs);
