@@ -108,6 +108,8 @@ struct fcr_writer {
 	/* keep_meta: output interfaces by the input's fcr_iface.key, in the current section */
 	uint64_t ifkey[FCR_MAX_IFACES];
 	uint8_t ifres[FCR_MAX_IFACES]; /* their if_tsresol */
+	const struct fcr_iface *ifptr[FCR_MAX_IFACES]; /* keep_sections: the input's, for the
+							 * ISBs at a section's end */
 	uint32_t last_if;
 	bool sec_set;
 	uint64_t sec_key;

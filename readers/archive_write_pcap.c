@@ -107,6 +107,7 @@ const struct fcr_fmt_ops fcr_fmt_pcap = {
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
+#define BT_SPB 0x00000003u
 #define BT_ISB 0x00000005u
 #define BT_EPB 0x00000006u
 
@@ -398,12 +399,14 @@ static int ng_idb_of(struct fcr_writer *w, const struct fcr_iface *f)
 		p = put_opt(p, IF_TSRESOL, &f->tsresol, 1);
 	}
 	if (f->filter) {
-		uint8_t *q = p + 4;
+		/* if_filter: a code byte (0: a libpcap expression), then the expression */
+		uint16_t hdr[2] = { IF_FILTER, (uint16_t)(flen + 1) };
 
-		/* if_filter: a code byte (0: libpcap expression), then the expression */
-		p = put_opt(p, IF_FILTER, "", flen + 1);
-		q[0] = 0;
-		memcpy(q + 1, f->filter, flen);
+		memcpy(p, hdr, 4);
+		p[4] = 0;
+		memcpy(p + 5, f->filter, flen);
+		memset(p + 5 + flen, 0, PAD4(flen + 1) - (flen + 1));
+		p += 4 + PAD4(flen + 1);
 	}
 	p = put_str_opt(p, IF_OS, f->os);
 	if (f->fcslen >= 0) {
@@ -418,23 +421,37 @@ static int ng_idb_of(struct fcr_writer *w, const struct fcr_iface *f)
 	return 0;
 }
 
+static int ng_isb_of(struct fcr_writer *w, uint32_t id, const struct fcr_ifstats *s);
+
 /* The output interface of an archive's frame (keep_meta): an IDB when it is new. */
 static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint32_t *id)
 {
 	const struct fcr_iface *f = m->iface;
 	int rc;
 
-	if (m->section && (!w->sec_set || m->section->key != w->sec_key)) {
-		if (w->sec_set || w->nifaces) {
-			/* another section: its interfaces are numbered afresh */
-			w->no_seek = true;
-			rc = ng_header_of(w, m->section);
-			if (rc < 0) {
-				return rc;
+	if (m->section && !w->sec_set) {
+		w->sec_set = true; /* the header was feedcap's own */
+		w->sec_key = m->section->key;
+	} else if (m->section && m->section->key != w->sec_key && w->o.keep_sections) {
+		/*
+		 * Another section of the one archive read: the statistics of the interfaces of
+		 * the section that ends (read before this section's header), then the new
+		 * section, whose interfaces are numbered afresh.
+		 */
+		for (uint32_t i = 0; i < w->nifaces; i++) {
+			if (w->ifptr[i] && w->ifptr[i]->stats) {
+				rc = ng_isb_of(w, i, w->ifptr[i]->stats);
+				if (rc < 0) {
+					return rc;
+				}
 			}
-			w->nifaces = 0;
 		}
-		w->sec_set = true;
+		w->no_seek = true;
+		rc = ng_header_of(w, m->section);
+		if (rc < 0) {
+			return rc;
+		}
+		w->nifaces = 0;
 		w->sec_key = m->section->key;
 	}
 	if (w->last_if < w->nifaces && w->ifkey[w->last_if] == f->key) {
@@ -473,6 +490,7 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 		}
 		w->ifkey[w->nifaces] = g->key;
 		w->ifres[w->nifaces] = g->tsresol;
+		w->ifptr[w->nifaces] = w->o.keep_sections ? g : NULL;
 		if (g->key == f->key) {
 			*id = w->last_if = w->nifaces;
 		}
@@ -489,6 +507,7 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 		}
 		w->ifkey[w->nifaces] = f->key;
 		w->ifres[w->nifaces] = f->tsresol;
+		w->ifptr[w->nifaces] = w->o.keep_sections ? f : NULL;
 		*id = w->last_if = w->nifaces++;
 	}
 	return 0;
@@ -503,6 +522,22 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 #define EPB_TSQ_SHIFT	  9
 #define EPB_TSQ_MASK	  0x3fu
 
+/* A Simple Packet Block, as it came: no timestamp, no options, interface 0. */
+static int ng_spb(struct fcr_writer *w, const struct fcr_pkt *pkt)
+{
+	size_t total = 16 + PAD4(pkt->cap_len);
+	uint8_t *p = block_head(w, BT_SPB, total);
+
+	if (!p) {
+		return w->broken;
+	}
+	p = put_u32(p, pkt->wire_len);
+	memcpy(p, pkt->data, pkt->cap_len);
+	memset(p + pkt->cap_len, 0, PAD4(pkt->cap_len) - pkt->cap_len);
+	put_u32(p + PAD4(pkt->cap_len), (uint32_t)total);
+	return 0;
+}
+
 static int ng_frame(struct fcr_writer *w, const struct fcr_pkt *pkt)
 {
 	const struct fcr_pkt_meta *m = w->o.keep_meta ? pkt->meta : NULL;
@@ -516,6 +551,9 @@ static int ng_frame(struct fcr_writer *w, const struct fcr_pkt *pkt)
 	rc = m ? ng_iface_of(w, m, &iface) : ng_ensure_iface(w, iface);
 	if (rc < 0) {
 		return rc;
+	}
+	if (m && m->no_ts && iface == 0 && !clen) {
+		return ng_spb(w, pkt);
 	}
 	if (clen > MAX_OPT_LEN) {
 		clen = MAX_OPT_LEN;
@@ -635,7 +673,7 @@ static int ng_isb(struct fcr_writer *w, uint32_t id, uint64_t now)
 /* An archive's statistics block, as it was, for output interface id (keep_meta). */
 static int ng_isb_of(struct fcr_writer *w, uint32_t id, const struct fcr_ifstats *s)
 {
-	size_t total = 20 + 4 + (s->have & FCR_IFS_COMMENT ? str_opt_size(s->comment) : 0);
+	size_t total = 28 + (s->have & FCR_IFS_COMMENT ? str_opt_size(s->comment) : 0);
 	uint64_t v[] = { s->start_units, s->end_units, s->ifrecv, s->ifdrop, s->filteraccept,
 			 s->osdrop, s->usrdeliv };
 	uint8_t *p;

@@ -254,6 +254,7 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			fcr_format_time(dump_now_ns(CLOCK_REALTIME), t, sizeof(t)), words);
 	}
 	d->o.wo.shb_comment = comment;
+	d->o.wo.if_filter = fcr_filter_expr(d->flt); /* if_filter of every IDB */
 	if (d->to_stdout) {
 		f->fd = STDOUT_FILENO;
 		snprintf(f->final, sizeof(f->final), "(stdout)");
@@ -299,6 +300,10 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		if (rc < 0) {
 			return rc;
 		}
+	}
+	if (d->pending_drops) {
+		fcr_writer_dropcount(f->w, d->pending_drops);
+		d->pending_drops = 0;
 	}
 	if (d->pending_note[0]) {
 		(void)fcr_writer_comment(f->w, d->pending_note);

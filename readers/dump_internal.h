@@ -144,6 +144,7 @@ struct dump {
 	bool ckpt_warned;
 
 	char pending_note[2048]; /* comments made while no file was open */
+	uint64_t pending_drops;	 /* records lost while no file was open (epb_dropcount) */
 
 	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };

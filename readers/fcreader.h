@@ -85,9 +85,10 @@ struct fcr_pkt {
  * is closed.
  */
 struct fcr_iface {
-	uint64_t key;	   /* equal for interfaces with equal fields below and the same id in
-			    * their section (a hash of them): how a writer merging several
-			    * archives (rotated files of the same ports) finds "the same" one */
+	uint64_t key;	   /* equal for interfaces with equal fields below, the same id in
+			    * their section and the same section number in their file (a hash
+			    * of them): how a writer merging several archives (rotated files of
+			    * the same ports) finds "the same" one */
 	int linktype;	   /* DLT_* (libpcap's numbering; pcapng's LINKTYPE_* mapped) */
 	uint32_t snaplen;  /* 0: none given */
 	uint8_t tsresol;   /* if_tsresol as stored: 6 = microseconds (pcap, pcapng default),
@@ -103,6 +104,7 @@ struct fcr_iface {
 	const char *const *comments; /* opt_comment, in file order */
 	uint32_t ncomments;
 	bool pcapng; /* false: the pcap file header */
+	const struct fcr_ifstats *stats; /* the last ISB read for it so far, or NULL */
 };
 
 /* A pcapng section (Section Header Block): its options, NULL when absent. */
@@ -147,6 +149,7 @@ struct fcr_pkt_meta {
 	uint32_t section_nifaces;
 	uint32_t local_id; /* the interface's id within its section */
 	bool have_flags, have_dropcount, have_packetid, have_queue;
+	bool no_ts; /* a Simple Packet Block: no timestamp (ts_ns 0), interface 0 */
 	uint32_t epb_flags; /* epb_flags (direction, reception type, FCS length, errors) */
 	uint64_t dropcount; /* epb_dropcount */
 	uint64_t packetid;  /* epb_packetid */
@@ -318,11 +321,16 @@ struct fcr_writer_opts {
 	 * Frames from archives (pkt->meta set) keep what they came with: pcapng writes an IDB for
 	 * each distinct interface (fcr_iface.key) when its first frame comes, then each frame's
 	 * stored timestamp units, comments, flags and drop count; the header has no IDB and the
-	 * ISBs at close are those of fcr_writer_set_ifstats().  A frame of another section
-	 * (fcr_section.key) starts a new section.  pcap writes the link type and time unit of
+	 * ISBs at close are those of fcr_writer_set_ifstats().  pcap writes the link type and time unit of
 	 * `iface` and refuses a frame of another link type (-EINVAL: pcap holds one).
 	 */
 	bool keep_meta;
+	/*
+	 * keep_meta pcapng, one archive read: a frame of another section than the last one
+	 * starts a new section (its SHB, its IDBs afresh, the ISBs of the section ending
+	 * first).  Otherwise every frame goes into the first section, interfaces merged by key.
+	 */
+	bool keep_sections;
 	const struct fcr_section *section; /* keep_meta pcapng: the first SHB's options */
 	const struct fcr_iface *iface;	   /* keep_meta pcap: link type, snap length, time unit
 					    * (tsresol 6: microsecond magic); NULL: Ethernet, ns */

@@ -564,6 +564,7 @@ static int on_idb(struct fcr_ng *r)
 	uint64_t k = UINT64_C(0xcbf29ce484222325);
 
 	k = fnv(k, &local, sizeof(local));
+	k = fnv(k, &f->section, sizeof(f->section));
 	k = fnv(k, &f->pub.linktype, sizeof(f->pub.linktype));
 	k = fnv(k, &f->pub.snaplen, sizeof(f->pub.snaplen));
 	k = fnv(k, &f->pub.tsresol, sizeof(f->pub.tsresol));
@@ -639,6 +640,7 @@ static int on_isb(struct fcr_ng *r)
 	s.iface_key = f->pub.key;
 	f->stats = s; /* counters are totals: the last block says it all */
 	f->have_stats = true;
+	f->pub.stats = &f->stats;
 	return 0;
 }
 
@@ -768,6 +770,7 @@ static int on_packet(struct fcr_ng *r, uint32_t type, struct fcr_pkt *pkt)
 			m->have_dropcount = m->dropcount != 0xffff;
 		}
 	}
+	m->no_ts = type == BT_SPB;
 	m->iface = &f->pub;
 	m->section = &r->secs[f->section]->pub;
 	m->iface_id = r->sec_base + id;

@@ -213,7 +213,7 @@ static int play(const struct replay_opts *o)
 		ns_iface.tsresol = 9;
 		iface = &ns_iface;
 	}
-	if (replay_out_open(&out, o, linktype, snaplen, iface, sec) < 0) {
+	if (replay_out_open(&out, o, linktype, snaplen, iface, sec, ps.n == 1) < 0) {
 		status = out.gone ? 0 : 1;
 		goto out_set;
 	}

@@ -71,11 +71,13 @@ struct replay_output {
 
 /*
  * iface and sec: the first archive's first interface and section (NULL: Ethernet, feedcap's),
- * which a pcap output takes its link type and time unit from.  replay_out_write() returns
+ * which a pcap output takes its link type and time unit from; one_archive: a pcapng output
+ * keeps the archive's sections (fcr_writer_opts.keep_sections).  replay_out_write() returns
  * -EPIPE quietly when the reader of the output went away (tcpdump -c N): the caller stops.
  */
 int replay_out_open(struct replay_output *out, const struct replay_opts *o, int linktype,
-		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec);
+		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec,
+		    bool one_archive);
 int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt);
 int replay_out_close(struct replay_output *out);
 

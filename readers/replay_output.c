@@ -17,7 +17,8 @@
 #define RING_BURST 32
 
 int replay_out_open(struct replay_output *out, const struct replay_opts *o, int linktype,
-		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec)
+		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec,
+		    bool one_archive)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = o->ring ? o->ring : (strcmp(o->out, "-") == 0 ? "stdout" : o->out);
@@ -64,6 +65,7 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 		.zstd_level = zst ? 1 : 0,
 		.snaplen = snaplen,
 		.keep_meta = true,
+		.keep_sections = one_archive,
 		.section = sec,
 		.iface = iface,
 	};

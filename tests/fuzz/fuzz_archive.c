@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fuzz_archive.c - libFuzzer target: the archive reader (fcr_archive_*: pcap and pcapng,
- * plain or zstd, through libpcap) on hostile files.
+ * fuzz_archive.c - libFuzzer target: the archive reader (fcr_archive_*: pcap through libpcap,
+ * pcapng through feedcap's own block reader readers/pcapng_read.c, plain or zstd) on hostile
+ * files.  Every string and option a record's metadata points to is read, so that a length
+ * taken from the file that reaches past its block shows as an ASan report.
  *
  * feedcap-replay and feedcap-stat -r read archives that may have been cut short by a full disk,
  * damaged on the way from another host, or written by another tool.  The reader must return
@@ -33,12 +35,39 @@
 
 static int memfd = -1;
 
+static uint32_t touch_str(const char *s)
+{
+	return s ? (uint32_t)strlen(s) : 0;
+}
+
 static uint32_t touch(const struct fcr_pkt *pkt)
 {
+	const struct fcr_pkt_meta *m = pkt->meta;
 	uint32_t sum = 0;
 
 	for (uint32_t i = 0; i < pkt->cap_len; i++) {
 		sum += ((const uint8_t *)pkt->data)[i];
+	}
+	CHECK(m && m->iface);
+	for (uint32_t i = 0; i < m->ncomments; i++) {
+		sum += touch_str(m->comments[i]);
+	}
+	for (uint32_t i = 0; i < m->section_nifaces; i++) {
+		const struct fcr_iface *f = m->section_ifaces[i];
+
+		sum += touch_str(f->name) + touch_str(f->descr) + touch_str(f->filter) +
+		       touch_str(f->os) + touch_str(f->hardware) + f->tsresol;
+		for (uint32_t k = 0; k < f->ncomments; k++) {
+			sum += touch_str(f->comments[k]);
+		}
+	}
+	CHECK(m->iface->pcapng ? m->local_id < m->section_nifaces : true);
+	if (m->section) {
+		sum += touch_str(m->section->hardware) + touch_str(m->section->os) +
+		       touch_str(m->section->userappl);
+		for (uint32_t k = 0; k < m->section->ncomments; k++) {
+			sum += touch_str(m->section->comments[k]);
+		}
 	}
 	return sum;
 }
@@ -104,6 +133,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fcr_archive_container(a);
 	(void)fcr_archive_compressed(a);
 	n = drain(a, &mid_ts);
+	{
+		const struct fcr_ifstats *st;
+		unsigned int ns = fcr_archive_stats(a, &st);
+
+		for (unsigned int i = 0; i < ns; i++) {
+			k += strlen(st[i].comment) + st[i].ifrecv;
+		}
+		if (fcr_archive_section(a)) {
+			k += fcr_archive_section(a)->ncomments;
+		}
+		k = 0; /* only the reads count */
+	}
 	fcr_archive_close(a);
 
 	/* A time seek never returns a record before the time, nor crashes on the way. */
