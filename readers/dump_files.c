@@ -385,7 +385,8 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	d->bytes_out += st.bytes_out;
 	if (d->to_stdout) {
 		d->files++;
-		return ret;
+		/* the reader went away while the end was written (| head, Wireshark stopping) */
+		return ret == -EPIPE ? 0 : ret;
 	}
 	if (rc < 0 && st.frames == 0) {
 		/* A write error before any frame: no archive worth keeping (nor listing). */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +42,17 @@ void dump_print_stats(struct dump *d, FILE *f)
 }
 
 /* ------------------------------------------------------------------ the loop */
+
+/*
+ * Whether the pipe on stdout has lost its reader: a live stream from a quiet ring would
+ * otherwise learn it only at the next frame (EPIPE), which may be never.
+ */
+static bool stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
 
 /* Account for what ringshm says this reader lost since the last look. */
 void dump_check_overrun(struct dump *d)
@@ -168,6 +180,9 @@ int dump_run(struct dump *d, const struct ringshm_record *first)
 			}
 			if (d->o.duration_ns && now - start >= d->o.duration_ns) {
 				break;
+			}
+			if (d->to_stdout && stdout_gone()) {
+				break; /* nothing to write, but the reader left (Wireshark stopped) */
 			}
 			if (d->out.open) {
 				rc = dump_tick(d, false, &err);
