@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/wait.h>
+#include <spawn.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <inttypes.h>
@@ -87,6 +89,26 @@ static void set_ports(struct dump *d)
 	}
 	d->o.wo.nports = n;
 	d->o.wo.ports = d->ports;
+}
+
+/*
+ * -z CMD, as tcpdump's: CMD FILE for each completed file, not waited for (compressing or
+ * shipping a file must not hold up the reader, which would fall behind the ring).  Children
+ * that ended are reaped here, at the next file.
+ */
+static void run_post_cmd(struct dump *d, const char *file)
+{
+	char *const argv[] = { (char *)(uintptr_t)d->o.post_cmd, (char *)(uintptr_t)file, NULL };
+	pid_t pid;
+	int rc;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0) {
+	}
+	rc = posix_spawnp(&pid, d->o.post_cmd, NULL, NULL, argv, environ);
+	if (rc != 0) {
+		fprintf(stderr, "feedcap-dump: warning: -z %s %s: cannot run it: %s\n",
+			d->o.post_cmd, file, strerror(rc));
+	}
 }
 
 /* ------------------------------------------------------------------ checkpoints */
@@ -433,6 +455,9 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 			(void)fsync(dfd);
 			close(dfd);
 		}
+	}
+	if (d->o.post_cmd) {
+		run_post_cmd(d, f->final);
 	}
 	f->ent.first_ts = f->ck.first_ts;
 	f->ent.last_ts = f->ck.last_ts;

@@ -54,6 +54,7 @@ struct options {
 	struct fcr_writer_opts wo;
 	bool format_set;
 	bool zstd_set;
+	const char *post_cmd; /* -z CMD: run as CMD FILE after each completed file */
 	uint64_t rot_size;
 	uint64_t rot_ns;
 	unsigned keep;

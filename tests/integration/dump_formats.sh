@@ -44,9 +44,9 @@ check a.pcap
 check b.pcapng
 check c.pcap.zst
 check d.pcapng.zst
-check e.pcap -F pcap -z 3
-check f.pcapng.zst -z 1 --zstd-threads 2
-check g.pcap.zst --zstd-threads 2 -z 9
+check e.pcap -F pcap --zstd=3
+check f.pcapng.zst --zstd=1 --zstd-threads 2
+check g.pcap.zst --zstd-threads 2 --zstd=9
 check h-multi.pcap.zst --zstd-multiframe --flush-interval 1ms
 check i -F pcapng
 

@@ -141,7 +141,7 @@ bad 2 "-C '0'" "${d[@]}" -C 0
 bad 2 "-G 'x'" "${d[@]}" -G x
 bad 2 "-W '-1'" "${d[@]}" -W -1
 bad 2 "-F 'tiff'" "${d[@]}" -F tiff
-bad 2 "-z '99'" "${d[@]}" -z 99
+bad 2 "--zstd=99" "${d[@]}" --zstd=99
 bad 2 "--zstd-threads 'many'" "${d[@]}" --zstd-threads many
 bad 2 "--on-error 'maybe'" "${d[@]}" --on-error=maybe
 bad 2 "directory $tmp/nodir does not exist" "$FEEDCAP_DUMP" --ring "$ring" -w "$tmp/nodir/o.pcap"
