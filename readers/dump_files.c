@@ -6,20 +6,103 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sys/wait.h>
-#include <spawn.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <glob.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dump_internal.h"
+
+/*
+ * -w with strftime conversions in its directory part ("%Y%m%d/md-%H%M.pcap"): every directory
+ * it names is an archive set of its own (an index, .part recovery, retention), because the
+ * index and everything built on it is per directory (docs/archive-set.md).  A file goes into
+ * the directory of its own time (its -G period), made as needed with mkdir -p semantics.
+ */
+int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err)
+{
+	char dir[PATH_MAX];
+	int rc = archset_name(d->dirpat, ts, dir, sizeof(dir));
+
+	if (rc < 0) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%.400s: directory name too long", d->dirpat);
+		return rc;
+	}
+	for (char *p = dir + 1;; p++) {
+		bool end = *p == '\0';
+
+		if (*p == '/' || end) {
+			*p = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+				rc = -errno;
+				err->code = rc;
+				snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create: %s", dir,
+					 strerror(errno));
+				return rc;
+			}
+			if (end) {
+				break;
+			}
+			*p = '/';
+		}
+	}
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	return 0;
+}
+
+char **dump_dated_dirs(const struct dump *d, size_t *n)
+{
+	char pat[PATH_MAX], **out = NULL;
+	size_t k = 0;
+	glob_t g;
+
+	*n = 0;
+	/* every conversion may be anything: %Y%m%d -> *** (a glob, not a parse) */
+	for (const char *s = d->dirpat; *s && k + 2 < sizeof(pat); s++) {
+		if (*s == '%' && s[1]) {
+			s++;
+			if (*s == '%') {
+				pat[k++] = '%';
+			} else {
+				pat[k++] = '*';
+			}
+		} else if (strchr("*?[\\", *s)) {
+			pat[k++] = '\\';
+			pat[k++] = *s;
+		} else {
+			pat[k++] = *s;
+		}
+	}
+	pat[k] = '\0';
+	if (glob(pat, GLOB_ONLYDIR | GLOB_MARK, NULL, &g) != 0) {
+		return NULL;
+	}
+	out = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*out));
+	for (size_t i = 0; out && i < g.gl_pathc; i++) {
+		size_t l = strlen(g.gl_pathv[g.gl_pathc - 1 - i]);
+
+		out[i] = strdup(g.gl_pathv[g.gl_pathc - 1 - i]); /* glob sorts: newest last */
+		if (!out[i]) {
+			break;
+		}
+		if (l > 1 && out[i][l - 1] == '/') {
+			out[i][l - 1] = '\0';
+		}
+		*n = i + 1;
+	}
+	globfree(&g);
+	return out;
+}
 
 /* The directory a name lives in. */
 void dump_dir_of(const char *path, char *out, size_t len)
@@ -282,6 +365,12 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		snprintf(f->final, sizeof(f->final), "(stdout)");
 		snprintf(f->part, sizeof(f->part), "(stdout)");
 	} else {
+		if (d->dir_dated) {
+			rc = dump_enter_dir(d, d->o.rot_ns ? f->period : ts, err);
+			if (rc < 0) {
+				return rc;
+			}
+		}
 		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
 			       sizeof(f->final));
 		if (rc < 0 ||
