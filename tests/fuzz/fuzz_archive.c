@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fcr_pkt pkt;
 	const char *paths[2];
 	uint64_t n, mid_ts = 0, k = 0;
+	bool clean;
 	char path[64];
 	int rc;
 
@@ -133,6 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fcr_archive_container(a);
 	(void)fcr_archive_compressed(a);
 	n = drain(a, &mid_ts);
+	/*
+	 * A corrupt zstd frame can make libzstd (1.5.4) hand out bytes of buffers it never wrote
+	 * before it reports the corruption (tests/fuzz/corpus/archive/regress-zstd-uninit-output):
+	 * what a damaged compressed archive yields before its damage may differ between reads.
+	 * Clean archives read the same every time.
+	 */
+	clean = !fcr_archive_damage_offset(a, NULL);
 	{
 		const struct fcr_ifstats *st;
 		unsigned int ns = fcr_archive_stats(a, &st);
@@ -165,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			touch(&pkt);
 			k++;
 		}
-		CHECK(k <= 2 * n + 2 || n >= MAX_RECORDS);
+		CHECK(k <= 2 * n + 2 || n >= MAX_RECORDS || !clean);
 		fcr_archive_set_close(set);
 	}
 	return 0;
