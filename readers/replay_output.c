@@ -124,6 +124,16 @@ int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt)
 		uint32_t cap = pkt->cap_len;
 		uint16_t flags = RINGSHM_F_TS_SRC_NONE;
 
+		if (pkt->meta && pkt->meta->iface && pkt->meta->iface->linktype != DLT_EN10MB) {
+			/* a pcapng mixing link types: the ring's readers take every frame as Ethernet */
+			fprintf(stderr,
+				PROG ": %s: a ring holds Ethernet frames; a frame of interface %u is "
+				     "%s\n",
+				out->name, pkt->meta->iface_id,
+				pcap_datalink_val_to_name(pkt->meta->iface->linktype) ?: "unknown");
+			return -EINVAL;
+		}
+
 		if (out->pace == PACE_ORIGINAL) {
 			pace_wait(out, pkt->ts_ns);
 		}

@@ -554,6 +554,8 @@ int main(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
+		/* a closed output pipe (--watch | head) ends the watch cleanly, status 0 */
+		sigaction(SIGPIPE, &sa, NULL);
 	}
 	if (op.ring == NULL) {
 		cal = calib_start();

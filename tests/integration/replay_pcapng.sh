@@ -15,13 +15,16 @@ cd "$tmp" # filter words are told from archives by not naming a file: keep the c
 R=$FEEDCAP_REPLAY
 
 # ------------------------------------------------------------------ inputs
-# Wireshark's multi-interface capture: Ethernet, raw IP and NULL/loopback interfaces.
+# Wireshark's multi-interface capture: Ethernet, raw IP, NULL/loopback and Linux cooked (SLL)
+# interfaces.
 printf '0000 45 00 00 1c 00 01 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02 00 35 00 35 00 08 00 00\n' >raw.txt
 printf '0000 02 00 00 00 45 00 00 1c 00 01 00 00 40 11 00 00 7f 00 00 01 7f 00 00 01 00 35 00 35 00 08 00 00\n' >null.txt
 text2pcap -q -l 101 -t '%s.' raw.txt raw.pcap
 text2pcap -q -l 0 null.txt null.pcap
+printf '0000 00 00 00 01 00 06 02 00 00 00 00 01 00 00 08 00 45 00 00 1c 00 01 00 00 40 11 00 00 0a 00 00 03 0a 00 00 04 00 35 00 35 00 08 00 00\n' >sll.txt
+text2pcap -q -l 113 sll.txt sll.pcap
 editcap -r "$FEEDCAP_TESTDATA/marketdata.pcap" eth.pcapng 1-60
-mergecap -F pcapng -w merged.pcapng eth.pcapng raw.pcap null.pcap
+mergecap -F pcapng -w merged.pcapng eth.pcapng raw.pcap null.pcap sll.pcap
 editcap -a '3:a frame comment' -a '61:raw one' -a '62:loopback, two' merged.pcapng mixed.pcapng
 zstd -q -c mixed.pcapng >mixed.pcapng.zst
 
@@ -102,9 +105,9 @@ $(diff <(echo "$a") <(echo "$b") | head -20)"
 
 # ------------------------------------------------------------------ round trips
 "$R" -w mixed-out.pcapng mixed.pcapng || fail "replay of a multi-link-type pcapng"
-check_same mixed.pcapng mixed-out.pcapng "Ethernet + raw IP + loopback pcapng -> pcapng"
-[[ $(fields mixed-out.pcapng | cut -f2 | sort -u | tr '\n' ' ') == "1 15 7 " ]] ||
-	fail "the output does not hold the three link types"
+check_same mixed.pcapng mixed-out.pcapng "Ethernet + raw IP + loopback + Linux SLL pcapng -> pcapng"
+[[ $(fields mixed-out.pcapng | cut -f2 | sort -u | tr '\n' ' ') == "1 15 25 7 " ]] ||
+	fail "the output does not hold the four link types: $(fields mixed-out.pcapng | cut -f2 | sort -u | tr '\n' ' ')"
 
 "$R" -w mixed-out2.pcapng.zst mixed.pcapng.zst || fail "replay of a zstd pcapng"
 zstd -q -d -c mixed-out2.pcapng.zst >mixed-out2.pcapng
@@ -130,7 +133,7 @@ set +e
 "$R" -w mixed.pcap mixed.pcapng 2>err
 rc=$?
 set -e
-expect_eq "$rc" 1 "exit status of a pcap asked to hold three link types"
+expect_eq "$rc" 1 "exit status of a pcap asked to hold four link types"
 grep -q "pcap file holds one link type" err || fail "no message: $(cat err)"
 
 # ------------------------------------------------------------------ reading, every tool
@@ -145,7 +148,7 @@ expect_eq "$got" "$n" "feedcap-stat frames of the multi-link-type pcapng"
 "$R" -w udp53.pcapng mixed.pcapng udp port 53
 expect_eq "$(tshark -r udp53.pcapng 2>/dev/null | wc -l)" \
 	"$(tshark -r mixed.pcapng -Y 'udp.port == 53' 2>/dev/null | wc -l)" \
-	"frames kept by 'udp port 53' across three link types"
+	"frames kept by 'udp port 53' across four link types"
 "$R" -F pcapng -w - mixed.pcapng | tshark -r - 2>/dev/null | wc -l | grep -qx "$n" ||
 	fail "pcapng on stdout: tshark reads another count"
 
