@@ -845,8 +845,8 @@ uint32_t fcr_archive_snaplen(const struct fcr_archive *a)
 	if (a->ng) {
 		const struct fcr_iface *f = fcr_ng_first_iface(a->ng);
 
-		/* pcapng's 0 is "no limit": libpcap's largest */
-		return f && f->snaplen ? f->snaplen : 262144u;
+		/* pcapng's 0 is "no limit": libpcap's largest; no interface yet: the pcap default */
+		return !f ? 65535u : f->snaplen ? f->snaplen : 262144u;
 	}
 
 	int s = pcap_snapshot(a->pc);
