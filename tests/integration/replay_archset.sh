@@ -59,6 +59,12 @@ capinfos_rows "$tmp"/d/*.pcap | awk -v f=$from -v t=$to '$4 < t && $5 >= f' >"$t
 list_rows --from $from --to $to "$tmp/d" >"$tmp/list-r.txt"
 diff "$tmp/cap-r.txt" "$tmp/list-r.txt" >&2 || fail "--list --from/--to differs from capinfos"
 expect_eq "$(wc -l <"$tmp/list-r.txt")" 3 "archives overlapping two minutes from mid-minute"
+# the usage's own order: options after the directories
+"$R" --list "$tmp/d" --from $from --to $to --json >"$tmp/list-after.json" ||
+	fail "--list DIR --from --to --json: exit $?"
+"$R" --list --from $from --to $to --json "$tmp/d" | cmp -s - "$tmp/list-after.json" ||
+	fail "--list with the options after DIR lists something else"
+expect_eq "$(wc -l <"$tmp/list-after.json")" 3 "--list DIR --from --to --json lines"
 pass "--list matches capinfos (frames, bytes, first and last frame time), whole and in a range"
 
 # ------------------------------------------------------------------ ranges against editcap
