@@ -521,6 +521,7 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 #define EPB_INBOUND	  0x1u
 #define EPB_TSQ_SHIFT	  9
 #define EPB_TSQ_MASK	  0x3fu
+#define EPB_TS_FALLBACK	  (1u << 15) /* RINGSHM_F_TS_FALLBACK: the NIC's time was refused */
 
 /* A Simple Packet Block, as it came: no timestamp, no options, interface 0. */
 static int ng_spb(struct fcr_writer *w, const struct fcr_pkt *pkt)
@@ -543,7 +544,8 @@ static int ng_frame(struct fcr_writer *w, const struct fcr_pkt *pkt)
 	const struct fcr_pkt_meta *m = w->o.keep_meta ? pkt->meta : NULL;
 	uint32_t iface = pkt->port < FCR_MAX_IFACES ? pkt->port : FCR_MAX_IFACES - 1;
 	size_t clen = w->comment ? w->comment_len : 0, total, optlen = 0;
-	uint32_t flags = EPB_INBOUND | (pkt->flags & EPB_TSQ_MASK) << EPB_TSQ_SHIFT;
+	uint32_t flags = EPB_INBOUND | (pkt->flags & EPB_TSQ_MASK) << EPB_TSQ_SHIFT |
+			 (pkt->flags & RINGSHM_F_TS_FALLBACK ? EPB_TS_FALLBACK : 0);
 	uint64_t units = pkt->ts_ns;
 	uint8_t *p;
 	int rc;

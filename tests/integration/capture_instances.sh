@@ -44,13 +44,13 @@ counter_grows() {
 #    on CPU 0.  Neither gets --file-prefix or --in-memory.
 cap_ring ra a
 cap_ring rb b
-cap_start pa "$tmp/a.log" -v --ring "$ra" --ring-size 64M --lcores 0,1 \
+cap_start pa "$tmp/a.log" -v --ring "$ra" --ring-size 16M --lcores 0,1 \
 	--vdev net_null0 -- --no-pci -m 256
 prefa=$(prefix_of "$tmp/a.log")
 [[ $prefa == feedcap-* ]] || fail "capture A announced no feedcap EAL prefix: $(cat "$tmp/a.log")"
 [[ -d /var/run/dpdk/$prefa ]] || fail "no runtime directory /var/run/dpdk/$prefa while A runs"
 at_exit rm -rf "/var/run/dpdk/$prefa"
-cap_start pb "$tmp/b.log" -v --ring "$rb" --ring-size 64M --lcores 1,0 \
+cap_start pb "$tmp/b.log" -v --ring "$rb" --ring-size 16M --lcores 1,0 \
 	--vdev "net_pcap1,rx_pcap=$input" --count "$total" --duration 60 -- --no-pci -m 256
 prefb=$(prefix_of "$tmp/b.log")
 at_exit rm -rf "/var/run/dpdk/$prefb"

@@ -27,7 +27,7 @@ link_case() {
 	local tag=$1 lsc=$2 ring rc=0
 	log "$tag: lsc=$lsc, link down at 1.5 s for $down_ms ms"
 	cap_ring ring "$tag"
-	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 64M --group 239.7.7.7 --count 1000000 \
+	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 16M --group 239.7.7.7 --count 1000000 \
 		--duration 7 --igmp-interval 60 \
 		--vdev "net_fcsim0,probe=$probes,probe_dst=239.7.7.7:7777,pps=$pps,flap=1500:$down_ms,lsc=$lsc,tx_pcap=$tmp/$tag-tx.pcap" \
 		-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal "$tag") >"$tmp/$tag.log" 2>&1 || rc=$?

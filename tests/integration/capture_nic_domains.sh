@@ -15,7 +15,7 @@
 source "$FEEDCAP_TESTLIB/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/capture_common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/simnic_common.sh"
-need_tools python3
+need_tools python3 tshark
 
 make_tmpdir tmp capdom
 pps=2000
@@ -25,10 +25,11 @@ dom_case() {
 	local tag=$1 probes=$2 dev=$3 expect=$4 ring rc=0
 	log "$tag: $dev"
 	cap_ring ring "$tag"
-	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 64M --count "$probes" --duration 30 \
+	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 16M --count "$probes" --duration 30 \
 		--vdev "net_fcsim0,probe=$probes,probe_dst=239.7.7.7:7777,pps=$pps,$dev" \
 		-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal "$tag") >"$tmp/$tag.log" 2>&1 || rc=$?
 	expect_eq "$rc" 0 "$tag: feedcap-capture exit status"
+	echo "ring=$ring" >"$tmp/$tag.ring"
 	"$CAPTOOL" probes "$ring" >"$tmp/$tag.probes"
 	"$CAPTOOL" counters "$ring" >"$tmp/$tag.counters"
 	python3 - "$tmp/$tag.probes" "$tmp/$tag.counters" "$probes" "$expect" <<'PY' ||
@@ -83,6 +84,7 @@ elif expect == "tai":
 sys.exit(0 if ok else 1)
 PY
 		{ grep -v '^EAL' "$tmp/$tag.log" | tail -20 >&2; fail "$tag: see above"; }
+	[[ $tag == drift ]] || rm -f "$ring" "$ring".* # hugepages are shared: one ring at a time
 }
 
 dom_case counter 3000 "ppm=80" counter
@@ -93,6 +95,12 @@ dom_case host 3000 "clock=host" host
 dom_case drift 6000 "ts_format=ns,ppm=300" drift
 grep -q "port net_fcsim0: NIC times disagree with the TSC beyond the bound" "$tmp/drift.log" ||
 	fail "drift: the refusal is not logged"
+# The flag reaches archives: pcapng epb_flags bit 15, which tshark filters on.
+"$FEEDCAP_DUMP" --ring "$(sed -n 's/^ring=//p' "$tmp/drift.ring")" --from oldest --no-follow -F pcapng \
+	-w "$tmp/drift.pcapng" >"$tmp/drift.dump" 2>&1 || fail "drift: feedcap-dump: $(cat "$tmp/drift.dump")"
+expect_eq "$(tshark -r "$tmp/drift.pcapng" -Y 'frame.packet_flags & 0x8000' 2>/dev/null | wc -l)" \
+	"$(sed -n 's/^ts_fallback=//p' "$tmp/drift.counters")" "drift: refused frames flagged in the pcapng (tshark)"
+rm -f "$(sed -n 's/^ring=//p' "$tmp/drift.ring")"*
 dom_case jump 8000 "jump=1500:5000000" jump
 grep -q "port net_fcsim0: the NIC clock jumped by +5\.[0-9]* ms" "$tmp/jump.log" || fail "jump: not logged"
 grep -q "port net_fcsim0: NIC times agree with the TSC again (free-running counter): in use" "$tmp/jump.log" ||

@@ -29,11 +29,14 @@ conf() { sed -n "s/^$1=//p" "$2"; }
 # run TAG EXPECT_RC ARGS...: feedcap-capture on net_fcsim0 (rx_pcap=$input plus $DEV), its
 # conf_out in $tmp/TAG.conf, its log in $tmp/TAG.log.
 DEV=
+RING=
 run() {
 	local tag=$1 want=$2 rc=0 ring
 	shift 2
+	# Hugepages are shared: the previous run's ring goes first, one test ring at a time.
+	[[ -z $RING ]] || rm -f "$RING" "$RING".*
 	cap_ring ring "$tag"
-	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 64M \
+	"$FEEDCAP_CAPTURE" -v --ring "$ring" --ring-size 16M \
 		--vdev "net_fcsim0,rx_pcap=$input,mtu_drop=1,conf_out=$tmp/$tag.conf$DEV" "$@" \
 		-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal "$tag") >"$tmp/$tag.log" 2>&1 || rc=$?
 	[[ $rc == "$want" ]] || { cat "$tmp/$tag.log" >&2; fail "$tag: exit status $rc, expected $want"; }

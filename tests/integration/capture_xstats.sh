@@ -29,7 +29,7 @@ tel() {
 cap_ring ring a
 eal=$(cap_eal a)
 prefix=$(sed -n 's/.*--file-prefix \([^ ]*\).*/\1/p' <<<"$eal")
-cap_start cpid "$tmp/a.log" -v --ring "$ring" --ring-size 64M --count $((probes - want)) \
+cap_start cpid "$tmp/a.log" -v --ring "$ring" --ring-size 16M --count $((probes - want)) \
 	--duration 60 \
 	--vdev "net_fcsim0,probe=$probes,probe_dst=239.7.7.7:7777,pps=5000,discard=$every,xstats_cor=1" \
 	-- -d "$FEEDCAP_SIMNIC_PMD" $eal
@@ -116,7 +116,7 @@ log "discards in telemetry's last answer: $(tel_total "$tmp/tel-last.json") (fin
 cap_ring ringn n
 ealn=$(cap_eal n)
 prefn=$(sed -n 's/.*--file-prefix \([^ ]*\).*/\1/p' <<<"$ealn")
-cap_start npid "$tmp/n.log" --ring "$ringn" --ring-size 64M --duration 30 \
+cap_start npid "$tmp/n.log" --ring "$ringn" --ring-size 16M --duration 30 \
 	--vdev "net_fcsim0,probe=$probes,probe_dst=239.7.7.7:7777,pps=5000,discard=$every,xstats_cor=1" \
 	-- -d "$FEEDCAP_SIMNIC_PMD" $ealn
 # The control thread reads the statistics once a second: wait for its first read, then ask.
@@ -132,7 +132,7 @@ log "negative control: $(grep -o 'xstats_cor: .*' "$tmp/n.log" | head -1)"
 input=$FEEDCAP_TESTDATA/oddframes.pcap
 big=$(tshark -r "$input" -Y 'frame.len > 1522' -T fields -e frame.number 2>/dev/null | wc -l)
 cap_ring ring2 b
-"$FEEDCAP_CAPTURE" --ring "$ring2" --ring-size 64M --duration 3 \
+"$FEEDCAP_CAPTURE" --ring "$ring2" --ring-size 16M --duration 3 \
 	--vdev "net_fcsim0,rx_pcap=$input,mtu_drop=1" -- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal b) \
 	>"$tmp/b.log" 2>&1 || { cat "$tmp/b.log" >&2; fail "capture of the odd frames failed"; }
 grep -q "port net_fcsim0: $big frames longer than the MTU (1500) dropped by the NIC (rx_oversize_packets): if the feed carries such frames, set mtu = 9000 (--mtu 9000)" "$tmp/b.log" ||
