@@ -31,7 +31,7 @@ run() {
 	shift 2
 	cap_ring path "$tag"
 	printf -v "ring_$tag" '%s' "$path"
-	"$FEEDCAP_CAPTURE" -v --ring "$path" --ring-size 64M --vdev "net_fcsim0,$vdev" "$@" \
+	"$FEEDCAP_CAPTURE" -v --ring "$path" --ring-size 16M --vdev "net_fcsim0,$vdev" "$@" \
 		--duration 2 -- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal "$tag") >"$tmp/$tag.log" 2>&1 || rc=$?
 	if ((rc != 0)); then
 		cat "$tmp/$tag.log" >&2
@@ -67,7 +67,7 @@ cmp -s "$tmp/hw1.hex" "$tmp/hw4.hex" || fail "4 RSS queues kept other frames tha
 # Telemetry says where the filter runs and what the NIC dropped.
 need_tools dpdk-telemetry.py python3
 cap_ring rt tel
-cap_start cap "$tmp/tel.log" --ring "$rt" --ring-size 64M --vdev "net_fcsim0,rx_pcap=$md" \
+cap_start cap "$tmp/tel.log" --ring "$rt" --ring-size 16M --vdev "net_fcsim0,rx_pcap=$md" \
 	--group 239.1.1.1 --group 239.1.1.2 --filter-groups --no-igmp --duration 60 \
 	-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal t)
 sleep 1.5
@@ -148,7 +148,7 @@ for case in "flow=0:group 239.1.1.1: Function not implemented" \
 done
 cap_ring rq require
 rc=0
-"$FEEDCAP_CAPTURE" --ring "$rq" --ring-size 64M --vdev "net_fcsim0,rx_pcap=$md,flow_count=0" \
+"$FEEDCAP_CAPTURE" --ring "$rq" --ring-size 16M --vdev "net_fcsim0,rx_pcap=$md,flow_count=0" \
 	--group 239.1.1.1 --filter-groups --filter-offload require --no-igmp --duration 2 \
 	-- -d "$FEEDCAP_SIMNIC_PMD" $(cap_eal rq) >"$tmp/rq.log" 2>&1 || rc=$?
 expect_eq "$rc" 2 "--filter-offload require on a NIC that cannot count: exit status"
