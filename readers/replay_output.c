@@ -70,6 +70,8 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 			.format = o->format,
 			.zstd_level = zst ? 1 : 0,
 			.snaplen = snaplen,
+			/* plain pcap to a file: O_DIRECT, written while the next block is decoded */
+			.direct_io = true,
 		};
 		struct fcr_error err = { 0 };
 
