@@ -62,7 +62,7 @@ const char capture_usage[] =
 	"                             /etc/feedcap/feedcap.conf) and exit\n"
 	"  -v, --verbose              more messages (repeatable)\n"
 	"  -h, --help                 print this help and exit\n"
-	"      --version              print the version and exit\n"
+	"  -V, --version              print the version and exit\n"
 	"\n"
 	"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage or configuration.\n";
 
@@ -334,7 +334,7 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 
 	opterr = 0;
 	optind = 0; /* glibc: full reinitialisation, so a second parse works too */
-	while ((c = getopt_long(argc, argv, "+:c:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:vhV", long_opts, NULL)) != -1) {
 		if (c >= OPT_RING) {
 			o->given |= UINT64_C(1) << (c - OPT_RING);
 		}
@@ -513,6 +513,7 @@ int capture_opts_parse(struct capture_opts *o, int argc, char **argv, char *err,
 		case 'h':
 			o->help = true;
 			break;
+		case 'V':
 		case OPT_VERSION:
 			o->version = true;
 			break;

@@ -4,6 +4,7 @@
 # complete install contains is derived from the tree, not written down by hand, so that the
 # install test (tests/integration/install.sh) fails when a module forgets its rule:
 #   - every executable defined outside tests/, bench/ and docs/ (examples) -> ${CMAKE_INSTALL_BINDIR}
+#     (or its FEEDCAP_INSTALL_DIR property: feedcap-extcap goes to Wireshark's extcap folder)
 #   - the ringshm library, ringshm.h, ringshm_format.h, ringshm.pc
 #   - every systemd unit in systemd/, every man page in docs/, the example config
 #   - README.md and docs/architecture.md                      -> ${CMAKE_INSTALL_DOCDIR}
@@ -32,7 +33,17 @@ function(feedcap_install_manifest)
 		get_target_property(srcdir ${t} SOURCE_DIR)
 		file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${srcdir})
 		if(type STREQUAL "EXECUTABLE" AND NOT rel MATCHES "^(tests|bench|docs)(/|$)")
-			string(APPEND lines "bin ${CMAKE_INSTALL_BINDIR}/$<TARGET_FILE_NAME:${t}>\n")
+			# FEEDCAP_INSTALL_DIR: a program installed elsewhere than the bin folder
+			# (feedcap-extcap: Wireshark's extcap folder); "abs" when it is absolute
+			get_target_property(idir ${t} FEEDCAP_INSTALL_DIR)
+			if(NOT idir)
+				string(APPEND lines
+					"bin ${CMAKE_INSTALL_BINDIR}/$<TARGET_FILE_NAME:${t}>\n")
+			elseif(IS_ABSOLUTE "${idir}")
+				string(APPEND lines "abs ${idir}/$<TARGET_FILE_NAME:${t}>\n")
+			else()
+				string(APPEND lines "bin ${idir}/$<TARGET_FILE_NAME:${t}>\n")
+			endif()
 		endif()
 	endforeach()
 	if(TARGET ringshm)

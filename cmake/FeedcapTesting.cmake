@@ -24,7 +24,7 @@
 # feedcap_script_test(NAME <name> SCRIPT <file> LABELS <labels> [TIMEOUT <seconds>])
 #   An integration script that drives the real binaries (bash; source tests/lib/common.sh;
 #   exit 77 = skipped).  It gets their paths from the environment (FEEDCAP_CAPTURE, FEEDCAP_DUMP, FEEDCAP_STAT, FEEDCAP_REPLAY, FEEDCAP_TIMESYNC,
-#   FEEDCAP_GENDATA, FEEDCAP_SRC, FEEDCAP_BUILD, FEEDCAP_TESTLIB).
+#   FEEDCAP_GENDATA, FEEDCAP_EXTCAP, FEEDCAP_SRC, FEEDCAP_BUILD, FEEDCAP_TESTLIB).
 #
 # Every test, whatever registered it: the sanitizer options below in its environment (so in
 # every process it starts), skipped on exit 77, failed when a sanitizer report appears in its
@@ -51,7 +51,8 @@ function(feedcap_test_env out)
 	foreach(pair
 			"FEEDCAP_CAPTURE=feedcap-capture" "FEEDCAP_DUMP=feedcap-dump"
 			"FEEDCAP_STAT=feedcap-stat" "FEEDCAP_REPLAY=feedcap-replay"
-			"FEEDCAP_TIMESYNC=feedcap-timesync" "FEEDCAP_GENDATA=feedcap-gendata")
+			"FEEDCAP_TIMESYNC=feedcap-timesync" "FEEDCAP_GENDATA=feedcap-gendata"
+			"FEEDCAP_EXTCAP=feedcap-extcap")
 		string(REPLACE "=" ";" kv "${pair}")
 		list(GET kv 0 var)
 		list(GET kv 1 tgt)

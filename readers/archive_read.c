@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * archive_read.c - pcap/pcapng archives, plain or zstd, read through libpcap.
+ * archive_read.c - pcap/pcapng archives, plain or zstd: pcap through libpcap, pcapng through
+ * pcapng_read.c.
  *
- * libpcap reads no compressed file, and feedcap must not parse pcap or pcapng itself.  So an
- * archive is opened as a FILE* made by fopencookie() whose read function feeds libpcap either
- * the file as it is or what ZSTD_decompressStream() makes of it, and libpcap does the rest
- * (pcap_fopen_offline_with_tstamp_precision(), nanosecond timestamps whatever the file has).
+ * libpcap reads no compressed file.  So an archive is opened as a FILE* made by fopencookie()
+ * whose read function gives either the file as it is or what ZSTD_decompressStream() makes of
+ * it.  A pcap file goes to libpcap (pcap_fopen_offline_with_tstamp_precision(), nanosecond
+ * timestamps whatever the file has).  A pcapng file goes to feedcap's own block reader, because
+ * libpcap 1.10 refuses interfaces of different link types and hides what pcapng carries per
+ * interface and per packet (docs/architecture.md, "Reading archives", says why not libwiretap).
  * The cookie keeps count of where it is in both streams, which is how a damaged archive's
  * message can say where it stopped.
  *
@@ -32,6 +35,7 @@
 #include <pthread.h>
 
 #include "fcreader.h"
+#include "pcapng_read.h"
 
 #define ZSTD_MAGIC	  0xFD2FB528u
 #define ZSTD_SKIP_MAGIC	  0x184D2A50u /* low 4 bits free */
@@ -70,7 +74,12 @@ struct fcr_archive {
 	char *path;
 	struct zsrc z;
 	FILE *fp;
-	pcap_t *pc;
+	pcap_t *pc;	   /* a pcap file, or NULL */
+	struct fcr_ng *ng; /* a pcapng file, or NULL */
+	uint8_t head[4];   /* the first bytes of the container stream */
+	struct fcr_iface pcap_if; /* a pcap file's one interface */
+	struct fcr_pkt_meta pmeta;
+	bool usec;	   /* a pcap file with microsecond timestamps */
 	uint64_t skip_before; /* fcr_archive_seek_time(): records before this are skipped */
 	uint64_t records;     /* records read from libpcap */
 	uint64_t returned;    /* records returned */
@@ -658,6 +667,53 @@ static int enter_at(struct fcr_archive *a, uint64_t data_off, uint64_t off)
 	return 0;
 }
 
+/*
+ * The first bytes of the container stream, without consuming them: they decide between pcap
+ * (libpcap) and pcapng (pcapng_read.c).  Whatever had to be read to learn them is served again
+ * through the prefix.
+ */
+static size_t peek_head(struct zsrc *z, uint8_t head[4])
+{
+	size_t got = 0;
+
+	if (z->prefix_len - z->prefix_pos >= 4) {
+		memcpy(head, z->prefix + z->prefix_pos, 4);
+		return 4;
+	}
+	if (!z->compressed) {
+		got = z->prefix_len - z->prefix_pos; /* a file shorter than 4 bytes */
+		memcpy(head, z->prefix + z->prefix_pos, got);
+		return got;
+	}
+	while (got < 4) {
+		ssize_t n = zsrc_read(z, (char *)head + got, 4 - got);
+
+		if (n <= 0) {
+			break;
+		}
+		got += (size_t)n;
+	}
+	memcpy(z->magic, head, got);
+	z->prefix = z->magic;
+	z->prefix_len = got;
+	z->prefix_pos = 0;
+	z->uoff -= got;
+	return got;
+}
+
+static uint64_t key_of_pcap_if(const struct fcr_iface *f)
+{
+	uint64_t k = UINT64_C(0xcbf29ce484222325);
+	const uint8_t *b;
+	uint32_t v[3] = { (uint32_t)f->linktype, f->snaplen, f->tsresol };
+
+	b = (const uint8_t *)v;
+	for (size_t i = 0; i < sizeof(v); i++) {
+		k = (k ^ b[i]) * UINT64_C(0x100000001b3);
+	}
+	return k;
+}
+
 struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err)
 {
 	return fcr_archive_open_at(path, 0, 0, err);
@@ -750,6 +806,29 @@ struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uin
 	}
 	/* fewer, larger decompression calls than stdio's default 4 KiB buffer gives */
 	setvbuf(a->fp, NULL, _IOFBF, 128u << 10);
+	if (peek_head(&a->z, a->head) == 4 && memcmp(a->head, "\n\r\r\n", 4) == 0) {
+		uint8_t first4[4];
+
+		if (fread(first4, 1, 4, a->fp) != 4) {
+			e = EIO;
+			set_err(err, -e, "%s: cannot read the section header", path);
+			goto fail;
+		}
+		a->ng = fcr_ng_open(a->fp, first4, perr, sizeof(perr));
+		if (!a->ng) {
+			e = errno;
+			if (a->z.zerr || a->z.truncated_frame) {
+				snprintf(perr, sizeof(perr), "%s",
+					 a->z.zerr ? ZSTD_getErrorName(a->z.zerr)
+						   : "the file ends inside a zstd frame");
+			}
+			set_err(err, -e, "%s: not a readable pcapng file%s: %s", path,
+				a->z.compressed ? " inside the zstd stream" : "", perr);
+			goto fail;
+		}
+		a->good_uoff = (uint64_t)ftello(a->fp);
+		return a;
+	}
 	a->pc = pcap_fopen_offline_with_tstamp_precision(a->fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!a->pc) {
 		e = EPROTO;
@@ -774,6 +853,18 @@ struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uin
 		goto fail;
 	}
 	a->good_uoff = (uint64_t)ftello(a->fp);
+
+	/* a1b2c3d4 (either byte order) and Kuznetsov's a1b2cd34 count microseconds */
+	uint32_t hm;
+
+	memcpy(&hm, a->head, 4);
+	a->usec = hm != PCAP_MAGIC_NS && hm != __builtin_bswap32(PCAP_MAGIC_NS);
+	a->pcap_if.linktype = pcap_datalink(a->pc);
+	a->pcap_if.snaplen = (uint32_t)pcap_snapshot(a->pc);
+	a->pcap_if.tsresol = a->usec ? 6 : 9;
+	a->pcap_if.fcslen = -1;
+	a->pcap_if.key = key_of_pcap_if(&a->pcap_if);
+	a->pmeta.iface = &a->pcap_if;
 	return a;
 
 fail:
@@ -808,12 +899,66 @@ static void make_damage(struct fcr_archive *a, const char *what)
 	a->damaged = true;
 }
 
+/* Whether the decompressor stopped the stream (an error or a cut frame): what into what. */
+static bool zstd_what(const struct fcr_archive *a, char *what, size_t len, int *rc)
+{
+	if (a->z.zerr) {
+		snprintf(what, len, "zstd: %s", ZSTD_getErrorName(a->z.zerr));
+		*rc = -EIO;
+		return true;
+	}
+	if (a->z.truncated_frame) {
+		snprintf(what, len, "the file ends inside a zstd frame (truncated)");
+		return true;
+	}
+	return false;
+}
+
+/* The pcapng path of fcr_archive_next(). */
+static int ng_next(struct fcr_archive *a, struct fcr_pkt *pkt)
+{
+	while (!a->done) {
+		int r = fcr_ng_next(a->ng, pkt);
+
+		if (r == 1) {
+			a->records++;
+			a->good_uoff = (uint64_t)ftello(a->fp);
+			if (pkt->ts_ns < a->skip_before) {
+				continue;
+			}
+			a->returned++;
+			return 1;
+		}
+		a->done = true;
+
+		char what[512];
+		int rc = r == -EIO ? -EIO : -EPROTO;
+
+		if (zstd_what(a, what, sizeof(what), &rc)) {
+			/* the decompressor stopped first: what the container reader saw follows */
+		} else if (r == -EIO) {
+			snprintf(what, sizeof(what), "read error: %s",
+				 fcr_ng_error(a->ng)[0] ? fcr_ng_error(a->ng) : strerror(errno));
+		} else if (r < 0) {
+			snprintf(what, sizeof(what), "pcapng: %s", fcr_ng_error(a->ng));
+		} else {
+			return 0; /* clean end */
+		}
+		make_damage(a, what);
+		return rc;
+	}
+	return 0;
+}
+
 int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt)
 {
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	int r;
 
+	if (a->ng) {
+		return ng_next(a, pkt);
+	}
 	while (!a->done) {
 		r = pcap_next_ex(a->pc, &h, &d);
 		if (r == 1) {
@@ -831,6 +976,8 @@ int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt)
 			pkt->ts_ns = ts;
 			pkt->port = 0;
 			pkt->flags = 0;
+			a->pmeta.ts_units = a->usec ? ts / 1000u : ts;
+			pkt->meta = &a->pmeta;
 			a->returned++;
 			return 1;
 		}
@@ -839,12 +986,8 @@ int fcr_archive_next(struct fcr_archive *a, struct fcr_pkt *pkt)
 		char what[PCAP_ERRBUF_SIZE + 128];
 		int rc = -EPROTO;
 
-		if (a->z.zerr) {
-			snprintf(what, sizeof(what), "zstd: %s", ZSTD_getErrorName(a->z.zerr));
-			rc = -EIO;
-		} else if (a->z.truncated_frame) {
-			snprintf(what, sizeof(what),
-				 "the file ends inside a zstd frame (truncated)");
+		if (zstd_what(a, what, sizeof(what), &rc)) {
+			/* the decompressor stopped first */
 		} else if (r == PCAP_ERROR) {
 			snprintf(what, sizeof(what), "libpcap: %s", pcap_geterr(a->pc));
 		} else {
@@ -886,11 +1029,23 @@ int fcr_archive_seek_time(struct fcr_archive *a, uint64_t ts)
 
 int fcr_archive_linktype(const struct fcr_archive *a)
 {
+	if (a->ng) {
+		const struct fcr_iface *f = fcr_ng_first_iface(a->ng);
+
+		return f ? f->linktype : DLT_EN10MB;
+	}
 	return pcap_datalink(a->pc);
 }
 
 uint32_t fcr_archive_snaplen(const struct fcr_archive *a)
 {
+	if (a->ng) {
+		const struct fcr_iface *f = fcr_ng_first_iface(a->ng);
+
+		/* pcapng's 0 is "no limit": libpcap's largest; no interface yet: the pcap default */
+		return !f ? 65535u : f->snaplen ? f->snaplen : 262144u;
+	}
+
 	int s = pcap_snapshot(a->pc);
 
 	return s > 0 ? (uint32_t)s : 65535u;
@@ -898,8 +1053,23 @@ uint32_t fcr_archive_snaplen(const struct fcr_archive *a)
 
 enum fcr_container fcr_archive_container(const struct fcr_archive *a)
 {
-	/* libpcap reports a pcapng file as version 1.0 (its section header), pcap as 2.4 */
-	return pcap_major_version(a->pc) == 1 ? FCR_CONT_PCAPNG : FCR_CONT_PCAP;
+	return a->ng ? FCR_CONT_PCAPNG : FCR_CONT_PCAP;
+}
+
+const struct fcr_section *fcr_archive_section(const struct fcr_archive *a)
+{
+	return a->ng ? fcr_ng_first_section(a->ng) : NULL;
+}
+
+const struct fcr_iface *fcr_archive_iface(const struct fcr_archive *a)
+{
+	return a->ng ? fcr_ng_first_iface(a->ng) : &a->pcap_if;
+}
+
+unsigned int fcr_archive_stats(struct fcr_archive *a, const struct fcr_ifstats **out)
+{
+	*out = NULL;
+	return a->ng ? fcr_ng_stats(a->ng, out) : 0;
 }
 
 bool fcr_archive_compressed(const struct fcr_archive *a)
@@ -937,6 +1107,7 @@ void fcr_archive_close(struct fcr_archive *a)
 	if (!a) {
 		return;
 	}
+	fcr_ng_close(a->ng);
 	if (a->pc) {
 		pcap_close(a->pc); /* fcloses fp; the cookie's close leaves the source to us */
 	} else if (a->fp) {
@@ -991,6 +1162,8 @@ struct fcr_archive_set {
 	uint32_t snaplen;
 	int error; /* -errno once a lazy open failed: the set stops */
 	char msg[768];
+	struct fcr_ifstats *stats; /* of the archives closed so far */
+	unsigned int nstats;
 };
 
 static bool heap_less(const struct fcr_archive_set *s, unsigned int x, unsigned int y)
@@ -1044,12 +1217,32 @@ static unsigned int heap_pop(struct fcr_archive_set *s)
 	return top;
 }
 
+/* The interface statistics of an archive about to close, kept for fcr_archive_set_stats(). */
+static void stats_keep(struct fcr_archive_set *s, struct fcr_archive *a)
+{
+	const struct fcr_ifstats *v;
+	unsigned int n = fcr_archive_stats(a, &v);
+	struct fcr_ifstats *nv;
+
+	if (n == 0) {
+		return;
+	}
+	nv = realloc(s->stats, (s->nstats + n) * sizeof(*nv));
+	if (!nv) {
+		return; /* statistics are a courtesy: the frames matter */
+	}
+	s->stats = nv;
+	memcpy(s->stats + s->nstats, v, n * sizeof(*v));
+	s->nstats += n;
+}
+
 static void src_close(struct fcr_archive_set *s, struct src_state *x)
 {
 	if (!x->a) {
 		return;
 	}
 	x->records = fcr_archive_records(x->a);
+	stats_keep(s, x->a);
 	if (fcr_archive_damage_offset(x->a, NULL) && !x->damage) {
 		x->damage = strdup(fcr_archive_error(x->a));
 	}
@@ -1092,17 +1285,13 @@ static int src_open(struct fcr_archive_set *s, unsigned int i, bool at_seek)
 	s->nopen++;
 	x->opened = true;
 	x->entered = use_seek;
+	/*
+	 * Archives of other link types merge too: every record carries its interface
+	 * (pkt->meta->iface), and the writer decides whether the output can hold them.
+	 */
 	if (!s->have_linktype) {
 		s->linktype = fcr_archive_linktype(x->a);
 		s->have_linktype = true;
-	} else if (fcr_archive_linktype(x->a) != s->linktype) {
-		snprintf(err.msg, sizeof(err.msg),
-			 "%s: link type %s differs from the other archives' %s: read them "
-			 "separately",
-			 x->src.path, pcap_datalink_val_to_name(fcr_archive_linktype(x->a)),
-			 pcap_datalink_val_to_name(s->linktype));
-		src_close(s, x);
-		return set_fail(s, -EINVAL, &err);
 	}
 	if (fcr_archive_snaplen(x->a) > s->snaplen) {
 		s->snaplen = fcr_archive_snaplen(x->a);
@@ -1318,6 +1507,12 @@ void fcr_archive_set_result(const struct fcr_archive_set *s, unsigned int i,
 	}
 }
 
+unsigned int fcr_archive_set_stats(const struct fcr_archive_set *s, const struct fcr_ifstats **out)
+{
+	*out = s->stats;
+	return s->nstats;
+}
+
 int fcr_archive_set_linktype(const struct fcr_archive_set *s)
 {
 	return s->linktype;
@@ -1350,5 +1545,6 @@ void fcr_archive_set_close(struct fcr_archive_set *s)
 	free(s->ss);
 	free(s->order);
 	free(s->heap);
+	free(s->stats);
 	free(s);
 }

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
 #include "archive_write_internal.h"
 
 #define STAGE_SIZE     (1u << 20)  /* container bytes handed to the sink at a time */
@@ -619,7 +621,9 @@ static void free_writer(struct fcr_writer *w)
 	}
 	direct_off(w);
 	free(w->comment);
+	free(w->if_filter);
 	free(w->buf);
+	free(w->ifstats);
 	free(w);
 }
 
@@ -657,6 +661,22 @@ struct fcr_writer *fcr_writer_open(int fd, const char *name, const struct fcr_wr
 	w->fd = fd;
 	snprintf(w->name, sizeof(w->name), "%s", name ? name : "(archive)");
 	w->o = *opts;
+	w->o.if_filter = NULL;
+	if (opts->if_filter && opts->if_filter[0]) {
+		w->if_filter = strdup(opts->if_filter);
+		if (!w->if_filter) {
+			free(w->buf);
+			free(w);
+			goto out_nomem;
+		}
+	}
+	w->o.section = NULL; /* read by the header only: not kept past the caller's lifetime */
+	w->o.iface = NULL;
+	w->pcap_dlt = opts->keep_meta && opts->iface ? opts->iface->linktype : DLT_EN10MB;
+	w->pcap_usec = opts->keep_meta && opts->iface && opts->iface->tsresol == 6;
+	w->sec_set = opts->keep_meta && opts->section;
+	w->sec_key = w->sec_set ? opts->section->key : 0;
+	w->hdr_section = opts->keep_meta ? opts->section : NULL;
 	if (!w->o.flush_interval_ns) {
 		w->o.flush_interval_ns = 1000000000u;
 	}
@@ -687,6 +707,7 @@ struct fcr_writer *fcr_writer_open(int fd, const char *name, const struct fcr_wr
 	if (rc == 0) {
 		rc = w->fmt->header(w);
 	}
+	w->hdr_section = NULL;
 	if (rc == 0) {
 		w->hdr_len = w->st.bytes_in;
 	}
@@ -808,6 +829,23 @@ int fcr_writer_comment(struct fcr_writer *w, const char *text)
 	memcpy(c + w->comment_len, text, n + 1);
 	w->comment = c;
 	w->comment_len += n;
+	return 0;
+}
+
+void fcr_writer_dropcount(struct fcr_writer *w, uint64_t n)
+{
+	w->dropcount += n;
+}
+
+int fcr_writer_set_ifstats(struct fcr_writer *w, const struct fcr_ifstats *s)
+{
+	struct fcr_ifstats *n = realloc(w->ifstats, (w->nifstats + 1) * sizeof(*n));
+
+	if (!n) {
+		return -ENOMEM;
+	}
+	w->ifstats = n;
+	n[w->nifstats++] = *s;
 	return 0;
 }
 

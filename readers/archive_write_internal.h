@@ -117,11 +117,27 @@ struct fcr_writer {
 
 	/* pcapng */
 	uint32_t nifaces; /* IDBs written: interface ids 0..nifaces-1 */
+	char *if_filter;  /* fcr_writer_opts.if_filter (copy), or NULL */
 	char *comment;	  /* pending comment, or NULL */
+	uint64_t dropcount; /* pending epb_dropcount (fcr_writer_dropcount()) */
 	size_t comment_len;
 	struct fcr_isb isb[FCR_MAX_IFACES];
 	bool isb_set[FCR_MAX_IFACES];
 	uint64_t iface_frames[FCR_MAX_IFACES];
+
+	/* keep_meta: output interfaces by the input's fcr_iface.key, in the current section */
+	uint64_t ifkey[FCR_MAX_IFACES];
+	uint8_t ifres[FCR_MAX_IFACES]; /* their if_tsresol */
+	const struct fcr_iface *ifptr[FCR_MAX_IFACES]; /* keep_sections: the input's, for the
+							 * ISBs at a section's end */
+	uint32_t last_if;
+	bool sec_set;
+	uint64_t sec_key;
+	struct fcr_ifstats *ifstats; /* fcr_writer_set_ifstats() */
+	unsigned int nifstats;
+	const struct fcr_section *hdr_section; /* only while the header is written */
+	int pcap_dlt;	/* pcap: the header's link type (DLT_*) */
+	bool pcap_usec; /* pcap: microsecond timestamps */
 
 	struct fcr_writer_stats st;
 };

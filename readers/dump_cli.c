@@ -38,10 +38,11 @@ static void usage(FILE *f)
 		"  --check-config           validate the config file (and --job NAME, its filter) and exit\n"
 		"\n"
 		"Output:\n"
-		"  -w FILE|PATTERN|-        the archive; strftime(3) conversions (UTC) with -G; - is stdout\n"
+		"  -w FILE|PATTERN|-        the archive; strftime(3) conversions (UTC) with -G, also in\n"
+		"                           directories (made as needed, an index each); - is stdout\n"
 		"  -F pcap|pcapng           container format (default pcap, nanosecond; pcapng if the\n"
 		"                           name contains .pcapng)\n"
-		"  -z [LEVEL]               zstd-compress (level 1 by default; implied by a .zst suffix)\n"
+		"  --zstd[=LEVEL]           zstd-compress (level 1 by default; implied by a .zst suffix)\n"
 		"  --zstd-threads N         zstd worker threads (default 0: compress in the reader)\n"
 		"  --zstd-multiframe        end a zstd frame at every flush and append a seek table\n"
 		"                           (seekable; Wireshark 4.0 cannot read such files)\n"
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		"                           a bare number is millions of bytes, as in tcpdump)\n"
 		"  -G SECONDS               rotate every SECONDS, on multiples of SECONDS of frame time\n"
 		"  -W N                     keep at most N files of the pattern, earlier runs' included\n"
+		"  -z CMD                   run CMD FILE after each file is complete, as tcpdump does\n"
+		"                           (not waited for; e.g. -z gzip, or a script that ships it)\n"
 		"  --on-error=exit|wait     on a write error exit 1 (default), or retry every second and\n"
 		"                           resume where the file stopped\n"
 		"\n"
@@ -102,6 +105,7 @@ enum {
 	OPT_JOB,
 	OPT_CHECK_CONFIG,
 	OPT_REQUIRE_WINDOW,
+	OPT_ZSTD,
 };
 
 int dump_parse_args(int argc, char **argv, struct options *o)
@@ -111,6 +115,7 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "zstd", optional_argument, NULL, OPT_ZSTD },
 		{ "zstd-threads", required_argument, NULL, OPT_ZSTD_THREADS },
 		{ "zstd-multiframe", no_argument, NULL, OPT_ZSTD_MULTI },
 		{ "flush-interval", required_argument, NULL, OPT_FLUSH },
@@ -136,7 +141,7 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 	/* plain archives go to the disk with O_DIRECT (docs/performance.md says why) */
 	o->wo.direct_io = true;
 	/* '+': options first, then the filter words, as in the usage line. */
-	while ((c = getopt_long(argc, argv, "+w:c:F:z::C:G:W:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+w:c:F:z:C:G:W:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RING:
 			o->ring = optarg;
@@ -185,13 +190,16 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 				return dump_bad_usage("-F '%s': expected pcap or pcapng", optarg);
 			}
 			break;
-		case 'z': {
+		case 'z':
+			/* tcpdump's: a command for each completed file (zstd is --zstd) */
+			if (!optarg[0]) {
+				return dump_bad_usage("%s", "-z needs a command (zstd is --zstd[=LEVEL])");
+			}
+			o->post_cmd = optarg;
+			break;
+		case OPT_ZSTD: {
 			const char *lv = optarg;
 
-			/* tcpdump-like "-z 3": take a following bare number as the level. */
-			if (!lv && optind < argc && is_number(argv[optind])) {
-				lv = argv[optind++];
-			}
 			o->zstd_set = true;
 			o->wo.zstd_level = DEFAULT_ZSTD_LVL;
 			if (lv) {
@@ -199,7 +207,7 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 
 				if (*end || !is_number(lv) || l == 0 || l < -7 || l > 22) {
 					return dump_bad_usage(
-						"-z '%s': expected a zstd level 1..22 (or -1..-7)",
+						"--zstd=%s: expected a zstd level 1..22 (or -1..-7)",
 						lv);
 				}
 				o->wo.zstd_level = (int)l;
@@ -326,6 +334,10 @@ int dump_check_args(struct options *o)
 				"%s",
 				"--from resume continues the archives of a -w FILE|PATTERN, not -w -");
 		}
+		if (o->post_cmd) {
+			return dump_bad_usage("-z %s: runs on completed files: not with -w -",
+					      o->post_cmd);
+		}
 	} else {
 		if (!o->format_set && strstr(o->wpat, ".pcapng")) {
 			o->wo.format = FCR_FMT_PCAPNG;
@@ -343,7 +355,7 @@ int dump_check_args(struct options *o)
 	}
 	if ((o->wo.zstd_threads || o->wo.zstd_multiframe) && !o->wo.zstd_level) {
 		return dump_bad_usage(
-			"%s", "--zstd-threads and --zstd-multiframe need -z or a .zst name");
+			"%s", "--zstd-threads and --zstd-multiframe need --zstd or a .zst name");
 	}
 	return 0;
 }

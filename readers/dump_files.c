@@ -7,17 +7,102 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <glob.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dump_internal.h"
+
+/*
+ * -w with strftime conversions in its directory part ("%Y%m%d/md-%H%M.pcap"): every directory
+ * it names is an archive set of its own (an index, .part recovery, retention), because the
+ * index and everything built on it is per directory (docs/archive-set.md).  A file goes into
+ * the directory of its own time (its -G period), made as needed with mkdir -p semantics.
+ */
+int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err)
+{
+	char dir[PATH_MAX];
+	int rc = archset_name(d->dirpat, ts, dir, sizeof(dir));
+
+	if (rc < 0) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "%.400s: directory name too long", d->dirpat);
+		return rc;
+	}
+	for (char *p = dir + 1;; p++) {
+		bool end = *p == '\0';
+
+		if (*p == '/' || end) {
+			*p = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+				rc = -errno;
+				err->code = rc;
+				snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create: %s", dir,
+					 strerror(errno));
+				return rc;
+			}
+			if (end) {
+				break;
+			}
+			*p = '/';
+		}
+	}
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	return 0;
+}
+
+char **dump_dated_dirs(const struct dump *d, size_t *n)
+{
+	char pat[PATH_MAX], **out = NULL;
+	size_t k = 0;
+	glob_t g;
+
+	*n = 0;
+	/* every conversion may be anything: %Y%m%d -> *** (a glob, not a parse) */
+	for (const char *s = d->dirpat; *s && k + 2 < sizeof(pat); s++) {
+		if (*s == '%' && s[1]) {
+			s++;
+			if (*s == '%') {
+				pat[k++] = '%';
+			} else {
+				pat[k++] = '*';
+			}
+		} else if (strchr("*?[\\", *s)) {
+			pat[k++] = '\\';
+			pat[k++] = *s;
+		} else {
+			pat[k++] = *s;
+		}
+	}
+	pat[k] = '\0';
+	if (glob(pat, GLOB_ONLYDIR | GLOB_MARK, NULL, &g) != 0) {
+		return NULL;
+	}
+	out = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*out));
+	for (size_t i = 0; out && i < g.gl_pathc; i++) {
+		size_t l = strlen(g.gl_pathv[g.gl_pathc - 1 - i]);
+
+		out[i] = strdup(g.gl_pathv[g.gl_pathc - 1 - i]); /* glob sorts: newest last */
+		if (!out[i]) {
+			break;
+		}
+		if (l > 1 && out[i][l - 1] == '/') {
+			out[i][l - 1] = '\0';
+		}
+		*n = i + 1;
+	}
+	globfree(&g);
+	return out;
+}
 
 /* The directory a name lives in. */
 void dump_dir_of(const char *path, char *out, size_t len)
@@ -87,6 +172,26 @@ static void set_ports(struct dump *d)
 	}
 	d->o.wo.nports = n;
 	d->o.wo.ports = d->ports;
+}
+
+/*
+ * -z CMD, as tcpdump's: CMD FILE for each completed file, not waited for (compressing or
+ * shipping a file must not hold up the reader, which would fall behind the ring).  Children
+ * that ended are reaped here, at the next file.
+ */
+static void run_post_cmd(struct dump *d, const char *file)
+{
+	char *const argv[] = { (char *)(uintptr_t)d->o.post_cmd, (char *)(uintptr_t)file, NULL };
+	pid_t pid;
+	int rc;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0) {
+	}
+	rc = posix_spawnp(&pid, d->o.post_cmd, NULL, NULL, argv, environ);
+	if (rc != 0) {
+		fprintf(stderr, "feedcap-dump: warning: -z %s %s: cannot run it: %s\n",
+			d->o.post_cmd, file, strerror(rc));
+	}
 }
 
 /* ------------------------------------------------------------------ checkpoints */
@@ -254,11 +359,18 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			fcr_format_time(dump_now_ns(CLOCK_REALTIME), t, sizeof(t)), words);
 	}
 	d->o.wo.shb_comment = comment;
+	d->o.wo.if_filter = fcr_filter_expr(d->flt); /* if_filter of every IDB */
 	if (d->to_stdout) {
 		f->fd = STDOUT_FILENO;
 		snprintf(f->final, sizeof(f->final), "(stdout)");
 		snprintf(f->part, sizeof(f->part), "(stdout)");
 	} else {
+		if (d->dir_dated) {
+			rc = dump_enter_dir(d, d->o.rot_ns ? f->period : ts, err);
+			if (rc < 0) {
+				return rc;
+			}
+		}
 		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
 			       sizeof(f->final));
 		if (rc < 0 ||
@@ -299,6 +411,10 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		if (rc < 0) {
 			return rc;
 		}
+	}
+	if (d->pending_drops) {
+		fcr_writer_dropcount(f->w, d->pending_drops);
+		d->pending_drops = 0;
 	}
 	if (d->pending_note[0]) {
 		(void)fcr_writer_comment(f->w, d->pending_note);
@@ -380,7 +496,8 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	d->bytes_out += st.bytes_out;
 	if (d->to_stdout) {
 		d->files++;
-		return ret;
+		/* the reader went away while the end was written (| head, Wireshark stopping) */
+		return ret == -EPIPE ? 0 : ret;
 	}
 	if (rc < 0 && st.frames == 0) {
 		/* A write error before any frame: no archive worth keeping (nor listing). */
@@ -427,6 +544,9 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 			(void)fsync(dfd);
 			close(dfd);
 		}
+	}
+	if (d->o.post_cmd) {
+		run_post_cmd(d, f->final);
 	}
 	f->ent.first_ts = f->ck.first_ts;
 	f->ent.last_ts = f->ck.last_ts;

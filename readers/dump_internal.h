@@ -54,6 +54,7 @@ struct options {
 	struct fcr_writer_opts wo;
 	bool format_set;
 	bool zstd_set;
+	const char *post_cmd; /* -z CMD: run as CMD FILE after each completed file */
 	uint64_t rot_size;
 	uint64_t rot_ns;
 	unsigned keep;
@@ -108,7 +109,9 @@ struct dump {
 	struct fcr_filter *flt;
 	struct outfile out;
 	bool to_stdout;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX];	 /* the directory of the file being written (of now, before) */
+	char dirpat[PATH_MAX];	 /* -w's directory part; strftime conversions when dir_dated */
+	bool dir_dated;		 /* one archive set (index) per directory the pattern names */
 	struct fcr_port_info ports[RINGSHM_MAX_PORTS];
 
 	/* counters (printed on exit and SIGUSR1) */
@@ -144,6 +147,7 @@ struct dump {
 	bool ckpt_warned;
 
 	char pending_note[2048]; /* comments made while no file was open */
+	uint64_t pending_drops;	 /* records lost while no file was open (epb_dropcount) */
 
 	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };
@@ -165,6 +169,16 @@ void dump_set_affinity(const struct options *o);
 /* dump_files.c */
 void dump_dir_of(const char *path, char *out, size_t len);
 int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err);
+
+/*
+ * dump_enter_dir - with strftime conversions in -w's directory part: make d->dir the
+ * directory for time ts, creating what is missing.  @return 0 or -errno with err set.
+ */
+int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err);
+
+/* dump_dated_dirs - the existing directories the pattern names, newest (last by name) first:
+ * a malloc'd array of malloc'd paths (free both), or NULL; *n their count. */
+char **dump_dated_dirs(const struct dump *d, size_t *n);
 int dump_close_file(struct dump *d, struct fcr_error *err);
 /* One frame to the current file (tag: its ring sequence number); as fcr_writer_write(). */
 int dump_write(struct dump *d, const struct fcr_pkt *pkt, uint64_t seq, struct fcr_error *err);

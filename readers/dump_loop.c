@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,17 @@ void dump_print_stats(struct dump *d, FILE *f)
 
 /* ------------------------------------------------------------------ the loop */
 
+/*
+ * Whether the pipe on stdout has lost its reader: a live stream from a quiet ring would
+ * otherwise learn it only at the next frame (EPIPE), which may be never.
+ */
+static bool stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
 /* Account for what ringshm says this reader lost since the last look. */
 void dump_check_overrun(struct dump *d)
 {
@@ -66,6 +78,12 @@ void dump_check_overrun(struct dump *d)
 		" lost in total)",
 		n, d->lost + d->lost_resume);
 	dump_add_note(d, msg);
+	/* machine-readable too: epb_dropcount of the next frame (pcapng) */
+	if (d->out.open) {
+		fcr_writer_dropcount(d->out.w, n);
+	} else {
+		d->pending_drops += n;
+	}
 }
 
 /*
@@ -163,6 +181,9 @@ int dump_run(struct dump *d, const struct ringshm_record *first)
 			if (d->o.duration_ns && now - start >= d->o.duration_ns) {
 				break;
 			}
+			if (d->to_stdout && stdout_gone()) {
+				break; /* nothing to write, but the reader left (Wireshark stopped) */
+			}
 			if (d->out.open) {
 				rc = dump_tick(d, false, &err);
 				/*
@@ -221,6 +242,7 @@ int dump_run(struct dump *d, const struct ringshm_record *first)
 		pkt.ts_ns = rec.ts_ns;
 		pkt.port = rec.port;
 		pkt.flags = rec.flags;
+		pkt.meta = NULL;
 		{
 			/* Count each frame once, even when re-read after a write error. */
 			bool fresh = !d->have_seen || rec.seq > d->max_seq_seen;

@@ -118,11 +118,31 @@ int main(int argc, char **argv)
 	if (!d->to_stdout) {
 		struct stat sb;
 
-		dump_dir_of(d->o.wpat, d->dir, sizeof(d->dir));
+		dump_dir_of(d->o.wpat, d->dirpat, sizeof(d->dirpat));
+		snprintf(d->dir, sizeof(d->dir), "%s", d->dirpat);
+		d->dir_dated = strchr(d->dirpat, '%') != NULL;
+		if (d->dir_dated) {
+			/* the part before the first dated component must exist: it is the setup */
+			char *cut = strchr(d->dir, '%');
+
+			while (cut > d->dir && cut[-1] != '/') {
+				cut--;
+			}
+			*cut = '\0';
+			if (!d->dir[0]) {
+				snprintf(d->dir, sizeof(d->dir), ".");
+			}
+		}
 		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
 				d->o.wpat, d->dir);
 			rc = 2;
+			goto out;
+		}
+		/* the directory of now, made only when a file goes into it */
+		if (d->dir_dated &&
+		    archset_name(d->dirpat, dump_now_ns(CLOCK_REALTIME), d->dir, sizeof(d->dir)) < 0) {
+			rc = dump_bad_usage("-w %s: the directory name is too long", d->o.wpat);
 			goto out;
 		}
 	}
@@ -141,12 +161,11 @@ int main(int argc, char **argv)
 	d->rd = fcr_attach(d->o.ring, NULL, &err);
 	if (!d->rd) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
-		/* A ring that is not there, not a ring, or not named right: bad usage. */
-		rc = errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				     errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
-				     errno == ENAMETOOLONG
-			     ? 2
-			     : 1;
+		/*
+		 * As tcpdump with a file it cannot read: a ring that is not there, not a ring or
+		 * not readable is a runtime failure (1); only a name that cannot be one (2).
+		 */
+		rc = errno == EINVAL || errno == ENAMETOOLONG ? 2 : 1;
 		goto out;
 	}
 	ringshm_reader_stats(d->rd, &rs);

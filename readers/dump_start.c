@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dump_internal.h"
 
@@ -200,9 +202,38 @@ int dump_start(struct dump *d, struct ringshm_record *rec, bool *have_rec)
 		}
 		return 0;
 	}
-	rc = dump_recover(d, &have, &last_seq, &last_ts);
-	if (rc) {
-		return rc;
+	have = false;
+	if (!d->dir_dated || access(d->dir, F_OK) == 0) {
+		rc = dump_recover(d, &have, &last_seq, &last_ts);
+		if (rc) {
+			return rc;
+		}
+	}
+	if (!have && d->dir_dated) {
+		/*
+		 * Dated directories: the last archive of this job may be in an earlier one (a
+		 * restart after midnight with %Y%m%d/).  The newest directory that has one wins;
+		 * its .part files are finished on the way, as the current one's were.
+		 */
+		char now_dir[PATH_MAX], **dirs;
+		size_t n;
+
+		snprintf(now_dir, sizeof(now_dir), "%s", d->dir);
+		dirs = dump_dated_dirs(d, &n);
+		for (size_t i = 0; i < n && !have && rc == 0; i++) {
+			if (strcmp(dirs[i], now_dir) != 0) {
+				snprintf(d->dir, sizeof(d->dir), "%s", dirs[i]);
+				rc = dump_recover(d, &have, &last_seq, &last_ts);
+			}
+		}
+		for (size_t i = 0; dirs && i < n; i++) {
+			free(dirs[i]);
+		}
+		free(dirs);
+		snprintf(d->dir, sizeof(d->dir), "%s", now_dir);
+		if (rc) {
+			return rc;
+		}
 	}
 	if (!have) {
 		/* A first run, or a ring made anew (another create_ns): all it holds is new. */

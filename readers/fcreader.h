@@ -10,8 +10,9 @@
  *              run on each frame with pcap_offline_filter(): no capture handle, no privilege;
  *   - writer:  archive outputs behind one ops table: pcap with nanosecond timestamps and
  *              pcapng (one IDB per capture port, if_tsresol 9), each plain or zstd;
- *   - archive: reading pcap and pcapng archives, plain or zstd (detected by magic), through
- *              libpcap, record by record, with "damaged at byte N" reporting.
+ *   - archive: reading pcap (libpcap) and pcapng (every interface, section and option tshark
+ *              shows), plain or zstd (detected by magic), record by record, with "damaged at
+ *              byte N" reporting.
  *
  * Libraries never print: a call that can fail for a reason a person must fix fills a
  * struct fcr_error (may be NULL) naming the file, option or value.  Frames are Ethernet
@@ -74,6 +75,85 @@ struct fcr_pkt {
 	uint64_t ts_ns;	   /* UTC nanoseconds since the Unix epoch */
 	uint32_t port;	   /* capture port (ring) or pcapng interface id (archive; 0 for pcap) */
 	uint32_t flags;	   /* RINGSHM_F_* from the ring; 0 from an archive */
+	/* what the archive says about the frame (fcr_archive_next()); NULL from the ring */
+	const struct fcr_pkt_meta *meta;
+};
+
+/*
+ * An archive's interface: the pcap file header, or one pcapng Interface Description Block.
+ * Strings are NULL when the file has no such option.  Owned by the archive; valid until it
+ * is closed.
+ */
+struct fcr_iface {
+	uint64_t key;	   /* equal for interfaces with equal fields below, the same id in
+			    * their section and the same section number in their file (a hash
+			    * of them): how a writer merging several archives (rotated files of
+			    * the same ports) finds "the same" one */
+	int linktype;	   /* DLT_* (libpcap's numbering; pcapng's LINKTYPE_* mapped) */
+	uint32_t snaplen;  /* 0: none given */
+	uint8_t tsresol;   /* if_tsresol as stored: 6 = microseconds (pcap, pcapng default),
+			    * 9 = ns; bit 7 set: a negative power of 2 */
+	int64_t tsoffset;  /* if_tsoffset, seconds added to every timestamp */
+	int fcslen;	   /* if_fcslen, -1 when absent */
+	uint64_t speed;	   /* if_speed in bit/s, 0 when absent */
+	const char *name;  /* if_name */
+	const char *descr; /* if_description */
+	const char *filter;   /* if_filter as a libpcap expression (code 0); BPF byte code is dropped */
+	const char *os;	      /* if_os */
+	const char *hardware; /* if_hardware */
+	const char *const *comments; /* opt_comment, in file order */
+	uint32_t ncomments;
+	bool pcapng; /* false: the pcap file header */
+	const struct fcr_ifstats *stats; /* the last ISB read for it so far, or NULL */
+};
+
+/* A pcapng section (Section Header Block): its options, NULL when absent. */
+struct fcr_section {
+	uint64_t key; /* equal for sections with equal options */
+	const char *hardware, *os, *userappl;
+	const char *const *comments;
+	uint32_t ncomments;
+};
+
+/* Statistics of one interface (pcapng ISB): the last one the archive held for it. */
+struct fcr_ifstats {
+	uint64_t iface_key; /* fcr_iface.key of the interface */
+	uint64_t ts_units;  /* the block's timestamp in the interface's units */
+	uint32_t have;	    /* FCR_IFS_* bits: which fields below the block had */
+	uint64_t start_units, end_units; /* isb_starttime, isb_endtime (interface's units) */
+	uint64_t ifrecv, ifdrop, filteraccept, osdrop, usrdeliv;
+	char comment[256]; /* the first opt_comment, cut to fit; "" if none */
+};
+
+#define FCR_IFS_START	 (1u << 0)
+#define FCR_IFS_END	 (1u << 1)
+#define FCR_IFS_IFRECV	 (1u << 2)
+#define FCR_IFS_IFDROP	 (1u << 3)
+#define FCR_IFS_FACCEPT	 (1u << 4)
+#define FCR_IFS_OSDROP	 (1u << 5)
+#define FCR_IFS_USRDELIV (1u << 6)
+#define FCR_IFS_COMMENT	 (1u << 7)
+
+/* What an archive record carries besides its bytes.  Valid as long as pkt->data is. */
+struct fcr_pkt_meta {
+	const struct fcr_iface *iface;	   /* never NULL from an archive */
+	const struct fcr_section *section; /* NULL for pcap */
+	uint32_t iface_id;    /* the interface's number in the file, counted across sections
+			       * (tshark's frame.interface_id) */
+	uint64_t ts_units;    /* the timestamp as stored, in the interface's units (exact) */
+	const char *const *comments; /* opt_comment, in file order */
+	uint32_t ncomments;
+	/* the interfaces of the frame's section read so far, in file order (a writer keeps
+	 * their numbering by writing them in that order) */
+	const struct fcr_iface *const *section_ifaces;
+	uint32_t section_nifaces;
+	uint32_t local_id; /* the interface's id within its section */
+	bool have_flags, have_dropcount, have_packetid, have_queue;
+	bool no_ts; /* a Simple Packet Block: no timestamp (ts_ns 0), interface 0 */
+	uint32_t epb_flags; /* epb_flags (direction, reception type, FCS length, errors) */
+	uint64_t dropcount; /* epb_dropcount */
+	uint64_t packetid;  /* epb_packetid */
+	uint32_t queue;	    /* epb_queue */
 };
 
 /* ------------------------------------------------------------------ time, sizes */
@@ -235,6 +315,25 @@ struct fcr_writer_opts {
 	uint32_t nports;	    /* pcapng IDBs: ports 0..nports-1 (0 = one interface) */
 	const struct fcr_port_info *ports; /* nports entries, or NULL: "port0".. */
 	const char *shb_comment;	   /* pcapng SHB comment, or NULL */
+	const char *if_filter;		   /* pcapng if_filter of every port's IDB (the job's
+					    * filter expression), or NULL/"" for none; copied */
+	/*
+	 * Frames from archives (pkt->meta set) keep what they came with: pcapng writes an IDB for
+	 * each distinct interface (fcr_iface.key) when its first frame comes, then each frame's
+	 * stored timestamp units, comments, flags and drop count; the header has no IDB and the
+	 * ISBs at close are those of fcr_writer_set_ifstats().  pcap writes the link type and time unit of
+	 * `iface` and refuses a frame of another link type (-EINVAL: pcap holds one).
+	 */
+	bool keep_meta;
+	/*
+	 * keep_meta pcapng, one archive read: a frame of another section than the last one
+	 * starts a new section (its SHB, its IDBs afresh, the ISBs of the section ending
+	 * first).  Otherwise every frame goes into the first section, interfaces merged by key.
+	 */
+	bool keep_sections;
+	const struct fcr_section *section; /* keep_meta pcapng: the first SHB's options */
+	const struct fcr_iface *iface;	   /* keep_meta pcap: link type, snap length, time unit
+					    * (tsresol 6: microsecond magic); NULL: Ethernet, ns */
 	/*
 	 * Uncompressed output to a regular file: write whole 4 KiB blocks with O_DIRECT through
 	 * a second descriptor (the caller's fd, its flags and offset are untouched), 1 MiB at a
@@ -308,8 +407,22 @@ int fcr_writer_write(struct fcr_writer *w, const struct fcr_pkt *pkt, uint64_t t
  */
 int fcr_writer_comment(struct fcr_writer *w, const char *text);
 
+/*
+ * fcr_writer_dropcount - frames lost before the next frame written (a reader overrun): pcapng
+ * writes them as that frame's epb_dropcount ("packets lost between this packet and the
+ * preceding one"); counts add up until then.  pcap has no place for it.
+ */
+void fcr_writer_dropcount(struct fcr_writer *w, uint64_t n);
+
 /* The statistics written to the ISBs at close (pcapng only; kept until close). */
 void fcr_writer_set_isb(struct fcr_writer *w, uint32_t port, const struct fcr_isb *isb);
+
+/*
+ * fcr_writer_set_ifstats - keep_meta: an archive's interface statistics, written as they are
+ * (an ISB) at close for the output interface made of the input interface s->iface_key, if
+ * any frame of it was written.  @return 0 or -ENOMEM.
+ */
+int fcr_writer_set_ifstats(struct fcr_writer *w, const struct fcr_ifstats *s);
 
 /*
  * fcr_writer_tick - push buffered data out if flush_interval_ns has passed since the last
@@ -350,10 +463,12 @@ const char *fcr_writer_suffix(const struct fcr_writer_opts *opts);
 /* ------------------------------------------------------------------ archive reader */
 
 /*
- * Reading archives always goes through libpcap (pcap_fopen_offline_with_tstamp_precision on a
- * FILE*; a zstd archive is decompressed by a fopencookie() stream), so pcap (micro and
- * nanosecond) and pcapng from feedcap, tcpdump, dumpcap/Wireshark and editcap all read.
- * Compression is detected by the zstd magic, not the file name.
+ * pcap files are read by libpcap (pcap_fopen_offline_with_tstamp_precision on a FILE*), pcapng
+ * files by feedcap's block reader (pcapng_read.c: libpcap 1.10 refuses interfaces of mixed link
+ * types and hides comments, flags and statistics); a zstd archive is decompressed by a
+ * fopencookie() stream under either.  So pcap (micro and nanosecond, either byte order) and
+ * pcapng from feedcap, tcpdump, dumpcap/Wireshark, editcap and mergecap all read.  Compression
+ * is detected by the zstd magic, not the file name.
  */
 enum fcr_container {
 	FCR_CONT_PCAP = 0,
@@ -382,8 +497,8 @@ struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uin
 
 /*
  * fcr_archive_next - the next record.  pkt->data stays valid until the next call or close;
- * ts_ns is nanoseconds whatever the file's resolution; port is the pcapng interface id when
- * libpcap exposes it, else 0.
+ * ts_ns is nanoseconds whatever the file's resolution; port is the pcapng interface id
+ * (counted across sections), 0 for pcap; pkt->meta says the rest (interface, comments, flags).
  * @return 1 with *pkt filled, 0 at a clean end of file, or -EPROTO (a damaged or truncated
  *         record: everything before it was returned; fcr_archive_error() and
  *         fcr_archive_damage_offset() say where), -EIO (read or decompression error, same).
@@ -437,8 +552,7 @@ void fcr_archive_close(struct fcr_archive *a);
 /* ------------------------------------------------------------------ archive sets */
 /*
  * Several archives read as one stream in timestamp order, through a heap over the archives
- * (ties keep the order the sources were given in), restricted to [from_ns, to_ns).  Every
- * archive must have the same link type.  A damaged archive ends early without stopping the
+ * (ties keep the order the sources were given in), restricted to [from_ns, to_ns).  A damaged archive ends early without stopping the
  * others: after the set is done, fcr_archive_set_result() says how each one ended.
  *
  * Sources whose first timestamp is known (an archive set's index: archset.h) are opened only
@@ -464,9 +578,10 @@ struct fcr_archive_set;
 
 /*
  * fcr_archive_set_open_sources - the merge of src[0..n), opening the first of them now (the
- * link type and snap length are known on return).
+ * link type and snap length are known on return).  Archives of different link types merge:
+ * each record's pkt->meta->iface says its own.
  * @return the set, or NULL with errno and err set: as fcr_archive_open() for an archive that
- *         cannot be opened, EINVAL for link types that differ (names the file), EMFILE when
+ *         cannot be opened, EMFILE when
  *         more than max_open archives would be open at once (names the time), ENOMEM.
  */
 struct fcr_archive_set *fcr_archive_set_open_sources(const struct fcr_source *src, unsigned int n,
@@ -516,8 +631,28 @@ uint32_t fcr_archive_set_snaplen(const struct fcr_archive_set *s);
 /* Close every archive and free the set.  NULL is a no-op. */
 void fcr_archive_set_close(struct fcr_archive_set *s);
 
-/* The archive's snap length (pcap header, or the pcapng IDB as libpcap reports it). */
+/* The archive's snap length (pcap header, or the first pcapng IDB; 262144 for its "none"). */
 uint32_t fcr_archive_snaplen(const struct fcr_archive *a);
+
+/* The first pcapng section (NULL for pcap), valid until the archive is closed. */
+const struct fcr_section *fcr_archive_section(const struct fcr_archive *a);
+
+/* The first interface (the pcap header's for pcap; NULL for a pcapng with none yet). */
+const struct fcr_iface *fcr_archive_iface(const struct fcr_archive *a);
+
+/*
+ * fcr_archive_stats - the last interface statistics block (ISB) read for each interface that
+ * had one so far: read to the end first.  *out is valid until the next call or close.
+ * @return how many.
+ */
+unsigned int fcr_archive_stats(struct fcr_archive *a, const struct fcr_ifstats **out);
+
+/*
+ * fcr_archive_set_stats - fcr_archive_stats() of every archive of the set that is done (all
+ * of them once fcr_archive_set_next() returned 0).  *out valid until the set is closed.
+ */
+unsigned int fcr_archive_set_stats(const struct fcr_archive_set *s,
+				   const struct fcr_ifstats **out);
 
 /* ------------------------------------------------------------------ directory index */
 

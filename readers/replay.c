@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,49 +28,96 @@
 #include "replay_internal.h"
 #include "stat_internal.h"
 
-static int compile_filter(const char *expr, int linktype, uint32_t snaplen, pcap_t **dead,
-			  struct bpf_program *prog)
+/*
+ * The filter, compiled once per link type met (fcr_filter_compile() is for the ring's Ethernet
+ * frames; archives from tcpdump -i any are Linux cooked, and one pcapng may mix Ethernet, raw
+ * IP and loopback interfaces).
+ */
+#define MAX_FILTER_LT 16
+
+struct filters {
+	const char *expr; /* "" or NULL: none */
+	uint32_t snaplen;
+	unsigned int n;
+	struct {
+		int linktype;
+		pcap_t *dead;
+		struct bpf_program prog;
+	} f[MAX_FILTER_LT];
+};
+
+/* The program for linktype; NULL with a message on stderr when it cannot be compiled. */
+static struct bpf_program *filter_for(struct filters *fs, int linktype)
 {
-	/*
-	 * Compiled for the archives' own link type (fcr_filter_compile() is for the ring's
-	 * Ethernet frames; archives from tcpdump -i any are Linux cooked).
-	 */
-	*dead = pcap_open_dead(linktype, (int)snaplen);
-	if (!*dead || pcap_compile(*dead, prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		fprintf(stderr, PROG ": bad filter expression '%s': %s\n", expr,
-			*dead ? pcap_geterr(*dead) : "out of memory");
-		return -1;
+	unsigned int i;
+
+	for (i = 0; i < fs->n; i++) {
+		if (fs->f[i].linktype == linktype) {
+			return &fs->f[i].prog;
+		}
 	}
-	return 0;
+	if (fs->n == MAX_FILTER_LT) {
+		fprintf(stderr, PROG ": the archives hold more than %d link types\n", MAX_FILTER_LT);
+		return NULL;
+	}
+	fs->f[i].linktype = linktype;
+	fs->f[i].dead = pcap_open_dead(linktype, (int)fs->snaplen);
+	if (!fs->f[i].dead ||
+	    pcap_compile(fs->f[i].dead, &fs->f[i].prog, fs->expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		fprintf(stderr, PROG ": bad filter expression '%s' for %s frames: %s\n", fs->expr,
+			pcap_datalink_val_to_name(linktype) ?: "unknown",
+			fs->f[i].dead ? pcap_geterr(fs->f[i].dead) : "out of memory");
+		if (fs->f[i].dead) {
+			pcap_close(fs->f[i].dead);
+		}
+		return NULL;
+	}
+	fs->n++;
+	return &fs->f[i].prog;
+}
+
+static void filters_free(struct filters *fs)
+{
+	for (unsigned int i = 0; i < fs->n; i++) {
+		pcap_freecode(&fs->f[i].prog);
+		pcap_close(fs->f[i].dead);
+	}
+	fs->n = 0;
 }
 
 struct counts {
 	uint64_t read, filtered, arbitrated, written;
 };
 
-static int merge(struct fcr_archive_set *set, struct replay_output *out, pcap_t *fdead,
-		 struct bpf_program *prog, struct replay_arb *arb, struct counts *n)
+static int merge(struct fcr_archive_set *set, struct replay_output *out, struct filters *fs,
+		 struct replay_arb *arb, struct counts *n)
 {
 	int linktype = fcr_archive_set_linktype(set);
 	struct fcr_pkt pkt;
 	int rc = 0;
 
 	while (!fcr_cli_stopping() && (rc = fcr_archive_set_next(set, &pkt, NULL)) == 1) {
-		n->read++;
-		if (fdead) {
-			struct pcap_pkthdr h = { .caplen = pkt.cap_len, .len = pkt.wire_len };
+		int lt = pkt.meta && pkt.meta->iface ? pkt.meta->iface->linktype : linktype;
 
+		n->read++;
+		if (fs->expr[0]) {
+			struct pcap_pkthdr h = { .caplen = pkt.cap_len, .len = pkt.wire_len };
+			struct bpf_program *prog = filter_for(fs, lt);
+
+			if (!prog) {
+				return FCR_CLI_EXIT_USAGE;
+			}
 			if (!pcap_offline_filter(prog, &h, pkt.data)) {
 				n->filtered++;
 				continue;
 			}
 		}
-		if (arb && !replay_arb_keep(arb, linktype, &pkt)) {
+		if (arb && !replay_arb_keep(arb, lt, &pkt)) {
 			n->arbitrated++;
 			continue;
 		}
 		if (replay_out_write(out, &pkt) < 0) {
-			return 1;
+			return out->gone ? 0 : 1;
 		}
 		n->written++;
 	}
@@ -80,6 +128,23 @@ static int merge(struct fcr_archive_set *set, struct replay_output *out, pcap_t 
 	return 0;
 }
 
+/* The first archive's first interface and section: what a pcap output takes after. */
+static void first_desc(struct fcr_archive_set *set, const struct fcr_iface **f,
+		       const struct fcr_section **sec)
+{
+	*f = NULL;
+	*sec = NULL;
+	for (unsigned int i = 0; set && i < fcr_archive_set_count(set); i++) {
+		struct fcr_archive *a = fcr_archive_set_get(set, i);
+
+		if (a) {
+			*f = fcr_archive_iface(a);
+			*sec = fcr_archive_section(a);
+			return;
+		}
+	}
+}
+
 static int play(const struct replay_opts *o)
 {
 	struct archset_picks ps;
@@ -87,10 +152,12 @@ static int play(const struct replay_opts *o)
 	struct replay_output out;
 	struct fcr_archive_set *set = NULL;
 	struct fcr_source *src = NULL;
-	struct bpf_program prog = { 0 };
+	struct filters fs = { .expr = o->filter };
 	struct counts n = { 0 };
 	struct replay_arb *arb = NULL;
-	pcap_t *fdead = NULL;
+	const struct fcr_iface *iface;
+	struct fcr_iface ns_iface;
+	const struct fcr_section *sec;
 	int status = 0, linktype = DLT_EN10MB;
 	uint32_t snaplen = 65535;
 
@@ -123,7 +190,8 @@ static int play(const struct replay_opts *o)
 		snaplen = fcr_archive_set_snaplen(set);
 	}
 	/* nothing in the range: still a valid, empty capture (Ethernet) */
-	if (o->filter[0] && compile_filter(o->filter, linktype, snaplen, &fdead, &prog) < 0) {
+	fs.snaplen = snaplen;
+	if (o->filter[0] && !filter_for(&fs, linktype)) {
 		status = FCR_CLI_EXIT_USAGE;
 		goto out_set;
 	}
@@ -135,12 +203,22 @@ static int play(const struct replay_opts *o)
 			goto out_set;
 		}
 	}
-	if (replay_out_open(&out, o, linktype, snaplen) < 0) {
-		status = 1;
+	first_desc(set, &iface, &sec);
+	if (iface && ps.n > 1 && iface->tsresol != 9) {
+		/*
+		 * The other archives may be finer than the first one: a merge is written in
+		 * nanoseconds, which loses nothing.  One archive keeps its own resolution.
+		 */
+		ns_iface = *iface;
+		ns_iface.tsresol = 9;
+		iface = &ns_iface;
+	}
+	if (replay_out_open(&out, o, linktype, snaplen, iface, sec, ps.n == 1) < 0) {
+		status = out.gone ? 0 : 1;
 		goto out_set;
 	}
 	if (set) {
-		status = merge(set, &out, fdead, &prog, arb, &n);
+		status = merge(set, &out, &fs, arb, &n);
 		for (unsigned int i = 0; i < fcr_archive_set_count(set); i++) {
 			struct fcr_archive_result r;
 
@@ -149,6 +227,15 @@ static int play(const struct replay_opts *o)
 				fprintf(stderr, PROG ": warning: %s\n", r.message);
 				status = 1;
 			}
+		}
+	}
+	if (set && out.w) {
+		/* the archives' interface statistics, for the interfaces written (pcapng) */
+		const struct fcr_ifstats *v;
+		unsigned int k = fcr_archive_set_stats(set, &v);
+
+		for (unsigned int i = 0; i < k; i++) {
+			(void)fcr_writer_set_ifstats(out.w, &v[i]);
 		}
 	}
 	if (replay_out_close(&out) < 0) {
@@ -166,10 +253,7 @@ static int play(const struct replay_opts *o)
 	}
 out_set:
 	replay_arb_free(arb);
-	if (fdead) {
-		pcap_freecode(&prog);
-		pcap_close(fdead);
-	}
+	filters_free(&fs);
 	fcr_archive_set_close(set);
 out_picks:
 	free(src);
@@ -185,6 +269,8 @@ int main(int argc, char **argv)
 	fcr_cli_prog = PROG;
 	replay_parse_args(argc, argv, &o);
 	fcr_cli_catch_stop_signals();
+	/* a closed output pipe is EPIPE, then a quiet exit 0, as tcpdump -w - | head does */
+	signal(SIGPIPE, SIG_IGN);
 	switch (o.mode) {
 	case MODE_LIST:
 		status = replay_list(&o);

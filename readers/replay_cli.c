@@ -31,7 +31,10 @@ static const char usage_text[] =
 	"\n"
 	"  -w, --write FILE|-      write a capture to FILE (zstd-compressed if it ends in .zst),\n"
 	"                          or to stdout with -\n"
-	"  -F, --format pcap|pcapng  output format (default pcap, nanosecond timestamps)\n"
+	"  -F, --format pcap|pcapng  output format (default pcapng if the name contains\n"
+	"                          .pcapng, else pcap): pcapng keeps each frame's interface,\n"
+	"                          comments and flags, and the interface statistics; pcap keeps\n"
+	"                          the first archive's link type and time resolution\n"
 	"      --from TIME         keep records at or after TIME (ISO 8601 or epoch seconds, UTC)\n"
 	"      --to TIME           keep records before TIME\n"
 	"      --require-window    exit 1 when the archives do not hold all of --from..--to\n"
@@ -49,6 +52,7 @@ static const char usage_text[] =
 	"      --gaps DECODER      the arbitrated feeds' sequence decoder: moldudp64, pitch,\n"
 	"                          iextp, mdp3, pillar, eobi, opra or generic:OFFSET:WIDTH:be|le\n"
 	"  -v, --verbose           print what was read and written on stderr\n"
+	"  -V, --version           the version\n"
 	"  -h, --help              this help\n"
 	"\n"
 	"Exit status: 0 ok; 1 runtime failure, including a damaged (truncated or corrupt)\n"
@@ -86,6 +90,22 @@ static void set_mode(struct replay_opts *o, enum replay_mode m, const char *opt)
 }
 
 /* The DIR|ARCHIVE words: from optind while they name something that exists. */
+static bool looks_like_capture(const char *w)
+{
+	static const char *const sfx[] = { ".pcap", ".pcapng", ".cap", ".zst", ".pcap.zst",
+					   ".pcapng.zst" };
+	size_t l = strlen(w);
+
+	for (size_t k = 0; k < sizeof(sfx) / sizeof(sfx[0]); k++) {
+		size_t n = strlen(sfx[k]);
+
+		if (l > n && strcmp(w + l - n, sfx[k]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int take_archives(int argc, char **argv, struct replay_opts *o)
 {
 	int i = optind;
@@ -101,6 +121,16 @@ static int take_archives(int argc, char **argv, struct replay_opts *o)
 			break;
 		}
 		o->narchives++;
+	}
+	/*
+	 * A word that can only be a file (a capture suffix, or a path as the first argument) and
+	 * does not exist is a missing archive: a runtime failure (1), as tcpdump -r says, not a
+	 * filter word (a filter never starts with a path; "net 10.0.0.0/8" starts with "net").
+	 */
+	if (i < argc && strcmp(argv[i], "--") != 0 &&
+	    (looks_like_capture(argv[i]) || (o->narchives == 0 && strchr(argv[i], '/')))) {
+		fprintf(stderr, PROG ": %s: no such archive or directory\n", argv[i]);
+		exit(1);
 	}
 	if (o->narchives == 0) {
 		if (i < argc && strcmp(argv[i], "--") != 0) {
@@ -148,6 +178,7 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		{ "gaps", required_argument, NULL, OPT_GAPS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fcr_error err = { 0 };
@@ -157,13 +188,14 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 	o->to = FCR_TIME_MAX;
 	o->ring_size = DEFAULT_RING_SIZE;
 	/* '+': stop at the first non-option, so filter words such as "-1" are not options */
-	while ((c = getopt_long(argc, argv, "+w:F:vh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+w:F:vhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->out = optarg;
 			break;
 		case 'F':
 			o->format = parse_format(optarg);
+			o->format_set = true;
 			break;
 		case OPT_FROM:
 			if (fcr_parse_time(optarg, &o->from, &err) < 0) {
@@ -216,6 +248,9 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
+		case 'V':
+			printf(PROG " %s\n", FEEDCAP_VERSION);
+			exit(0);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
 			exit(FCR_CLI_EXIT_USAGE);
@@ -227,6 +262,10 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 	}
 	if (o->mode != MODE_PLAY && (o->out || o->ring)) {
 		fcr_cli_usage_error("--list and --reindex write nothing: no -w or --to-ring");
+	}
+	/* as feedcap-dump: the name says pcapng unless -F says otherwise */
+	if (!o->format_set && o->out && strstr(o->out, ".pcapng")) {
+		o->format = FCR_FMT_PCAPNG;
 	}
 	if (o->json && o->mode != MODE_LIST) {
 		fcr_cli_usage_error("--json goes with --list");

@@ -32,6 +32,7 @@ struct replay_opts {
 	const char *out;
 	const char *ring;
 	enum fcr_format format;
+	bool format_set;
 	enum pace pace;
 	uint64_t from, to;
 	bool from_set, to_set;
@@ -65,10 +66,18 @@ struct replay_output {
 	uint32_t max_caplen;
 	enum pace pace;
 	const char *name;
+	bool gone; /* the output's reader went away (EPIPE): stop quietly */
 };
 
+/*
+ * iface and sec: the first archive's first interface and section (NULL: Ethernet, feedcap's),
+ * which a pcap output takes its link type and time unit from; one_archive: a pcapng output
+ * keeps the archive's sections (fcr_writer_opts.keep_sections).  replay_out_write() returns
+ * -EPIPE quietly when the reader of the output went away (tcpdump -c N): the caller stops.
+ */
 int replay_out_open(struct replay_output *out, const struct replay_opts *o, int linktype,
-		    uint32_t snaplen);
+		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec,
+		    bool one_archive);
 int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt);
 int replay_out_close(struct replay_output *out);
 

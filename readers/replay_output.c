@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * replay_output.c - feedcap-replay's outputs: a pcap written by libpcap's own dumper
- * (nanosecond magic) for link types other than Ethernet, the reader library's writer (pcap or
- * pcapng, plain or zstd) for Ethernet, or a ring.
+ * replay_output.c - feedcap-replay's outputs: the reader library's writer (pcap or pcapng, plain
+ * or zstd) with keep_meta, so that what the archives say about each frame (its interface and
+ * link type, comments, flags, the timestamp as stored) is written back as it was; or a ring.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +17,8 @@
 #define RING_BURST 32
 
 int replay_out_open(struct replay_output *out, const struct replay_opts *o, int linktype,
-		    uint32_t snaplen)
+		    uint32_t snaplen, const struct fcr_iface *iface, const struct fcr_section *sec,
+		    bool one_archive)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = o->ring ? o->ring : (strcmp(o->out, "-") == 0 ? "stdout" : o->out);
@@ -59,65 +60,34 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 	FILE *fp = strcmp(o->out, "-") == 0 ? stdout : fopen(o->out, "wb");
 	size_t olen = strlen(o->out);
 	bool zst = olen > 4 && strcmp(o->out + olen - 4, ".zst") == 0;
+	struct fcr_writer_opts wo = {
+		.format = o->format,
+		.zstd_level = zst ? 1 : 0,
+		.snaplen = snaplen,
+		.keep_meta = true,
+		.keep_sections = one_archive,
+		.section = sec,
+		.iface = iface,
+		/* plain pcap to a file: O_DIRECT, written while the next block is decoded */
+		.direct_io = true,
+	};
+	struct fcr_error err = { 0 };
 
 	if (!fp) {
 		fprintf(stderr, PROG ": %s: cannot create: %s\n", o->out, strerror(errno));
 		return -1;
 	}
-	if (linktype == DLT_EN10MB) {
-		/* the reader library's writers: pcap (ns) or pcapng, zstd for a .zst name */
-		struct fcr_writer_opts wo = {
-			.format = o->format,
-			.zstd_level = zst ? 1 : 0,
-			.snaplen = snaplen,
-			/* plain pcap to a file: O_DIRECT, written while the next block is decoded */
-			.direct_io = true,
-		};
-		struct fcr_error err = { 0 };
-
-		out->wfp = fp;
-		out->w = fcr_writer_open(fileno(fp), out->name, &wo, &err);
-		if (!out->w) {
-			fprintf(stderr, PROG ": %s\n", err.msg);
-			goto out_close;
+	out->wfp = fp;
+	out->w = fcr_writer_open(fileno(fp), out->name, &wo, &err);
+	if (!out->w) {
+		if (err.code == -EPIPE) {
+			out->gone = true;
+			return -EPIPE;
 		}
-		return 0;
-	}
-	/*
-	 * Other link types (Linux cooked captures from tcpdump -i any, raw IP): the library's
-	 * writers write Ethernet, so libpcap's own dumper writes the pcap.
-	 */
-	if (o->format == FCR_FMT_PCAPNG || zst) {
-		fprintf(stderr,
-			PROG ": %s: the archives are %s: only plain pcap output (-F pcap, no .zst) "
-			     "keeps that link type\n",
-			out->name, pcap_datalink_val_to_name(linktype));
-		if (fp != stdout) {
-			fclose(fp);
-		}
-		return -EINVAL;
-	}
-	out->dead = pcap_open_dead_with_tstamp_precision(linktype, (int)snaplen,
-							 PCAP_TSTAMP_PRECISION_NANO);
-	if (!out->dead) {
-		fprintf(stderr, PROG ": out of memory\n");
-		goto out_close;
-	}
-	out->dumper = pcap_dump_fopen(out->dead, fp);
-	if (!out->dumper) {
-		fprintf(stderr, PROG ": %s: %s\n", out->name, pcap_geterr(out->dead));
-		pcap_close(out->dead);
-		out->dead = NULL;
-		goto out_close;
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return -1;
 	}
 	return 0;
-
-out_close:
-	out->wfp = NULL;
-	if (fp != stdout) {
-		fclose(fp);
-	}
-	return -1;
 }
 
 static void pace_wait(struct replay_output *out, uint64_t ts)
@@ -156,6 +126,16 @@ int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt)
 		uint32_t cap = pkt->cap_len;
 		uint16_t flags = RINGSHM_F_TS_SRC_NONE;
 
+		if (pkt->meta && pkt->meta->iface && pkt->meta->iface->linktype != DLT_EN10MB) {
+			/* a pcapng mixing link types: the ring's readers take every frame as Ethernet */
+			fprintf(stderr,
+				PROG ": %s: a ring holds Ethernet frames; a frame of interface %u is "
+				     "%s\n",
+				out->name, pkt->meta->iface_id,
+				pcap_datalink_val_to_name(pkt->meta->iface->linktype) ?: "unknown");
+			return -EINVAL;
+		}
+
 		if (out->pace == PACE_ORIGINAL) {
 			pace_wait(out, pkt->ts_ns);
 		}
@@ -180,26 +160,15 @@ int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt)
 		}
 		return 0;
 	}
-	if (out->w) {
-		struct fcr_error err = { 0 };
-		int rc = fcr_writer_write(out->w, pkt, 0, &err);
+	struct fcr_error err = { 0 };
+	int rc = fcr_writer_write(out->w, pkt, 0, &err);
 
-		if (rc < 0) {
-			fprintf(stderr, PROG ": %s\n", err.msg);
-		}
-		return rc;
+	if (rc == -EPIPE) {
+		out->gone = true; /* tcpdump -c N has what it wanted: not an error */
+	} else if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
 	}
-
-	struct pcap_pkthdr h = {
-		.ts.tv_sec = (time_t)(pkt->ts_ns / 1000000000u),
-		.ts.tv_usec =
-			(suseconds_t)(pkt->ts_ns % 1000000000u), /* ns: the dead handle is nano */
-		.caplen = pkt->cap_len,
-		.len = pkt->wire_len,
-	};
-
-	pcap_dump((u_char *)out->dumper, &h, pkt->data);
-	return 0;
+	return rc;
 }
 
 int replay_out_close(struct replay_output *out)
@@ -214,27 +183,16 @@ int replay_out_close(struct replay_output *out)
 	if (out->w) {
 		struct fcr_error err = { 0 };
 
-		if (fcr_writer_close(out->w, &err) < 0) {
+		if (fcr_writer_close(out->w, &err) < 0 && !out->gone && err.code != -EPIPE) {
 			fprintf(stderr, PROG ": %s\n", err.msg);
 			rc = -1;
 		}
 		if (out->wfp != stdout ? fclose(out->wfp) != 0 : fflush(stdout) != 0) {
-			fprintf(stderr, PROG ": %s: %s\n", out->name, strerror(errno));
-			rc = -1;
+			if (errno != EPIPE && !out->gone) {
+				fprintf(stderr, PROG ": %s: %s\n", out->name, strerror(errno));
+				rc = -1;
+			}
 		}
-	}
-	if (out->dumper) {
-		FILE *fp = pcap_dump_file(out->dumper);
-		bool err = pcap_dump_flush(out->dumper) < 0 || ferror(fp);
-
-		if (err) {
-			fprintf(stderr, PROG ": %s: write error: %s\n", out->name, strerror(errno));
-			rc = -1;
-		}
-		pcap_dump_close(out->dumper);
-	}
-	if (out->dead) {
-		pcap_close(out->dead);
 	}
 	return rc;
 }

@@ -63,6 +63,7 @@ static const char usage_text[] =
 	"      --burst-window TIME  burst peaks: most frames and bytes in any TIME of capture\n"
 	"                         time (default 1ms, 1us to 1s)\n"
 	"  -c, --config FILE      read [decoder NAME] and [feed NAME] sections from FILE\n"
+	"  -V, --version          the version\n"
 	"  -h, --help             this help\n"
 	"\n"
 	"Exit status: 0 ok; 1 runtime failure (including a damaged archive, counted up to its\n"
@@ -122,6 +123,7 @@ static void parse_args(int argc, char **argv, struct stat_opts *o)
 		{ "burst-window", required_argument, NULL, OPT_BURST },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fcr_error err = { 0 };
@@ -135,7 +137,7 @@ static void parse_args(int argc, char **argv, struct stat_opts *o)
 		fprintf(stderr, PROG ": out of memory\n");
 		exit(1);
 	}
-	while ((c = getopt_long(argc, argv, "R:r:i:jc:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "R:r:i:jc:hV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
 			o->ring = optarg;
@@ -194,6 +196,9 @@ static void parse_args(int argc, char **argv, struct stat_opts *o)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf(PROG " %s\n", FEEDCAP_VERSION);
 			exit(0);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");

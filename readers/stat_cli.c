@@ -42,6 +42,8 @@ void fcr_cli_catch_stop_signals(void)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed output pipe (| head) ends the tool as ^C does: cleanly, status 0 */
+	sigaction(SIGPIPE, &sa, NULL);
 }
 
 bool fcr_cli_stopping(void)

@@ -86,7 +86,9 @@ int stat_run_archives(struct stat_ctx *s)
 					    true);
 			}
 		}
-		stat_account(s, lt, pkt.data, pkt.cap_len, pkt.wire_len, pkt.ts_ns, true);
+		/* a pcapng may mix link types: each frame is decoded by its own interface's */
+		stat_account(s, pkt.meta && pkt.meta->iface ? pkt.meta->iface->linktype : lt,
+			     pkt.data, pkt.cap_len, pkt.wire_len, pkt.ts_ns, true);
 	}
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", fcr_archive_set_error(s->set));
@@ -136,13 +138,9 @@ int stat_run_ring(struct stat_ctx *s)
 	s->rd = fcr_attach(s->o.ring, &s->o.from, &err);
 	if (!s->rd) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		/* As feedcap-dump: a ring that is not there, not a ring, or not named right is bad
-		 * usage (2); anything else went wrong at run time (1). */
-		return errno == ENOENT || errno == EPROTO || errno == EPROTONOSUPPORT ||
-				       errno == EACCES || errno == ENOTDIR || errno == EINVAL ||
-				       errno == ENAMETOOLONG
-			       ? FCR_CLI_EXIT_USAGE
-			       : 1;
+		/* As feedcap-dump: a ring that is not there, not a ring or not readable is a
+		 * runtime failure (1); only a name that cannot be one is bad usage (2). */
+		return errno == EINVAL || errno == ENAMETOOLONG ? FCR_CLI_EXIT_USAGE : 1;
 	}
 	s->start_wall = s->last_wall = fcr_cli_now_ns(CLOCK_MONOTONIC);
 	s->attach_head = ringshm_reader_head(s->rd);

@@ -54,6 +54,7 @@ static const char usage[] =
 	"                       state, record flags); with --json one JSON object per line\n"
 	"  --interval S         seconds between polls of --watch and --wait-locked [1]\n"
 	"  --count N            stop --watch after N polls [0: never]\n"
+	"  -V, --version        the version\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Output is a table on a terminal, plain \"key value\" lines otherwise.\n"
@@ -428,6 +429,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts op = { .timeout_s = 60,
@@ -444,7 +446,7 @@ int main(int argc, char **argv)
 	double v;
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		switch (c) {
 		case O_SOCK:
 			op.ptp4l_socket = optarg;
@@ -506,6 +508,9 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'V':
+			printf("feedcap-timesync %s\n", FEEDCAP_VERSION);
+			return 0;
 		default:
 			fputs(usage, stderr);
 			return EXIT_USAGE;
@@ -534,6 +539,8 @@ int main(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
+		/* a closed output pipe (--watch | head) ends the watch cleanly, status 0 */
+		sigaction(SIGPIPE, &sa, NULL);
 	}
 	if (op.ring == NULL) {
 		struct timesync_ptp_params pp = {

@@ -17,7 +17,7 @@ mandir=$FEEDCAP_SRC/docs/man
 declare -A bins=(
 	[feedcap-capture]=${FEEDCAP_CAPTURE:-} [feedcap-dump]=${FEEDCAP_DUMP:-}
 	[feedcap-stat]=${FEEDCAP_STAT:-} [feedcap-replay]=${FEEDCAP_REPLAY:-}
-	[feedcap-timesync]=${FEEDCAP_TIMESYNC:-}
+	[feedcap-timesync]=${FEEDCAP_TIMESYNC:-} [feedcap-extcap]=${FEEDCAP_EXTCAP:-}
 )
 make_tmpdir tmp manhelp
 

@@ -29,7 +29,7 @@ if [[ -z ${FEEDCAP_CAPTURE:-} || -z ${FEEDCAP_DUMP:-} || -z ${FEEDCAP_REPLAY:-} 
 				fail "feedcap-$t is not built but the demo does not say so"
 		fi
 	done
-	[[ ! -e $out/marketdata.pcap.zst ]] || fail "an archive exists although a tool is missing"
+	[[ ! -e $out/marketdata.pcapng.zst ]] || fail "an archive exists although a tool is missing"
 	[[ ! -e $out/replayed.pcap ]] || fail "a replayed pcap exists although a tool is missing"
 	pass "with tools missing, the demo says which and fakes nothing"
 	exit 0
@@ -38,11 +38,14 @@ fi
 in=$FEEDCAP_TESTDATA/marketdata.pcap
 grep -q '^identical every frame' "$out/summary.txt" || fail "summary does not report identical frames"
 grep -q '^drops     0 frames' "$out/summary.txt" || fail "summary reports drops"
-zstd -q -t "$out/marketdata.pcap.zst" || fail "zstd -t rejects the archive"
-expect_eq "$(zstd -dc "$out/marketdata.pcap.zst" | capinfos -T -r -c - 2>/dev/null | cut -f2)" \
+zstd -q -t "$out/marketdata.pcapng.zst" || fail "zstd -t rejects the archive"
+expect_eq "$(zstd -dc "$out/marketdata.pcapng.zst" | capinfos -T -r -c - 2>/dev/null | cut -f2)" \
 	"$(capinfos -T -r -c "$in" | cut -f2)" "frames in the archive"
 expect_eq "$(capinfos -T -r -c "$out/replayed.pcap" | cut -f2)" \
 	"$(capinfos -T -r -c "$in" | cut -f2)" "frames in the replayed pcap"
 md5s() { tshark -Q -o frame.generate_md5_hash:TRUE -r "$1" -T fields -e frame.md5_hash 2>/dev/null; }
 cmp -s <(md5s "$in") <(md5s "$out/replayed.pcap") || fail "replayed frames differ from the input"
+# the summary's timestamp line is tshark's reading of epb_flags: net_pcap stamps in microseconds
+grep -q '^timestamps 20000 frames PMD-microseconds' "$out/summary.txt" ||
+	fail "summary: timestamp quality from epb_flags: $(grep '^timestamps' "$out/summary.txt")"
 pass "demo: input -> DPDK -> ring -> zstd archive -> replay, every frame identical"

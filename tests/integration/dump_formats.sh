@@ -44,9 +44,9 @@ check a.pcap
 check b.pcapng
 check c.pcap.zst
 check d.pcapng.zst
-check e.pcap -F pcap -z 3
-check f.pcapng.zst -z 1 --zstd-threads 2
-check g.pcap.zst --zstd-threads 2 -z 9
+check e.pcap -F pcap --zstd=3
+check f.pcapng.zst --zstd=1 --zstd-threads 2
+check g.pcap.zst --zstd-threads 2 --zstd=9
 check h-multi.pcap.zst --zstd-multiframe --flush-interval 1ms
 check i -F pcapng
 
@@ -68,6 +68,26 @@ grep -q "clock state changed at .*: PTP locked (port SLAVE.*master offset -123 n
 capinfos -k "$T/d.pcapng.zst" | grep -q "clock: PTP locked (port SLAVE" || fail "pcapng: the file comment lacks the clock state at start: $(capinfos -k "$T/d.pcapng.zst")"
 grep -q "capture started" "$T/comments" || fail "pcapng: no epoch comment"
 echo "ok: pcapng: 3 IDBs with if_tsresol 9, 3 ISBs, loss/clock/epoch comments, clock state in the file comment"
+
+# Machine-readable: each frame's timestamp quality in epb_flags (docs/timing.md): inbound
+# (bits 0-1 = 1) and RINGSHM_F_* bits 0-5 in bits 9-14; fcr-ringfill stamps every frame
+# "TSC" (source 1), so tshark's frame.packet_flags is 0x201 on every frame and the filter
+# docs/timing.md shows finds them all.
+want_tsc=$(tshark -r "$T/d.pcapng.zst" 2>/dev/null | wc -l)
+[[ $(tshark -r "$T/d.pcapng.zst" -Y 'frame.packet_flags == 0x201' 2>/dev/null | wc -l) == "$want_tsc" ]] ||
+	fail "pcapng: not every frame has epb_flags 0x201 (inbound, TSC source): $(tshark -r "$T/d.pcapng.zst" -T fields -e frame.packet_flags 2>/dev/null | sort | uniq -c)"
+[[ $(tshark -r "$T/d.pcapng.zst" -Y 'frame.packet_flags & 0x200 && !(frame.packet_flags & 0xc00)' 2>/dev/null | wc -l) == "$want_tsc" ]] ||
+	fail "pcapng: the documented source filter does not find the TSC frames"
+[[ $(tshark -r "$T/d.pcapng.zst" -Y 'frame.packet_flags & 0x1000' 2>/dev/null | wc -l) == 0 ]] ||
+	fail "pcapng: frames claim a synchronised clock"
+echo "ok: pcapng: timestamp quality in epb_flags, found by the documented tshark filters"
+
+# The job's filter in if_filter, the port in if_name/if_description.
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -w "$T/j.pcapng" udp ||
+	fail "feedcap-dump with a filter"
+capinfos -I "$T/j.pcapng" | grep -q "Filter string = udp$" || fail "pcapng: if_filter is not the job's filter: $(capinfos "$T/j.pcapng" | grep -i filter)"
+capinfos -I "$T/j.pcapng" | grep -q "Description = feedcap capture port 0" || fail "pcapng: no if_description"
+echo "ok: pcapng: if_filter, if_name, if_description"
 
 # The index lists what each file holds.
 for f in a.pcap d.pcapng.zst; do

@@ -35,7 +35,7 @@ set +e
 "$FEEDCAP_DUMP" --ring /nonexistent/ring -w /tmp/fcr-never.pcap 2>/tmp/fcr-help-err.$$
 rc=$?
 set -e
-[[ $rc == 2 ]] && grep -q "/nonexistent/ring" /tmp/fcr-help-err.$$ || fail "a missing ring: exit $rc: $(cat /tmp/fcr-help-err.$$)"
+[[ $rc == 1 ]] && grep -q "/nonexistent/ring" /tmp/fcr-help-err.$$ || fail "a missing ring: exit $rc: $(cat /tmp/fcr-help-err.$$)"
 rm -f /tmp/fcr-help-err.$$
 [[ ! -e /tmp/fcr-never.pcap ]] || fail "a failed start left a file"
-echo "ok: --version, exit 2 on bad usage and a missing ring (named)"
+echo "ok: --version, exit 2 on bad usage, 1 for a missing ring (named)"

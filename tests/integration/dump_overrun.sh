@@ -37,4 +37,7 @@ tshark -r "$T/out.pcapng" -Y 'frame.comment contains "reader overrun"' -T fields
 sum=$(grep -o 'overrun: [0-9]* records' "$T/comments" | awk '{s += $2} END {print s}')
 [[ $sum == "$lost" ]] || fail "comments count $sum lost records, statistics $lost"
 grep -q "isb_osdrop\|Number of stat entries = 1" <(capinfos -M "$T/out.pcapng") || fail "no ISB"
-echo "ok: overrun: $lost records lost, exactly; $read frames read and archived; comments say $sum"
+# the same count, machine-readable: epb_dropcount on the frame after each gap
+drops=$(tshark -r "$T/out.pcapng" -Y frame.drop_count -T fields -e frame.drop_count 2>/dev/null | awk '{s += $1} END {print s + 0}')
+[[ $drops == "$lost" ]] || fail "epb_dropcount sums to $drops lost records, statistics $lost"
+echo "ok: overrun: $lost records lost, exactly; $read frames read and archived; comments and epb_dropcount say $sum"

@@ -46,7 +46,7 @@ echo "ok: -C 200K: $nf files, each <= 200 KiB + one frame, together the input"
 
 # -W 3 with -C: only the 3 newest files remain, and the index lists only those.
 mkdir "$T/w"
-"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -C 40K -W 3 -w "$T/w/md.pcap.zst" -z 1
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -C 40K -W 3 -w "$T/w/md.pcap.zst" --zstd=1
 ls "$T/w"/*.zst | sort >"$T/left"
 [[ $(wc -l <"$T/left") == 3 ]] || fail "-W 3: $(cat "$T/left")"
 last=$(ls "$T/c"/md.*.pcap | sort | tail -1 | xargs -n1 basename)
@@ -60,6 +60,28 @@ lastts=$(tshark -r "$T/in.pcap" -T fields -e frame.time_epoch 2>/dev/null | tail
 [[ $(tshark -r "$(tail -1 "$T/left")" -T fields -e frame.time_epoch 2>/dev/null | tail -1) == "$lastts" ]] ||
 	fail "-W 3: the newest file does not end with the last frame"
 echo "ok: -W 3: the 3 newest files kept ($last was the last of the unbounded run), index follows"
+
+# -z CMD, as tcpdump's: CMD FILE once for each completed file, which is whole when it runs.
+mkdir "$T/z"
+printf '%s\n' '#!/bin/bash' \
+	'# a post-rotation command: note the file and how many frames tshark reads in it' \
+	'n=$(tshark -r "$1" 2>/dev/null | wc -l)' \
+	"echo \"\$1 \$n\" >>'$T/z.log'" >"$T/post.sh"
+chmod +x "$T/post.sh"
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -C 200K -w "$T/z/md.pcap" -z "$T/post.sh"
+nz=$(ls "$T/z"/md*.pcap | wc -l)
+for _ in $(seq 100); do
+	[[ -s $T/z.log && $(wc -l <"$T/z.log") == "$nz" ]] && break
+	sleep 0.1
+done
+ls "$T/z"/md*.pcap | sort >"$T/zfiles"
+cut -d' ' -f1 "$T/z.log" | sort >"$T/zran"
+cmp -s "$T/zfiles" "$T/zran" || fail "-z: ran on $(cat "$T/zran"), files $(cat "$T/zfiles")"
+while read -r f fn; do
+	[[ $fn == "$(tshark -r "$f" 2>/dev/null | wc -l)" && $fn -gt 0 ]] || fail "-z: $f was not complete when CMD ran ($fn frames)"
+done <"$T/z.log"
+((nz > 1)) || fail "-z: only $nz files"
+echo "ok: -z CMD ran once on each of $nz completed files, each whole"
 
 # .part: a following dump shows NAME.part while it writes, NAME only once closed.
 mkdir "$T/p"

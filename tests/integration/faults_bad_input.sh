@@ -82,14 +82,14 @@ declare -A says=(
 	[random]='not a feedcap ring'
 )
 for r in "${!says[@]}"; do
-	bad 2 "$tmp/$r: ${says[$r]}" "$FEEDCAP_DUMP" --ring "$tmp/$r" -w o.pcap --no-follow --name bad
-	bad 2 "$tmp/$r: ${says[$r]}" "$FEEDCAP_STAT" --ring "$tmp/$r" --json --no-follow
+	bad 1 "$tmp/$r: ${says[$r]}" "$FEEDCAP_DUMP" --ring "$tmp/$r" -w o.pcap --no-follow --name bad
+	bad 1 "$tmp/$r: ${says[$r]}" "$FEEDCAP_STAT" --ring "$tmp/$r" --json --no-follow
 	cmp -s "$tmp/$r" "$tmp/$r.orig" || fail "a reader changed the damaged ring $r"
 done
-bad 2 "$tmp/nonexistent: no such ring" "$FEEDCAP_DUMP" --ring "$tmp/nonexistent" -w o.pcap
-bad 2 "$tmp/nonexistent: no such ring" "$FEEDCAP_STAT" --ring "$tmp/nonexistent" --json
-bad 2 "$tmp/adir: not a ring" "$FEEDCAP_DUMP" --ring "$tmp/adir" -w o.pcap
-bad 2 "no such ring" env FEEDCAP_RING_DIR="$tmp/nodir" "$FEEDCAP_DUMP" --ring md -w o.pcap
+bad 1 "$tmp/nonexistent: no such ring" "$FEEDCAP_DUMP" --ring "$tmp/nonexistent" -w o.pcap
+bad 1 "$tmp/nonexistent: no such ring" "$FEEDCAP_STAT" --ring "$tmp/nonexistent" --json
+bad 1 "$tmp/adir: not a ring" "$FEEDCAP_DUMP" --ring "$tmp/adir" -w o.pcap
+bad 1 "no such ring" env FEEDCAP_RING_DIR="$tmp/nodir" "$FEEDCAP_DUMP" --ring md -w o.pcap
 bad 2 'ring name "": empty or too long' "$FEEDCAP_DUMP" --ring "" -w o.pcap
 long=$(printf 'x%.0s' $(seq 5000))
 bad 2 'ring name "'"$tmp/xxxx" "$FEEDCAP_DUMP" --ring "$tmp/$long" -w o.pcap
@@ -141,7 +141,7 @@ bad 2 "-C '0'" "${d[@]}" -C 0
 bad 2 "-G 'x'" "${d[@]}" -G x
 bad 2 "-W '-1'" "${d[@]}" -W -1
 bad 2 "-F 'tiff'" "${d[@]}" -F tiff
-bad 2 "-z '99'" "${d[@]}" -z 99
+bad 2 "--zstd=99" "${d[@]}" --zstd=99
 bad 2 "--zstd-threads 'many'" "${d[@]}" --zstd-threads many
 bad 2 "--on-error 'maybe'" "${d[@]}" --on-error=maybe
 bad 2 "directory $tmp/nodir does not exist" "$FEEDCAP_DUMP" --ring "$ring" -w "$tmp/nodir/o.pcap"
@@ -149,7 +149,7 @@ echo "ok: feedcap-dump refuses bad filters, times, durations and options"
 
 pcap=$FEEDCAP_TESTDATA/marketdata.pcap
 head -c 100 /dev/urandom >"$tmp/junk.pcap"
-bad 2 "nonexist.pcap: no such archive" "$FEEDCAP_REPLAY" -w o.pcap nonexist.pcap
+bad 1 "nonexist.pcap: no such archive" "$FEEDCAP_REPLAY" -w o.pcap nonexist.pcap
 bad 1 "junk.pcap: not a readable pcap or pcapng file" "$FEEDCAP_REPLAY" -w o.pcap "$tmp/junk.pcap"
 bad 2 "--from: bad time 'garbage'" "$FEEDCAP_REPLAY" -w o.pcap --from garbage "$pcap"
 bad 2 "--to: bad time '2026-99-01'" "$FEEDCAP_REPLAY" -w o.pcap --to 2026-99-01 "$pcap"

@@ -22,6 +22,9 @@ while read -r kind path; do
 	bin)
 		[[ -x $root/$path ]] || fail "binary $path is not installed (missing install(TARGETS) in its folder?)"
 		;;
+	abs)
+		[[ -x $dest/$path ]] || fail "program $path is not installed (under DESTDIR, at that absolute path)"
+		;;
 	lib | header | pc | doc)
 		[[ -f $root/$path ]] || fail "$kind $path is not installed"
 		;;

@@ -90,7 +90,7 @@ set +e
 "$FEEDCAP_STAT" --ring "$tmp/nothing" --duration 1s 2>"$tmp/err"
 rc=$?
 set -e
-expect_eq "$rc" 2 "exit code for a missing ring (bad usage, as feedcap-dump)"
+expect_eq "$rc" 1 "exit code for a missing ring (runtime failure, as feedcap-dump)"
 grep -q "$tmp/nothing" "$tmp/err" || fail "message does not name the ring"
 pass "SIGINT ends a live run with the summary; a missing ring is bad usage"
 

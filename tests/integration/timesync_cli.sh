@@ -19,7 +19,7 @@ missing=$(comm -23 <(echo "$opts_help") <(echo "$opts_man"))
 extra=$(comm -13 <(echo "$opts_help") <(echo "$opts_man"))
 [[ -z $missing ]] || fail "options in --help but not in the man page: $missing"
 [[ -z $extra ]] || fail "options in the man page but not in --help: $extra"
-expect_eq "$(wc -l <<<"$opts_help")" 14 "number of documented options"
+expect_eq "$(wc -l <<<"$opts_help")" 15 "number of documented options"
 
 set +e
 "$TS" --bogus >/dev/null 2>&1
