@@ -85,9 +85,16 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 			return -EPIPE;
 		}
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return -1;
+		goto out_close;
 	}
 	return 0;
+
+out_close:
+	out->wfp = NULL;
+	if (fp != stdout) {
+		fclose(fp);
+	}
+	return -1;
 }
 
 static void pace_wait(struct replay_output *out, uint64_t ts)
