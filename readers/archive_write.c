@@ -39,7 +39,7 @@
  * once the file has DIRECT_RAMP bytes: before, STAGE_SIZE, so that the first writes reserve
  * no more than write() did (a nearly full disk still takes the first MiB of a file) */
 #define DIRECT_STAGE   (4u << 20)
-#define DIRECT_RAMP    (16u << 20)
+#define DIRECT_RAMP    (4u << 20)
 
 static uint64_t mono_ns(void)
 {
