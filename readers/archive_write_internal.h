@@ -27,6 +27,13 @@ enum fcr_push_mode {
 
 struct fcr_writer;
 
+/* O_DIRECT: a push's end (a record boundary) and the frames staged since the previous one. */
+struct fcr_mark {
+	uint64_t off, in; /* file offset and st.bytes_in at the end of the push */
+	uint64_t frames, first_tag, tag, min_ts, max_ts;
+};
+#define FCR_MAX_MARKS 4
+
 struct fcr_fmt_ops {
 	const char *name;
 	/* Emit the file header into the staging buffer.  0 or -errno. */
@@ -68,6 +75,19 @@ struct fcr_writer {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
+
+	/*
+	 * O_DIRECT output (opts.direct_io): dfd is a second descriptor of the same file opened
+	 * with O_DIRECT, or -1.  buf[0] is then the file byte at buf_off, a multiple of
+	 * FCR_DIO_ALIGN: bytes of the file's partial last block stay at the front of buf (already
+	 * on the file through fd if a flush wrote them) until the block fills.
+	 */
+	int dfd;
+	uint64_t buf_off;
+	struct fcr_dio *dio; /* the write in flight, on its own thread (archive_write.c) */
+	uint64_t synced_off; /* every byte below it has reached the file */
+	struct fcr_mark marks[FCR_MAX_MARKS]; /* pushes not yet wholly on the file, oldest first */
+	unsigned int nmarks;
 
 	/* the file */
 	bool regular;	      /* a regular file: can be reserved, truncated */
@@ -127,6 +147,11 @@ uint8_t *fcr_wbuf_reserve(struct fcr_writer *w, size_t n);
 
 /* Write len bytes to the file at file_off (reserving space ahead).  0 or -errno. */
 int fcr_out_write(struct fcr_writer *w, const void *buf, size_t len);
+
+#define FCR_DIO_ALIGN 4096u
+
+/* O_DIRECT sink: write buf[0..len) (file bytes from buf_off); see struct fcr_writer.dfd. */
+int fcr_out_direct(struct fcr_writer *w, size_t len, enum fcr_push_mode mode);
 
 /* Record a write error with its message (the first one wins).  Returns code. */
 int fcr_writer_fail(struct fcr_writer *w, int code, const char *what);

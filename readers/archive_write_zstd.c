@@ -34,6 +34,9 @@ static int plain_open(struct fcr_writer *w)
 
 static int plain_push(struct fcr_writer *w, const uint8_t *buf, size_t len, enum fcr_push_mode mode)
 {
+	if (w->dfd >= 0) {
+		return fcr_out_direct(w, len, mode); /* buf is w->buf */
+	}
 	(void)mode; /* nothing is held back: every push reaches the file */
 	return len ? fcr_out_write(w, buf, len) : 0;
 }

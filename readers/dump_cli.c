@@ -138,6 +138,8 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 	o->follow = true;
 	o->from.kind = FCR_FROM_NEWEST;
 	o->reg_name = "feedcap-dump";
+	/* plain archives go to the disk with O_DIRECT (docs/performance.md says why) */
+	o->wo.direct_io = true;
 	/* '+': options first, then the filter words, as in the usage line. */
 	while ((c = getopt_long(argc, argv, "+w:c:F:z:C:G:W:qhV", longopts, NULL)) != -1) {
 		switch (c) {

@@ -335,9 +335,19 @@ struct fcr_writer_opts {
 	const struct fcr_iface *iface;	   /* keep_meta pcap: link type, snap length, time unit
 					    * (tsresol 6: microsecond magic); NULL: Ethernet, ns */
 	/*
+	 * Uncompressed output to a regular file: write whole 4 KiB blocks with O_DIRECT through
+	 * a second descriptor (the caller's fd, its flags and offset are untouched), 1 MiB at a
+	 * time with one write in flight on a thread of the writer's own, and only the partial
+	 * last block at each flush through the page cache.  Falls back to plain write() where
+	 * the file system refuses O_DIRECT.  A staging-buffer write is then durable (on_durable)
+	 * once the block holding its last byte is on the file: one or two writes later, and at
+	 * every flush.
+	 */
+	bool direct_io;
+	/*
 	 * Called each time the durable point advances: after the header at open, then at every
-	 * push that reaches the file (plain: every write of the staging buffer; zstd: every
-	 * flush), not for the trailer at close.  Runs inside the writer's calls: it must not
+	 * push that reaches the file (plain: every write of the staging buffer, with direct_io
+	 * once its last block is written; zstd: every flush), not for the trailer at close.  Runs inside the writer's calls: it must not
 	 * call the writer.  NULL: none.
 	 */
 	void (*on_durable)(void *ctx, const struct fcr_durable *d);

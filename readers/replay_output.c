@@ -68,6 +68,8 @@ int replay_out_open(struct replay_output *out, const struct replay_opts *o, int 
 		.keep_sections = one_archive,
 		.section = sec,
 		.iface = iface,
+		/* plain pcap to a file: O_DIRECT, written while the next block is decoded */
+		.direct_io = true,
 	};
 	struct fcr_error err = { 0 };
 

@@ -60,12 +60,15 @@ done
 zstd -dc "$tmp/multi.pcap.zst" | cmp - "$in" || fail "the multi-frame archive does not decompress to the capture"
 from=1700000000.07
 editcap -F nsecpcap -A "$from" "$in" "$tmp/e.pcap"
-ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -o "$tmp/trace" -e trace=openat,lseek,read "$FEEDCAP_REPLAY" -w "$tmp/r.pcap" --from "$from" "$tmp/multi.pcap.zst"
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -o "$tmp/trace" -e trace=openat,lseek,read "$FEEDCAP_REPLAY" -w "$tmp/r.pcap" --from "$from" "$tmp/multi.pcap.zst"
+# -f: the reads of feedcap-replay's decoder thread count too; drop the pid column it adds
+sed -i -E 's/^[0-9]+ +//' "$tmp/trace"
 cmp "$tmp/e.pcap" "$tmp/r.pcap" || fail "--from on the multi-frame archive differs from editcap -A"
 fd=$(awk -F'= ' '/multi.pcap.zst/ && /openat/ { print $2 + 0; exit }' "$tmp/trace")
 grep -Eq "^lseek\\($fd, [1-9][0-9]*, SEEK_SET\\)" "$tmp/trace" || fail "no seek into the archive: $(grep lseek "$tmp/trace")"
 bytes_seek=$(awk -v fd="$fd" -F'= ' '$1 ~ "^read\\(" fd "," { n += $2 } END { print n + 0 }' "$tmp/trace")
-ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -o "$tmp/trace2" -e trace=openat,read "$FEEDCAP_REPLAY" -w "$tmp/r2.pcap" "$tmp/multi.pcap.zst"
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -o "$tmp/trace2" -e trace=openat,read "$FEEDCAP_REPLAY" -w "$tmp/r2.pcap" "$tmp/multi.pcap.zst"
+sed -i -E 's/^[0-9]+ +//' "$tmp/trace2"
 fd2=$(awk -F'= ' '/multi.pcap.zst/ && /openat/ { print $2 + 0; exit }' "$tmp/trace2")
 bytes_all=$(awk -v fd="$fd2" -F'= ' '$1 ~ "^read\\(" fd "," { n += $2 } END { print n + 0 }' "$tmp/trace2")
 log "compressed bytes read: $bytes_seek with the seek, $bytes_all without"

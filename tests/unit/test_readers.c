@@ -379,6 +379,98 @@ Test(readers_writer, every_format_reads_back_with_libpcap, .init = mk_tmpdir, .f
 	}
 }
 
+/* What on_durable said, for the O_DIRECT test. */
+struct durables {
+	size_t n;
+	uint64_t off[4096], frames[4096];
+};
+
+static void note_durable(void *ctx, const struct fcr_durable *d)
+{
+	struct durables *ds = ctx;
+
+	if (ds->n < 4096) {
+		ds->off[ds->n] = d->off;
+		ds->frames[ds->n++] = d->frames;
+	}
+}
+
+/*
+ * direct_io: a plain pcap of frames of every size, 24 MB (past the switch to 4 MiB writes),
+ * appended at an unaligned offset after bytes that must survive: the file is the prefix, then
+ * exactly the frames; every durable point reported on the way is a record boundary with the
+ * frames it claims, and they come through the file as it goes, not only at the end.
+ */
+Test(readers_writer, direct_io_durable_points_are_record_boundaries, .init = mk_tmpdir,
+     .fini = rm_tmpdir)
+{
+	static struct durables ds;
+	struct fcr_writer_opts o = { .format = FCR_FMT_PCAP,
+				     .direct_io = true,
+				     .flush_interval_ns = 3600000000000ull,
+				     .on_durable = note_durable,
+				     .durable_ctx = &ds };
+	struct fcr_error err = { 0 };
+	const size_t pre = 1000, nframes = 40000;
+	uint8_t f[1600], *img;
+	char path[400];
+	size_t len, i, off, k;
+	struct fcr_writer *w;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/direct.pcap", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	memset(f, 'x', pre);
+	cr_assert_eq(write(fd, f, pre), (ssize_t)pre);
+	w = fcr_writer_open(fd, path, &o, &err);
+	cr_assert_not_null(w, "%s", err.msg);
+	for (i = 0; i < nframes; i++) {
+		struct fcr_pkt pkt = { .data = f, .ts_ns = 1000000000ull * (uint64_t)i };
+
+		pkt.cap_len = pkt.wire_len = (uint32_t)udp_frame(f, 30001, (unsigned)i, i % 1500);
+		cr_assert_eq(fcr_writer_write(w, &pkt, (uint64_t)i, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(fcr_writer_close(w, &err), 0, "%s", err.msg);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), (off_t)(pre + 24 + nframes * 16 + nframes * 42 +
+						     (nframes / 1500) * (1499 * 1500 / 2) +
+						     (nframes % 1500) * (nframes % 1500 - 1) / 2),
+		     "the descriptor is left at the end");
+	close(fd);
+	img = slurp(path, &len);
+	for (k = 0; k < pre; k++) {
+		cr_assert_eq(img[k], 'x', "the bytes before the archive are kept");
+	}
+	cr_assert_gt(ds.n, 3, "durable points come as the file grows (%zu)", ds.n);
+	/* walk the records; each durable point must fall on one, with its frame count */
+	off = pre + 24;
+	k = 0;
+	for (i = 0; i <= nframes; i++) {
+		uint32_t caplen;
+
+		while (k < ds.n && ds.off[k] <= off) {
+			if (ds.off[k] == off) {
+				cr_assert_eq(ds.frames[k], i, "durable point %zu at %zu: %zu frames, not %zu",
+					     k, off, (size_t)ds.frames[k], i);
+			} else {
+				cr_assert_fail("durable point %zu at %zu is inside a record", k,
+					       (size_t)ds.off[k]);
+			}
+			k++;
+		}
+		if (i == nframes) {
+			break;
+		}
+		cr_assert_leq(off + 16, len);
+		memcpy(&caplen, img + off + 8, 4);
+		cr_assert_eq(caplen, 42 + i % 1500, "frame %zu", i);
+		off += 16 + caplen;
+	}
+	cr_assert_eq(off, len, "the file ends after the last frame");
+	cr_assert_eq(k, ds.n, "every durable point is a record boundary");
+	free(img);
+}
+
 /*
  * A write error (the file size limit, as a full disk would be) mid-archive: the write that
  * fails reports it with the file name, and close() leaves a complete zstd stream holding
