@@ -1,5 +1,6 @@
 # Every dependency through pkg-config (libhugetlbfs has no .pc: header and library).
 find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED) # the archive writer's O_DIRECT write thread, replay's decoder thread
 pkg_check_modules(DPDK REQUIRED IMPORTED_TARGET libdpdk)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
