@@ -261,15 +261,8 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		case 'v':
 			o->verbose = true;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			printf(PROG " %s\n", FEEDCAP_VERSION);
-			exit(0);
-		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			exit(FCR_CLI_EXIT_USAGE);
+		default: /* -h, -V, and what getopt refused */
+			fcr_cli_common_option(c, usage_text);
 		}
 	}
 	if (o->mode == MODE_PLAY && !o->out == !o->ring) {

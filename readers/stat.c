@@ -194,15 +194,8 @@ static void parse_args(int argc, char **argv, struct stat_opts *o)
 		case 'c':
 			o->config = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case 'V':
-			printf(PROG " %s\n", FEEDCAP_VERSION);
-			exit(0);
-		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			exit(FCR_CLI_EXIT_USAGE);
+		default: /* -h, -V, and what getopt refused */
+			fcr_cli_common_option(c, usage_text);
 		}
 	}
 

@@ -30,6 +30,21 @@ void fcr_cli_usage_error(const char *fmt, ...)
 	exit(FCR_CLI_EXIT_USAGE);
 }
 
+void fcr_cli_common_option(int c, const char *usage_text)
+{
+	switch (c) {
+	case 'h':
+		fputs(usage_text, stdout);
+		exit(0);
+	case 'V':
+		printf("%s %s\n", fcr_cli_prog, FEEDCAP_VERSION);
+		exit(0);
+	default: /* getopt said what was wrong */
+		fprintf(stderr, "Try '%s --help'.\n", fcr_cli_prog);
+		exit(FCR_CLI_EXIT_USAGE);
+	}
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;

@@ -97,6 +97,10 @@ extern const char *fcr_cli_prog; /* program name for messages */
 void fcr_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* SIGINT and SIGTERM set the stop flag (the loops check it and finish cleanly). */
+/* The end of every tool's getopt switch: -h (usage_text on stdout, exit 0), -V (the
+ * version, exit 0), anything else (getopt's complaint stands; exit 2). */
+void fcr_cli_common_option(int c, const char *usage_text) __attribute__((noreturn));
+
 void fcr_cli_catch_stop_signals(void);
 bool fcr_cli_stopping(void);
 
