@@ -56,7 +56,7 @@ struct cap_qstats {
 	_Atomic uint64_t bytes;	   /* their wire bytes */
 	_Atomic uint64_t filtered; /* frames the group filter dropped */
 	_Atomic uint64_t truncated;
-	_Atomic uint64_t bursts; /* non-empty bursts */
+	_Atomic uint64_t bursts;      /* non-empty bursts */
 	_Atomic uint64_t ts_fallback; /* frames whose NIC time was refused (TSC time used) */
 	_Atomic uint8_t ts_domain;    /* enum ringshm_ts_domain of the last burst */
 } __rte_cache_aligned;
@@ -81,8 +81,8 @@ struct cap_port {
 	bool ts_offload;  /* RTE_ETH_RX_OFFLOAD_TIMESTAMP on: only while NIC times are used */
 	int flow_control; /* enum capture_fc in effect, or -1 when the PMD cannot say */
 	bool has_tx;	  /* a TX queue for IGMP */
-	bool allmulti; /* fell back to allmulticast */
-	uint8_t idx;   /* index in the ring's ports[] and in records */
+	bool allmulti;	  /* fell back to allmulticast */
+	uint8_t idx;	  /* index in the ring's ports[] and in records */
 	enum cap_ts_mode ts_mode;
 	int socket;
 	char name[RTE_ETH_NAME_MAX_LEN];

@@ -77,12 +77,8 @@ int fcc_format_error(const struct fcc_error *err, char *buf, size_t len)
 /* Sections */
 
 static const char *const section_names[] = {
-	[SEC_RING] = "ring",
-	[SEC_PORT] = "port",
-	[SEC_CAPTURE] = "capture",
-	[SEC_JOB] = "job",
-	[SEC_DECODER] = "decoder",
-	[SEC_FEED] = "feed",
+	[SEC_RING] = "ring", [SEC_PORT] = "port",	[SEC_CAPTURE] = "capture",
+	[SEC_JOB] = "job",   [SEC_DECODER] = "decoder", [SEC_FEED] = "feed",
 };
 
 const char *fcc_section_name(enum fcc_section sec)

@@ -83,18 +83,18 @@ extern "C" {
 #define FCC_DEFAULT_PATH "/etc/feedcap/feedcap.conf"
 #define FCC_EXIT_CONFIG	 2 /* exit code for a bad config or bad usage */
 
-#define FCC_NAME_MAX   32  /* ring, port and job names: [A-Za-z0-9_.-], 1..31 chars */
-#define FCC_PATH_MAX   256 /* paths */
-#define FCC_TEXT_MAX   512 /* filter expressions, vdev arguments */
-#define FCC_ERROR_MAX  768 /* enough for any fcc_format_error() output */
-#define FCC_MAX_RINGS  8
-#define FCC_MAX_PORTS  16
-#define FCC_MAX_GROUPS 256
-#define FCC_MAX_JOBS   64
+#define FCC_NAME_MAX	 32  /* ring, port and job names: [A-Za-z0-9_.-], 1..31 chars */
+#define FCC_PATH_MAX	 256 /* paths */
+#define FCC_TEXT_MAX	 512 /* filter expressions, vdev arguments */
+#define FCC_ERROR_MAX	 768 /* enough for any fcc_format_error() output */
+#define FCC_MAX_RINGS	 8
+#define FCC_MAX_PORTS	 16
+#define FCC_MAX_GROUPS	 256
+#define FCC_MAX_JOBS	 64
 #define FCC_MAX_DECODERS 32
-#define FCC_MAX_FEEDS  64
-#define FCC_SPEC_MAX   64  /* a decoder key's value (offsets, widths, rules) */
-#define FCC_MAX_CPUS   1024
+#define FCC_MAX_FEEDS	 64
+#define FCC_SPEC_MAX	 64 /* a decoder key's value (offsets, widths, rules) */
+#define FCC_MAX_CPUS	 1024
 
 /* Where a config error is.  line 0: not tied to a line (whole file, or the command line). */
 struct fcc_error {
@@ -168,11 +168,11 @@ struct fcc_capture {
 	enum fcc_offload filter_offload; /* where that filter runs */
 	uint32_t snaplen;		 /* bytes kept per frame */
 	enum fcc_timestamp timestamp;
-	uint64_t clock_max_offset_ns;	/* |ptp offset| above this: clock not synchronised */
-	uint64_t clock_max_holdover_ns; /* unsynchronised after this long without ptp4l lock */
-	char ptp_socket[FCC_PATH_MAX];	/* ptp4l management socket; "" = do not ask ptp4l */
-	uint32_t mbufs;			/* mbuf pool size per port */
-	uint16_t mtu;			/* 0: the port's default */
+	uint64_t clock_max_offset_ns;	    /* |ptp offset| above this: clock not synchronised */
+	uint64_t clock_max_holdover_ns;	    /* unsynchronised after this long without ptp4l lock */
+	char ptp_socket[FCC_PATH_MAX];	    /* ptp4l management socket; "" = do not ask ptp4l */
+	uint32_t mbufs;			    /* mbuf pool size per port */
+	uint16_t mtu;			    /* 0: the port's default */
 	enum fcc_flow_control flow_control; /* Ethernet PAUSE frames */
 	uint64_t stats_interval_ns;
 	bool strict;	      /* refuse to start when a host check fails */
@@ -223,8 +223,7 @@ struct fcc_decoder {
 	char end[FCC_SPEC_MAX], magic[FCC_SPEC_MAX], length[FCC_SPEC_MAX];
 	char min_length[FCC_SPEC_MAX];
 	unsigned based_on_line, seq_line, count_line, session_line, heartbeat_line,
-		heartbeat_next_line, reset_line, end_line, magic_line, length_line,
-		min_length_line;
+		heartbeat_next_line, reset_line, end_line, magic_line, length_line, min_length_line;
 	unsigned line;
 };
 

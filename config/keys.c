@@ -231,8 +231,8 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  AT(struct fcc_decoder, session_line),                                                     \
 	  "The session or stream key: OFFSET:LENGTH (1 to 16 bytes; numbers run per key), or "      \
 	  "none.")                                                                                  \
-	K(SEC_DECODER, struct fcc_decoder, heartbeat, "heartbeat", STRING, "", 0, 0, NULL, 0, NONE, \
-	  AT(struct fcc_decoder, heartbeat_line),                                                   \
+	K(SEC_DECODER, struct fcc_decoder, heartbeat, "heartbeat", STRING, "", 0, 0, NULL, 0,       \
+	  NONE, AT(struct fcc_decoder, heartbeat_line),                                             \
 	  "What a heartbeat is: count0 (a packet of 0 messages), OFFSET:WIDTH:be|le=VALUE, or "     \
 	  "none.")                                                                                  \
 	K(SEC_DECODER, struct fcc_decoder, heartbeat_next, "heartbeat_next", STRING, "", 0, 0,      \
@@ -241,7 +241,7 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  "the next data packet. no: heartbeats only say the line is alive.")                       \
 	K(SEC_DECODER, struct fcc_decoder, reset, "reset", STRING, "", 0, 0, NULL, 0, NONE,         \
 	  AT(struct fcc_decoder, reset_line),                                                       \
-	  "What a sequence reset is: restart (numbers start again at 1), "                         \
+	  "What a sequence reset is: restart (numbers start again at 1), "                          \
 	  "OFFSET:WIDTH:be|le=VALUE (a flag), or none.")                                            \
 	K(SEC_DECODER, struct fcc_decoder, end, "end", STRING, "", 0, 0, NULL, 0, NONE,             \
 	  AT(struct fcc_decoder, end_line),                                                         \
@@ -256,13 +256,11 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	K(SEC_DECODER, struct fcc_decoder, min_length, "min_length", STRING, "", 0, 0, NULL, 0,     \
 	  NONE, AT(struct fcc_decoder, min_length_line),                                            \
 	  "Payload bytes a packet needs at least (besides the fields above).")                      \
-	K(SEC_FEED, struct fcc_feed, a, "a", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,                       \
-	  AT(struct fcc_feed, a_line),                                                              \
-	  "Required. The A line: GROUP:PORT, GROUP, or [IPV6]:PORT.")                               \
-	K(SEC_FEED, struct fcc_feed, b, "b", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,                       \
-	  AT(struct fcc_feed, b_line),                                                              \
-	  "Required. The B line, carrying the same packets as A.")                                  \
-	K(SEC_FEED, struct fcc_feed, decoder, "decoder", NAME, "", 0, 0, NULL, F_REQUIRED, NONE,             \
+	K(SEC_FEED, struct fcc_feed, a, "a", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,              \
+	  AT(struct fcc_feed, a_line), "Required. The A line: GROUP:PORT, GROUP, or [IPV6]:PORT.")  \
+	K(SEC_FEED, struct fcc_feed, b, "b", STRING, "", 0, 0, NULL, F_REQUIRED, NONE,              \
+	  AT(struct fcc_feed, b_line), "Required. The B line, carrying the same packets as A.")     \
+	K(SEC_FEED, struct fcc_feed, decoder, "decoder", NAME, "", 0, 0, NULL, F_REQUIRED, NONE,    \
 	  AT(struct fcc_feed, decoder_line),                                                        \
 	  "Required. The sequence decoder of both lines: a built-in (moldudp64, pitch, iextp, "     \
 	  "mdp3, pillar, eobi, opra) or a [decoder NAME] of this file.")
@@ -775,7 +773,6 @@ static void name_default(enum fcc_section sec, const char *name, char *field, si
 	}
 }
 
-
 /* The range check shared by INT, SIZE and DURATION. */
 static bool in_range(const struct fcc_key *key, const struct key_impl *ki, int64_t v)
 {
@@ -1100,7 +1097,10 @@ int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
 	}
 	for (i = 0; i < cfg->nfeeds; i++) {
 		const struct fcc_feed *f = &cfg->feeds[i];
-		const char *missing = !f->a[0] ? "a" : !f->b[0] ? "b" : !f->decoder[0] ? "decoder" : NULL;
+		const char *missing = !f->a[0]	       ? "a"
+				      : !f->b[0]       ? "b"
+				      : !f->decoder[0] ? "decoder"
+						       : NULL;
 
 		if (missing) {
 			fcc_err_set(err, where(cfg), f->line, "feed",

@@ -74,12 +74,12 @@ struct fcr_archive {
 	char *path;
 	struct zsrc z;
 	FILE *fp;
-	pcap_t *pc;	   /* a pcap file, or NULL */
-	struct fcr_ng *ng; /* a pcapng file, or NULL */
-	uint8_t head[4];   /* the first bytes of the container stream */
+	pcap_t *pc;		  /* a pcap file, or NULL */
+	struct fcr_ng *ng;	  /* a pcapng file, or NULL */
+	uint8_t head[4];	  /* the first bytes of the container stream */
 	struct fcr_iface pcap_if; /* a pcap file's one interface */
 	struct fcr_pkt_meta pmeta;
-	bool usec;	   /* a pcap file with microsecond timestamps */
+	bool usec;	      /* a pcap file with microsecond timestamps */
 	uint64_t skip_before; /* fcr_archive_seek_time(): records before this are skipped */
 	uint64_t records;     /* records read from libpcap */
 	uint64_t returned;    /* records returned */
@@ -321,8 +321,8 @@ static ssize_t zpipe_read(struct zsrc *z, char *buf, size_t size)
 	unsigned int i;
 	size_t n;
 
-	if (!z->pipe && (z->piped || z->uoff < ZPIPE_AFTER || z->zerr || z->eof ||
-			 zpipe_start(z) < 0)) {
+	if (!z->pipe &&
+	    (z->piped || z->uoff < ZPIPE_AFTER || z->zerr || z->eof || zpipe_start(z) < 0)) {
 		return -2;
 	}
 	p = z->pipe;

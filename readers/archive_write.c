@@ -38,8 +38,8 @@
 /* O_DIRECT: write this much at a time (as dd bs=4M), one write in flight while the next fills,
  * once the file has DIRECT_RAMP bytes: before, STAGE_SIZE, so that the first writes reserve
  * no more than write() did (a nearly full disk still takes the first MiB of a file) */
-#define DIRECT_STAGE   (4u << 20)
-#define DIRECT_RAMP    (4u << 20)
+#define DIRECT_STAGE (4u << 20)
+#define DIRECT_RAMP  (4u << 20)
 
 static uint64_t mono_ns(void)
 {

@@ -105,20 +105,20 @@ struct fcr_writer {
 	bool have_durable;
 	uint64_t durable_tag;
 	uint64_t durable_frames;
-	uint64_t durable_in;	/* st.bytes_in at the last durable point */
+	uint64_t durable_in; /* st.bytes_in at the last durable point */
 	uint64_t pend_min_ts, pend_max_ts, pend_first_tag; /* of the pending frames */
 	uint64_t dur_min_ts, dur_max_ts, dur_first_tag;	   /* of the durable frames */
-	uint64_t hdr_len;   /* container header length (bytes_in after it); 0 until written */
-	bool no_seek;	    /* an interface block came after the header: no seek points */
-	bool finishing;	    /* fcr_writer_finish() pushes the trailer: no seek point */
+	uint64_t hdr_len;	/* container header length (bytes_in after it); 0 until written */
+	bool no_seek;		/* an interface block came after the header: no seek points */
+	bool finishing;		/* fcr_writer_finish() pushes the trailer: no seek point */
 	uint64_t last_flush_ns; /* CLOCK_MONOTONIC */
 	uint64_t in_at_flush;	/* st.bytes_in at the last flush */
 	uint64_t flush_bytes;	/* flush after this much container input (zstd) */
 
 	/* pcapng */
-	uint32_t nifaces; /* IDBs written: interface ids 0..nifaces-1 */
-	char *if_filter;  /* fcr_writer_opts.if_filter (copy), or NULL */
-	char *comment;	  /* pending comment, or NULL */
+	uint32_t nifaces;   /* IDBs written: interface ids 0..nifaces-1 */
+	char *if_filter;    /* fcr_writer_opts.if_filter (copy), or NULL */
+	char *comment;	    /* pending comment, or NULL */
 	uint64_t dropcount; /* pending epb_dropcount (fcr_writer_dropcount()) */
 	size_t comment_len;
 	struct fcr_isb isb[FCR_MAX_IFACES];
@@ -127,7 +127,7 @@ struct fcr_writer {
 
 	/* keep_meta: output interfaces by the input's fcr_iface.key, in the current section */
 	uint64_t ifkey[FCR_MAX_IFACES];
-	uint8_t ifres[FCR_MAX_IFACES]; /* their if_tsresol */
+	uint8_t ifres[FCR_MAX_IFACES];		       /* their if_tsresol */
 	const struct fcr_iface *ifptr[FCR_MAX_IFACES]; /* keep_sections: the input's, for the
 							 * ISBs at a section's end */
 	uint32_t last_if;
@@ -136,8 +136,8 @@ struct fcr_writer {
 	struct fcr_ifstats *ifstats; /* fcr_writer_set_ifstats() */
 	unsigned int nifstats;
 	const struct fcr_section *hdr_section; /* only while the header is written */
-	int pcap_dlt;	/* pcap: the header's link type (DLT_*) */
-	bool pcap_usec; /* pcap: microsecond timestamps */
+	int pcap_dlt;			       /* pcap: the header's link type (DLT_*) */
+	bool pcap_usec;			       /* pcap: microsecond timestamps */
 
 	struct fcr_writer_stats st;
 };

@@ -111,27 +111,27 @@ const struct fcr_fmt_ops fcr_fmt_pcap = {
 #define BT_ISB 0x00000005u
 #define BT_EPB 0x00000006u
 
-#define OPT_ENDOFOPT 0
-#define OPT_COMMENT  1
-#define SHB_HARDWARE 2
-#define SHB_OS	     3
-#define SHB_USERAPPL 4
-#define IF_NAME	     2
-#define IF_DESCR     3
-#define IF_TSRESOL   9
-#define IF_FILTER    11
-#define IF_OS	     12
+#define OPT_ENDOFOPT  0
+#define OPT_COMMENT   1
+#define SHB_HARDWARE  2
+#define SHB_OS	      3
+#define SHB_USERAPPL  4
+#define IF_NAME	      2
+#define IF_DESCR      3
+#define IF_TSRESOL    9
+#define IF_FILTER     11
+#define IF_OS	      12
 #define EPB_FLAGS     2
 #define EPB_DROPCOUNT 4
 #define EPB_PACKETID  5
 #define EPB_QUEUE     6
-#define ISB_START    2
-#define ISB_END	     3
-#define ISB_IFRECV   4
-#define ISB_IFDROP   5
-#define ISB_FACCEPT  6
-#define ISB_OSDROP   7
-#define ISB_USRDELIV 8
+#define ISB_START     2
+#define ISB_END	      3
+#define ISB_IFRECV    4
+#define ISB_IFDROP    5
+#define ISB_FACCEPT   6
+#define ISB_OSDROP    7
+#define ISB_USRDELIV  8
 
 #define MAX_OPT_LEN 65532u /* an option's length is 16 bits; keep it 4-aligned */
 
@@ -479,7 +479,8 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 			continue;
 		}
 		if (w->nifaces == FCR_MAX_IFACES) {
-			return fcr_writer_fail(w, -E2BIG, "more interfaces than a writer keeps (256)");
+			return fcr_writer_fail(w, -E2BIG,
+					       "more interfaces than a writer keeps (256)");
 		}
 		if (w->hdr_len) {
 			w->no_seek = true;
@@ -499,7 +500,8 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
 	if (w->last_if >= w->nifaces || w->ifkey[w->last_if] != f->key) {
 		/* not among its section's (a pcap file's interface) */
 		if (w->nifaces == FCR_MAX_IFACES) {
-			return fcr_writer_fail(w, -E2BIG, "more interfaces than a writer keeps (256)");
+			return fcr_writer_fail(w, -E2BIG,
+					       "more interfaces than a writer keeps (256)");
 		}
 		rc = ng_idb_of(w, f);
 		if (rc < 0) {
@@ -518,10 +520,10 @@ static int ng_iface_of(struct fcr_writer *w, const struct fcr_pkt_meta *m, uint3
  * SYNC, HOLDOVER, STEPPED: its low 6 bits) in bits 9-14, which tshark shows as
  * frame.packet_flags_reserved (docs/timing.md says why there, and the filters).
  */
-#define EPB_INBOUND	  0x1u
-#define EPB_TSQ_SHIFT	  9
-#define EPB_TSQ_MASK	  0x3fu
-#define EPB_TS_FALLBACK	  (1u << 15) /* RINGSHM_F_TS_FALLBACK: the NIC's time was refused */
+#define EPB_INBOUND	0x1u
+#define EPB_TSQ_SHIFT	9
+#define EPB_TSQ_MASK	0x3fu
+#define EPB_TS_FALLBACK (1u << 15) /* RINGSHM_F_TS_FALLBACK: the NIC's time was refused */
 
 /* A Simple Packet Block, as it came: no timestamp, no options, interface 0. */
 static int ng_spb(struct fcr_writer *w, const struct fcr_pkt *pkt)
@@ -565,7 +567,8 @@ static int ng_frame(struct fcr_writer *w, const struct fcr_pkt *pkt)
 		for (uint32_t i = 0; i < m->ncomments; i++) {
 			optlen += str_opt_size(m->comments[i]);
 		}
-		optlen += (m->have_flags ? opt_size(4) : 0) + (m->have_dropcount ? opt_size(8) : 0) +
+		optlen += (m->have_flags ? opt_size(4) : 0) +
+			  (m->have_dropcount ? opt_size(8) : 0) +
 			  (m->have_packetid ? opt_size(8) : 0) + (m->have_queue ? opt_size(4) : 0);
 	} else {
 		optlen += opt_size(4) + (w->dropcount ? opt_size(8) : 0);
@@ -676,8 +679,8 @@ static int ng_isb(struct fcr_writer *w, uint32_t id, uint64_t now)
 static int ng_isb_of(struct fcr_writer *w, uint32_t id, const struct fcr_ifstats *s)
 {
 	size_t total = 28 + (s->have & FCR_IFS_COMMENT ? str_opt_size(s->comment) : 0);
-	uint64_t v[] = { s->start_units, s->end_units, s->ifrecv, s->ifdrop, s->filteraccept,
-			 s->osdrop, s->usrdeliv };
+	uint64_t v[] = { s->start_units,  s->end_units, s->ifrecv,  s->ifdrop,
+			 s->filteraccept, s->osdrop,	s->usrdeliv };
 	uint8_t *p;
 
 	for (int i = 0; i < 7; i++) {

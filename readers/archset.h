@@ -61,9 +61,9 @@ extern "C" {
 
 #define ARCHSET_INDEX_NAME    FCR_INDEX_NAME /* "feedcap-index.jsonl" */
 #define ARCHSET_INDEX_VERSION 2
-#define ARCHSET_PART_SUFFIX   ".part"	     /* an archive being written */
-#define ARCHSET_CKPT_SUFFIX   ".part.ckpt"   /* its checkpoint: see struct archset_ckpt */
-#define ARCHSET_MAX_SEEK      128	     /* seek points kept per file */
+#define ARCHSET_PART_SUFFIX   ".part"	   /* an archive being written */
+#define ARCHSET_CKPT_SUFFIX   ".part.ckpt" /* its checkpoint: see struct archset_ckpt */
+#define ARCHSET_MAX_SEEK      128	   /* seek points kept per file */
 
 /* A place to start reading a file: a record (plain) or zstd frame (multi-frame) starts at off. */
 struct archset_seekpt {
@@ -73,7 +73,7 @@ struct archset_seekpt {
 
 /* One archive of the set, as its index line says (or as the file itself said, if repaired). */
 struct archset_ent {
-	char file[256]; /* name inside the directory (no '/') */
+	char file[256];		    /* name inside the directory (no '/') */
 	uint64_t first_ts, last_ts; /* ns since the epoch, UTC; smallest and largest in the file */
 	uint64_t frames;
 	uint64_t bytes; /* file size */
@@ -98,7 +98,8 @@ struct archset_ent {
 struct archset;
 
 /* archset_open() flags */
-#define ARCHSET_REPAIR	 (1u << 0) /* append lines for unindexed archives, tombstones for
+#define ARCHSET_REPAIR                                                                             \
+	(1u << 0)		   /* append lines for unindexed archives, tombstones for
 				    * lines whose file is gone (needs write access; else the
 				    * repair is made in memory and a warning says so) */
 #define ARCHSET_NO_CHECK (1u << 1) /* trust the index: no directory listing (--list) */
@@ -280,19 +281,19 @@ struct fcr_source *archset_picks_sources(const struct archset_picks *p, uint64_t
 
 struct archset_ckpt {
 	uint64_t magic;
-	uint64_t off;	      /* the file is a valid archive up to here (durable offset) */
-	uint64_t frames;      /* records in those bytes */
-	uint64_t first_ts;    /* of those records */
+	uint64_t off;	   /* the file is a valid archive up to here (durable offset) */
+	uint64_t frames;   /* records in those bytes */
+	uint64_t first_ts; /* of those records */
 	uint64_t last_ts;
-	uint64_t first_seq;   /* ring sequence numbers of the first and last of them */
+	uint64_t first_seq; /* ring sequence numbers of the first and last of them */
 	uint64_t last_seq;
 	uint64_t ring_id;
 	uint64_t epoch;
 	uint64_t lost_before;
-	uint32_t format;      /* enum fcr_format */
-	uint32_t zstd;	      /* 0, 1 single frame, 2 multi-frame */
+	uint32_t format; /* enum fcr_format */
+	uint32_t zstd;	 /* 0, 1 single frame, 2 multi-frame */
 	uint8_t reserved[36];
-	uint32_t crc;	      /* CRC-32 (zlib's crc32()) of the bytes before it */
+	uint32_t crc; /* CRC-32 (zlib's crc32()) of the bytes before it */
 };
 
 _Static_assert(sizeof(struct archset_ckpt) == 128, "archset_ckpt is 128 bytes");

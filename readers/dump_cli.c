@@ -193,7 +193,8 @@ int dump_parse_args(int argc, char **argv, struct options *o)
 		case 'z':
 			/* tcpdump's: a command for each completed file (zstd is --zstd) */
 			if (!optarg[0]) {
-				return dump_bad_usage("%s", "-z needs a command (zstd is --zstd[=LEVEL])");
+				return dump_bad_usage(
+					"%s", "-z needs a command (zstd is --zstd[=LEVEL])");
 			}
 			o->post_cmd = optarg;
 			break;

@@ -46,8 +46,8 @@ int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err)
 			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 				rc = -errno;
 				err->code = rc;
-				snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create: %s", dir,
-					 strerror(errno));
+				snprintf(err->msg, sizeof(err->msg), "%.400s: cannot create: %s",
+					 dir, strerror(errno));
 				return rc;
 			}
 			if (end) {

@@ -109,9 +109,9 @@ struct dump {
 	struct fcr_filter *flt;
 	struct outfile out;
 	bool to_stdout;
-	char dir[PATH_MAX];	 /* the directory of the file being written (of now, before) */
-	char dirpat[PATH_MAX];	 /* -w's directory part; strftime conversions when dir_dated */
-	bool dir_dated;		 /* one archive set (index) per directory the pattern names */
+	char dir[PATH_MAX];    /* the directory of the file being written (of now, before) */
+	char dirpat[PATH_MAX]; /* -w's directory part; strftime conversions when dir_dated */
+	bool dir_dated;	       /* one archive set (index) per directory the pattern names */
 	struct fcr_port_info ports[RINGSHM_MAX_PORTS];
 
 	/* counters (printed on exit and SIGUSR1) */

@@ -140,8 +140,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/* the directory of now, made only when a file goes into it */
-		if (d->dir_dated &&
-		    archset_name(d->dirpat, dump_now_ns(CLOCK_REALTIME), d->dir, sizeof(d->dir)) < 0) {
+		if (d->dir_dated && archset_name(d->dirpat, dump_now_ns(CLOCK_REALTIME), d->dir,
+						 sizeof(d->dir)) < 0) {
 			rc = dump_bad_usage("-w %s: the directory name is too long", d->o.wpat);
 			goto out;
 		}

@@ -98,12 +98,13 @@ struct fcr_iface {
 	uint64_t speed;	   /* if_speed in bit/s, 0 when absent */
 	const char *name;  /* if_name */
 	const char *descr; /* if_description */
-	const char *filter;   /* if_filter as a libpcap expression (code 0); BPF byte code is dropped */
-	const char *os;	      /* if_os */
-	const char *hardware; /* if_hardware */
+	const char
+		*filter; /* if_filter as a libpcap expression (code 0); BPF byte code is dropped */
+	const char *os;	 /* if_os */
+	const char *hardware;	     /* if_hardware */
 	const char *const *comments; /* opt_comment, in file order */
 	uint32_t ncomments;
-	bool pcapng; /* false: the pcap file header */
+	bool pcapng;			 /* false: the pcap file header */
 	const struct fcr_ifstats *stats; /* the last ISB read for it so far, or NULL */
 };
 
@@ -117,9 +118,9 @@ struct fcr_section {
 
 /* Statistics of one interface (pcapng ISB): the last one the archive held for it. */
 struct fcr_ifstats {
-	uint64_t iface_key; /* fcr_iface.key of the interface */
-	uint64_t ts_units;  /* the block's timestamp in the interface's units */
-	uint32_t have;	    /* FCR_IFS_* bits: which fields below the block had */
+	uint64_t iface_key;		 /* fcr_iface.key of the interface */
+	uint64_t ts_units;		 /* the block's timestamp in the interface's units */
+	uint32_t have;			 /* FCR_IFS_* bits: which fields below the block had */
 	uint64_t start_units, end_units; /* isb_starttime, isb_endtime (interface's units) */
 	uint64_t ifrecv, ifdrop, filteraccept, osdrop, usrdeliv;
 	char comment[256]; /* the first opt_comment, cut to fit; "" if none */
@@ -138,9 +139,9 @@ struct fcr_ifstats {
 struct fcr_pkt_meta {
 	const struct fcr_iface *iface;	   /* never NULL from an archive */
 	const struct fcr_section *section; /* NULL for pcap */
-	uint32_t iface_id;    /* the interface's number in the file, counted across sections
+	uint32_t iface_id;	     /* the interface's number in the file, counted across sections
 			       * (tshark's frame.interface_id) */
-	uint64_t ts_units;    /* the timestamp as stored, in the interface's units (exact) */
+	uint64_t ts_units;	     /* the timestamp as stored, in the interface's units (exact) */
 	const char *const *comments; /* opt_comment, in file order */
 	uint32_t ncomments;
 	/* the interfaces of the frame's section read so far, in file order (a writer keeps
@@ -149,7 +150,7 @@ struct fcr_pkt_meta {
 	uint32_t section_nifaces;
 	uint32_t local_id; /* the interface's id within its section */
 	bool have_flags, have_dropcount, have_packetid, have_queue;
-	bool no_ts; /* a Simple Packet Block: no timestamp (ts_ns 0), interface 0 */
+	bool no_ts;	    /* a Simple Packet Block: no timestamp (ts_ns 0), interface 0 */
 	uint32_t epb_flags; /* epb_flags (direction, reception type, FCS length, errors) */
 	uint64_t dropcount; /* epb_dropcount */
 	uint64_t packetid;  /* epb_packetid */
@@ -651,8 +652,7 @@ unsigned int fcr_archive_stats(struct fcr_archive *a, const struct fcr_ifstats *
  * fcr_archive_set_stats - fcr_archive_stats() of every archive of the set that is done (all
  * of them once fcr_archive_set_next() returned 0).  *out valid until the set is closed.
  */
-unsigned int fcr_archive_set_stats(const struct fcr_archive_set *s,
-				   const struct fcr_ifstats **out);
+unsigned int fcr_archive_set_stats(const struct fcr_archive_set *s, const struct fcr_ifstats **out);
 
 /* ------------------------------------------------------------------ directory index */
 

@@ -171,7 +171,8 @@ uint64_t fcr_ng_units_to_ns(uint64_t ts, uint8_t res, int64_t tsoffset)
 	if (u == 0) {
 		u = 1000000;
 	}
-	ns = (unsigned __int128)(ts / u) * 1000000000u + (unsigned __int128)(ts % u) * 1000000000u / u;
+	ns = (unsigned __int128)(ts / u) * 1000000000u +
+	     (unsigned __int128)(ts % u) * 1000000000u / u;
 	v = (__int128)ns + (__int128)tsoffset * 1000000000;
 	if (v < 0) {
 		return 0;
@@ -313,7 +314,8 @@ static int walk_opts(struct fcr_ng *r, const uint8_t *p, size_t n, opt_fn fn, vo
 			return 0;
 		}
 		if (padded > n - 4) {
-			ng_err(r, "option %u of length %u runs past the end of its block", code, len);
+			ng_err(r, "option %u of length %u runs past the end of its block", code,
+			       len);
 			return -EPROTO;
 		}
 		int rc = fn(r, ctx, code, p + 4, len);
@@ -585,8 +587,8 @@ static int on_idb(struct fcr_ng *r)
 static struct ng_iface *iface_of(struct fcr_ng *r, uint32_t id, const char *what)
 {
 	if (id >= r->nifs - r->sec_base || r->nifs == 0) {
-		ng_err(r, "%s for interface %u, but the section describes %u interface(s)", what, id,
-		       r->nifs - r->sec_base);
+		ng_err(r, "%s for interface %u, but the section describes %u interface(s)", what,
+		       id, r->nifs - r->sec_base);
 		return NULL;
 	}
 	return r->ifs[r->sec_base + id];
@@ -595,11 +597,18 @@ static struct ng_iface *iface_of(struct fcr_ng *r, uint32_t id, const char *what
 static int isb_opt(struct fcr_ng *r, void *ctx, uint16_t code, const uint8_t *v, uint16_t len)
 {
 	struct fcr_ifstats *s = ctx;
-	static const uint32_t bits[] = { 0,		  0,		  FCR_IFS_START,
-					 FCR_IFS_END,	  FCR_IFS_IFRECV, FCR_IFS_IFDROP,
-					 FCR_IFS_FACCEPT, FCR_IFS_OSDROP, FCR_IFS_USRDELIV };
-	uint64_t *slot[] = { NULL,	 NULL,		    &s->start_units, &s->end_units, &s->ifrecv,
-			     &s->ifdrop, &s->filteraccept, &s->osdrop,	    &s->usrdeliv };
+	static const uint32_t bits[] = { 0,
+					 0,
+					 FCR_IFS_START,
+					 FCR_IFS_END,
+					 FCR_IFS_IFRECV,
+					 FCR_IFS_IFDROP,
+					 FCR_IFS_FACCEPT,
+					 FCR_IFS_OSDROP,
+					 FCR_IFS_USRDELIV };
+	uint64_t *slot[] = { NULL,	  NULL,	      &s->start_units,	&s->end_units,
+			     &s->ifrecv,  &s->ifdrop, &s->filteraccept, &s->osdrop,
+			     &s->usrdeliv };
 
 	if (code == 1) {
 		if (!(s->have & FCR_IFS_COMMENT)) {
@@ -735,7 +744,8 @@ static int on_packet(struct fcr_ng *r, uint32_t type, struct fcr_pkt *pkt)
 			return -EPROTO;
 		}
 		if (caplen > len - 32) {
-			ng_err(r, "packet of %u captured bytes in a block of %u bytes", caplen, len);
+			ng_err(r, "packet of %u captured bytes in a block of %u bytes", caplen,
+			       len);
 			return -EPROTO;
 		}
 	}

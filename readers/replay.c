@@ -57,7 +57,8 @@ static struct bpf_program *filter_for(struct filters *fs, int linktype)
 		}
 	}
 	if (fs->n == MAX_FILTER_LT) {
-		fprintf(stderr, PROG ": the archives hold more than %d link types\n", MAX_FILTER_LT);
+		fprintf(stderr, PROG ": the archives hold more than %d link types\n",
+			MAX_FILTER_LT);
 		return NULL;
 	}
 	fs->f[i].linktype = linktype;
@@ -247,8 +248,8 @@ static int play(const struct replay_opts *o)
 	if (o->verbose) {
 		fprintf(stderr,
 			PROG ": %zu archives in range, %" PRIu64 " records read in range, %" PRIu64
-			     " filtered out, %" PRIu64 " already written by the other line, %" PRIu64
-			     " written to %s\n",
+			     " filtered out, %" PRIu64
+			     " already written by the other line, %" PRIu64 " written to %s\n",
 			ps.n, n.read, n.filtered, n.arbitrated, n.written, out.name);
 	}
 out_set:

@@ -92,8 +92,8 @@ static void set_mode(struct replay_opts *o, enum replay_mode m, const char *opt)
 /* The DIR|ARCHIVE words: from optind while they name something that exists. */
 static bool looks_like_capture(const char *w)
 {
-	static const char *const sfx[] = { ".pcap", ".pcapng", ".cap", ".zst", ".pcap.zst",
-					   ".pcapng.zst" };
+	static const char *const sfx[] = { ".pcap", ".pcapng",	 ".cap",
+					   ".zst",  ".pcap.zst", ".pcapng.zst" };
 	size_t l = strlen(w);
 
 	for (size_t k = 0; k < sizeof(sfx) / sizeof(sfx[0]); k++) {
@@ -283,8 +283,9 @@ void replay_parse_args(int argc, char **argv, struct replay_opts *o)
 		fcr_cli_usage_error("--reindex takes directories only, no time range");
 	}
 	if (o->narb && !o->arb_gaps) {
-		fcr_cli_usage_error("--arbitrate needs the feed's sequence decoder: add --gaps "
-				    "moldudp64 (or pitch, iextp, mdp3, pillar, eobi, opra, generic:...)");
+		fcr_cli_usage_error(
+			"--arbitrate needs the feed's sequence decoder: add --gaps "
+			"moldudp64 (or pitch, iextp, mdp3, pillar, eobi, opra, generic:...)");
 	}
 	if (o->arb_gaps && !o->narb) {
 		fcr_cli_usage_error("--gaps %s: goes with --arbitrate NAME=A,B", o->arb_gaps);

@@ -136,8 +136,9 @@ int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt)
 		if (pkt->meta && pkt->meta->iface && pkt->meta->iface->linktype != DLT_EN10MB) {
 			/* a pcapng mixing link types: the ring's readers take every frame as Ethernet */
 			fprintf(stderr,
-				PROG ": %s: a ring holds Ethernet frames; a frame of interface %u is "
-				     "%s\n",
+				PROG
+				": %s: a ring holds Ethernet frames; a frame of interface %u is "
+				"%s\n",
 				out->name, pkt->meta->iface_id,
 				pcap_datalink_val_to_name(pkt->meta->iface->linktype) ?: "unknown");
 			return -EINVAL;

@@ -132,8 +132,8 @@ static uint64_t ranges_remove(struct fcreader_seq_ranges *r, uint64_t lo, uint64
 
 /* ------------------------------------------------------------------ tracker */
 
-static void open_gap(struct fcreader_seq_track *t, size_t at, uint64_t lo, uint64_t hi,
-		     uint64_t ts, struct fcreader_seq_gap *gap)
+static void open_gap(struct fcreader_seq_track *t, size_t at, uint64_t lo, uint64_t hi, uint64_t ts,
+		     struct fcreader_seq_gap *gap)
 {
 	ranges_insert(&t->missing, at, lo, hi);
 	t->gaps_opened++;
@@ -143,8 +143,8 @@ static void open_gap(struct fcreader_seq_track *t, size_t at, uint64_t lo, uint6
 	gap->after_ts = ts;
 }
 
-int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count,
-			   uint64_t ts, struct fcreader_seq_gap *gap)
+int fcreader_seq_track_add(struct fcreader_seq_track *t, uint64_t seq, uint32_t count, uint64_t ts,
+			   struct fcreader_seq_gap *gap)
 {
 	struct fcreader_seq_gap none;
 
@@ -226,7 +226,8 @@ bool fcreader_seq_track_reset(struct fcreader_seq_track *t, uint64_t seq, uint64
 	if (!t->started) {
 		return false; /* nothing to restart: the first packet starts the sequence anyway */
 	}
-	if (seq >= t->first && seq < t->next && t->next - t->first <= FCREADER_SEQ_RESET_ECHO_SPAN) {
+	if (seq >= t->first && seq < t->next &&
+	    t->next - t->first <= FCREADER_SEQ_RESET_ECHO_SPAN) {
 		return false;
 	}
 	t->missing_before += fcreader_seq_ranges_total(&t->missing);

@@ -11,9 +11,12 @@
 
 #include "seqgap_internal.h"
 
-#define F(o, w, b) { .off = (o), .width = (w), .be = (b) }
-#define BE	   true
-#define LE	   false
+#define F(o, w, b)                                                                                 \
+	{                                                                                          \
+		.off = (o), .width = (w), .be = (b)                                                \
+	}
+#define BE true
+#define LE false
 
 const struct fcreader_seq_decoder fcreader_seq_builtin[] = {
 	{

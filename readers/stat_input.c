@@ -55,8 +55,8 @@ int stat_run_archives(struct stat_ctx *s)
 	struct fcr_source *src;
 	int rc = 0;
 
-	if (archset_pick((char *const *)(uintptr_t)s->o.archives, s->o.narchives, ARCHSET_REPAIR,
-			 0, FCR_TIME_MAX, &ps, &err) < 0) {
+	if (archset_pick((char *const *)(uintptr_t)s->o.archives, s->o.narchives, ARCHSET_REPAIR, 0,
+			 FCR_TIME_MAX, &ps, &err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}

@@ -49,7 +49,8 @@ void fcreader_flow_dst_str(const struct fcreader_flow *f, char *out, size_t outl
 int fcreader_dst_parse(const char *s, struct fcreader_flow *f, bool *any_port);
 
 /* Whether destination k is m (any port of m's address when any_port). */
-bool fcreader_dst_match(const struct fcreader_flow *m, bool any_port, const struct fcreader_flow *k);
+bool fcreader_dst_match(const struct fcreader_flow *m, bool any_port,
+			const struct fcreader_flow *k);
 
 /* An A/B pair as written on a command line: NAME=GROUP_A,GROUP_B. */
 struct fcreader_feed_spec {

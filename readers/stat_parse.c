@@ -264,8 +264,9 @@ int fcreader_feed_parse(const char *arg, struct fcreader_feed_spec *f, char *err
 
 	memset(f, 0, sizeof(*f));
 	if (!eq || !comma || eq == arg || (size_t)(eq - arg) >= sizeof(f->name)) {
-		snprintf(err, errlen,
-			 "expected NAME=GROUP_A,GROUP_B, e.g. itch=239.1.1.1:30001,239.1.2.1:30001");
+		snprintf(
+			err, errlen,
+			"expected NAME=GROUP_A,GROUP_B, e.g. itch=239.1.1.1:30001,239.1.2.1:30001");
 		return -EINVAL;
 	}
 	memcpy(f->name, arg, (size_t)(eq - arg));
@@ -281,8 +282,9 @@ int fcreader_feed_parse(const char *arg, struct fcreader_feed_spec *f, char *err
 		memcpy(f->spec[l], parts[l], lens[l]);
 		f->spec[l][lens[l]] = '\0';
 		if (fcreader_dst_parse(f->spec[l], &f->line[l], &f->any_port[l]) < 0) {
-			snprintf(err, errlen, "group %c \"%s\" is not ADDR:PORT, ADDR or [IPV6]:PORT",
-				 'A' + l, f->spec[l]);
+			snprintf(err, errlen,
+				 "group %c \"%s\" is not ADDR:PORT, ADDR or [IPV6]:PORT", 'A' + l,
+				 f->spec[l]);
 			return -EINVAL;
 		}
 	}

@@ -85,7 +85,8 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			    "Packets per group that do not parse as the group's sequence decoder.");
 		for (size_t i = 0; i < s->ngroups; i++) {
 			if (s->groups[i].dec) {
-				fprintf(f, "feedcap_seq_undecodable_total{dst=\"%s\"} %" PRIu64 "\n",
+				fprintf(f,
+					"feedcap_seq_undecodable_total{dst=\"%s\"} %" PRIu64 "\n",
 					s->groups[i].name, s->groups[i].undecodable);
 			}
 		}
@@ -101,7 +102,8 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			    "Sequence numbers seen more than once per group.");
 		for (size_t i = 0; i < s->ngroups; i++) {
 			fprintf(f, "feedcap_seq_duplicates_total{dst=\"%s\"} %" PRIu64 "\n",
-				s->groups[i].name, stat_sessions_sum(&s->groups[i].sess).duplicates);
+				s->groups[i].name,
+				stat_sessions_sum(&s->groups[i].sess).duplicates);
 		}
 	}
 	if (s->o.nfeeds) {
@@ -128,8 +130,9 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 			    "Sequence numbers both lines delivered, by the line that was first.");
 		for (unsigned int i = 0; i < s->o.nfeeds; i++) {
 			for (int l = 0; l < 2; l++) {
-				fprintf(f, "feedcap_feed_won_total{feed=\"%s\",line=\"%c\"} %" PRIu64
-					   "\n",
+				fprintf(f,
+					"feedcap_feed_won_total{feed=\"%s\",line=\"%c\"} %" PRIu64
+					"\n",
 					s->feeds[i].o->name, 'a' + l, s->feeds[i].race.won[l]);
 			}
 		}
@@ -138,12 +141,15 @@ int stat_write_prom(struct stat_ctx *s, const struct stat_ring_view *v)
 		for (unsigned int i = 0; i < s->o.nfeeds; i++) {
 			const struct stat_race *r = &s->feeds[i].race;
 
-			fprintf(f, "feedcap_feed_delay_ns{feed=\"%s\",quantile=\"0.5\"} %" PRIu64 "\n",
+			fprintf(f,
+				"feedcap_feed_delay_ns{feed=\"%s\",quantile=\"0.5\"} %" PRIu64 "\n",
 				s->feeds[i].o->name, stat_race_percentile(r, 0.5));
-			fprintf(f, "feedcap_feed_delay_ns{feed=\"%s\",quantile=\"0.99\"} %" PRIu64
-				   "\n",
+			fprintf(f,
+				"feedcap_feed_delay_ns{feed=\"%s\",quantile=\"0.99\"} %" PRIu64
+				"\n",
 				s->feeds[i].o->name, stat_race_percentile(r, 0.99));
-			fprintf(f, "feedcap_feed_delay_ns{feed=\"%s\",quantile=\"1\"} %" PRIu64 "\n",
+			fprintf(f,
+				"feedcap_feed_delay_ns{feed=\"%s\",quantile=\"1\"} %" PRIu64 "\n",
 				s->feeds[i].o->name, r->max_ns);
 		}
 	}

@@ -241,7 +241,7 @@ struct ringshm_ctl {
 	uint32_t nchunks;      /* capacity / chunk_size = entries in chunk_index[] */
 	uint32_t rec_align;    /* RINGSHM_REC_ALIGN */
 	uint32_t rec_hdr_size; /* RINGSHM_REC_HDR_SIZE */
-	uint64_t create_ns;   /* CLOCK_REALTIME when the file was made (minor 1; 0 before):
+	uint64_t create_ns;    /* CLOCK_REALTIME when the file was made (minor 1; 0 before):
 			       * with the path, which ring a sequence number belongs to */
 
 	/* producer identity: written when a producer starts */

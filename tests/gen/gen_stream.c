@@ -105,8 +105,8 @@ static void log_loss(struct gen *g, const char *line, unsigned int feed, uint64_
 }
 
 /* --dup and --reorder act on line A only; both are logged as "DUP" / "REORDER" lines. */
-static void emit_a(struct gen *g, const uint8_t *frame, size_t len, unsigned int fi,
-		   uint64_t seq, uint32_t cnt)
+static void emit_a(struct gen *g, const uint8_t *frame, size_t len, unsigned int fi, uint64_t seq,
+		   uint32_t cnt)
 {
 	bool dup = g->o.dup && gen_rng_chance(&g->rng, g->o.dup);
 	uint64_t bit = UINT64_C(1) << fi;
@@ -179,8 +179,8 @@ static void md_packet(struct gen *g)
 	if (g->o.proto != GEN_PROTO_MOLD) {
 		static uint8_t wrapped[GEN_ETH_MTU];
 
-		plen = gen_proto_wrap(g->o.proto, &g->pst[fi], frame + 14 + 28, plen, wrapped, g->now,
-				      &seq, &cnt);
+		plen = gen_proto_wrap(g->o.proto, &g->pst[fi], frame + 14 + 28, plen, wrapped,
+				      g->now, &seq, &cnt);
 		memcpy(frame + 14 + 28, wrapped, plen);
 	}
 	if (mcnt == 0) {

@@ -60,7 +60,9 @@ static uint64_t make_archive(const char *file, enum fcr_format fmt, int zstd, ui
 
 	cr_assert_not_null(w, "%s", err.msg);
 	for (unsigned int i = 0; i < n; i++) {
-		struct fcr_pkt p = { frame, sizeof(frame), sizeof(frame), t0 + i * step, 0, 0, NULL };
+		struct fcr_pkt p = {
+			frame, sizeof(frame), sizeof(frame), t0 + i * step, 0, 0, NULL
+		};
 
 		memset(frame, (int)i, sizeof(frame));
 		cr_assert_eq(fcr_writer_write(w, &p, i + 1, &err), 0, "%s", err.msg);
@@ -743,7 +745,8 @@ static void write_logged(const char *file, enum fcr_format fmt, int zstd, bool m
 	cr_assert_eq(l->calls, 1, "the header is a durable point");
 	for (unsigned int i = 0; i < n; i++) {
 		struct fcr_pkt p = {
-			frame, sizeof(frame), sizeof(frame), BASE_TS + (uint64_t)i * 1000000u, 0, 0, NULL
+			frame, sizeof(frame), sizeof(frame), BASE_TS + (uint64_t)i * 1000000u, 0,
+			0,     NULL
 		};
 
 		memcpy(frame, &i, sizeof(i));
@@ -836,7 +839,8 @@ Test(archset_seek, pcapng_interface_after_the_header_stops_seek_points, .init = 
 	struct fcr_writer *w = fcr_writer_open(fd, "i.pcapng", &wo, &err);
 
 	for (unsigned int i = 0; i < 10; i++) {
-		struct fcr_pkt p = { frame, sizeof(frame), sizeof(frame), BASE_TS + i, i / 5, 0, NULL };
+		struct fcr_pkt p = { frame, sizeof(frame), sizeof(frame), BASE_TS + i, i / 5,
+				     0,	    NULL };
 
 		cr_assert_eq(fcr_writer_write(w, &p, i + 1, &err), 0);
 		cr_assert_eq(fcr_writer_flush(w, &err), 0);

@@ -432,9 +432,10 @@ Test(readers_writer, direct_io_durable_points_are_record_boundaries, .init = mk_
 		cr_assert_eq(fcr_writer_write(w, &pkt, (uint64_t)i, &err), 0, "%s", err.msg);
 	}
 	cr_assert_eq(fcr_writer_close(w, &err), 0, "%s", err.msg);
-	cr_assert_eq(lseek(fd, 0, SEEK_CUR), (off_t)(pre + 24 + nframes * 16 + nframes * 42 +
-						     (nframes / 1500) * (1499 * 1500 / 2) +
-						     (nframes % 1500) * (nframes % 1500 - 1) / 2),
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR),
+		     (off_t)(pre + 24 + nframes * 16 + nframes * 42 +
+			     (nframes / 1500) * (1499 * 1500 / 2) +
+			     (nframes % 1500) * (nframes % 1500 - 1) / 2),
 		     "the descriptor is left at the end");
 	close(fd);
 	img = slurp(path, &len);
@@ -450,8 +451,9 @@ Test(readers_writer, direct_io_durable_points_are_record_boundaries, .init = mk_
 
 		while (k < ds.n && ds.off[k] <= off) {
 			if (ds.off[k] == off) {
-				cr_assert_eq(ds.frames[k], i, "durable point %zu at %zu: %zu frames, not %zu",
-					     k, off, (size_t)ds.frames[k], i);
+				cr_assert_eq(ds.frames[k], i,
+					     "durable point %zu at %zu: %zu frames, not %zu", k,
+					     off, (size_t)ds.frames[k], i);
 			} else {
 				cr_assert_fail("durable point %zu at %zu is inside a record", k,
 					       (size_t)ds.off[k]);

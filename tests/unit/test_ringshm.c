@@ -147,8 +147,8 @@ static void need_hugepages(long n)
 		fclose(f);
 	}
 	if (fr - rsv < n) {
-		cr_skip_test("needs %ld free 2 MiB hugepages, %ld free (scripts/hugepages reserve)", n,
-			     fr < 0 ? 0 : fr - rsv);
+		cr_skip_test("needs %ld free 2 MiB hugepages, %ld free (scripts/hugepages reserve)",
+			     n, fr < 0 ? 0 : fr - rsv);
 	}
 }
 

@@ -41,10 +41,18 @@ Test(seqgap, decoder_specs)
 	cr_assert_eq(d.min_len, 8);
 
 	static const char *bad[] = {
-		"mold",		  "generic",	 "generic:1:3:be",     "generic:x:4:be",
-		"generic:1:4:xx", "generic:1:4", "generic:70000:4:be", "",
-		"generic:0:4:le,count=1:3:le", "generic:0:4:le,session=0:17",
-		"generic:0:4:le,heartbeat=count0", "generic:0:4:le,bogus=1",
+		"mold",
+		"generic",
+		"generic:1:3:be",
+		"generic:x:4:be",
+		"generic:1:4:xx",
+		"generic:1:4",
+		"generic:70000:4:be",
+		"",
+		"generic:0:4:le,count=1:3:le",
+		"generic:0:4:le,session=0:17",
+		"generic:0:4:le,heartbeat=count0",
+		"generic:0:4:le,bogus=1",
 		"generic:0:4:le,heartbeat_next=yes",
 	};
 

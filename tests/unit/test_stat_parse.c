@@ -191,11 +191,13 @@ Test(stat_parse, feed_specs)
 	k.dport = 999;
 	cr_assert(fcreader_dst_match(&f.line[1], f.any_port[1], &k), "any port of B's address");
 	cr_assert_not(fcreader_dst_match(&f.line[0], f.any_port[0], &k));
-	static const char *bad[] = { "itch", "=a,b", "x=239.1.1.1", "x=239.1.1.1,", "x=1.2,239.1.1.1" };
+	static const char *bad[] = { "itch", "=a,b", "x=239.1.1.1", "x=239.1.1.1,",
+				     "x=1.2,239.1.1.1" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		cr_assert_eq(fcreader_feed_parse(bad[i], &f, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+		cr_assert_eq(fcreader_feed_parse(bad[i], &f, err, sizeof(err)), -EINVAL, "%s",
+			     bad[i]);
 		cr_assert(err[0], "no message for %s", bad[i]);
 	}
 }
