@@ -157,7 +157,7 @@ static int plan_mtu(const struct capture_opts *o, struct cap_port *p,
 
 /*
  * RTE_ETH_EVENT_INTR_LSC, in the EAL's interrupt thread: only note it.  The control thread
- * reads the link, writes the markers and re-joins the groups (control.c: link_tick).
+ * reads the link, writes the markers and re-joins the groups (control_link.c: cap_link_tick).
  */
 static int link_changed(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
 {
