@@ -202,7 +202,15 @@ int cap_ports_setup(struct cap_ctx *cx, char *err, size_t errlen);
 /* Log where the ring, the mbuf pool and the ports are against the poller's node (read back). */
 void cap_numa_report(struct cap_ctx *cx);
 void cap_ports_close(struct cap_ctx *cx);
-/* port.c: the hits of each port's catch-all flow rule into hw_filtered (control thread). */
+/*
+ * flows.c: the group filter as rte_flow rules on a port.  cap_flows_setup() before the port
+ * starts and again after (a PMD may take rules only on a started port); cap_flows_destroy()
+ * before it closes.  @return (setup) 0, filtered on the NIC or not, or -ENOTSUP with err filled
+ * when --filter-offload require could not be met.
+ */
+int cap_flows_setup(struct cap_ctx *cx, struct cap_port *p, bool started, char *err, size_t errlen);
+void cap_flows_destroy(struct cap_port *p);
+/* flows.c: the hits of each port's catch-all flow rule into hw_filtered (control thread). */
 void cap_flows_count(struct cap_ctx *cx);
 int cap_read_counter(int fd, uint64_t *v);
 const char *cap_ts_mode_name(enum cap_ts_mode m);
