@@ -8,8 +8,8 @@
  *	bench-latency --count-ring RING     (frames the ring holds; prints RING frames lost counter)
  *
  * Default mode: a producer process pinned to one core writes one 200-byte record at a time
- * through ringshm_alloc()/ringshm_commit(), paced to --rate, with the TSC read just before
- * ringshm_alloc() carried in the payload; a reader process on the other core attached
+ * through ringshm_put_burst()/ringshm_commit() as the poller writes, paced to --rate, with the
+ * TSC read just before the copy carried in the payload; a reader process on the other core attached
  * read-only with ringshm_reader_open() reads the TSC again as soon as ringshm_reader_next()
  * returns the record.  The difference, converted with a TSC rate calibrated here against
  * CLOCK_MONOTONIC_RAW, is the latency.  Two readers are measured:
@@ -297,11 +297,14 @@ static int64_t run_pair(struct ringshm *r, const char *path, enum mode mode, uin
 			/* Pairs with the reader's acquire load of line_seq. */
 			__atomic_store_n(&sh->line_seq, i + 1, __ATOMIC_RELEASE);
 		} else {
-			void *p =
-				ringshm_alloc(r, FRAME_LEN, FRAME_LEN, 0, 0, RINGSHM_F_TS_SRC_TSC);
+			const struct ringshm_frame f = { .data = frame,
+							 .cap_len = FRAME_LEN,
+							 .wire_len = FRAME_LEN,
+							 .flags = RINGSHM_F_TS_SRC_TSC };
 
+			/* As the poller writes a burst (here of one frame). */
 			memcpy(frame, &t, sizeof(t));
-			memcpy(p, frame, FRAME_LEN);
+			ringshm_put_burst(r, &f, 1);
 			ringshm_commit(r);
 		}
 	}
