@@ -158,14 +158,30 @@ void *ringshm_alloc(struct ringshm *r, uint32_t cap_len, uint32_t wire_len, uint
 
 /*
  * ringshm_put - copy one contiguous frame into the ring (header and cap_len bytes from frame)
- * in the current burst, with streaming (non-temporal) stores on x86-64: faster than
- * ringshm_alloc() + memcpy for every frame size (bench-ringshm), and it keeps the ring out of
- * the poller's cache.  Same rules and counters as ringshm_alloc(), except that a cap_len over
- * ringshm_max_caplen() is cut to it (and flagged truncated); never reads past frame + cap_len.
- * Visible to readers after ringshm_commit().
+ * in the current burst.  Large frames go with streaming (non-temporal) stores on x86-64, which
+ * leave the ring out of the producer's cache; small ones through the cache, whichever is
+ * faster for the size (bench-ringshm, bench/capture).  Same rules and counters as
+ * ringshm_alloc(), except that a cap_len over ringshm_max_caplen() is cut to it (and flagged
+ * truncated); never reads past frame + cap_len.  Visible to readers after ringshm_commit().
  */
 void ringshm_put(struct ringshm *r, const void *frame, uint32_t cap_len, uint32_t wire_len,
 		 uint64_t ts_ns, uint8_t port, uint16_t flags);
+
+/* One frame for ringshm_put_burst(): the arguments of ringshm_put(). */
+struct ringshm_frame {
+	const void *data; /* cap_len contiguous bytes */
+	uint64_t ts_ns;
+	uint32_t cap_len;
+	uint32_t wire_len;
+	uint16_t flags;
+	uint8_t port;
+};
+
+/*
+ * ringshm_put_burst - ringshm_put() of n frames in order, in one call: what a poller does with
+ * the frames of one receive burst.
+ */
+void ringshm_put_burst(struct ringshm *r, const struct ringshm_frame *f, unsigned int n);
 
 /*
  * ringshm_marker - write a non-frame record (LOSS, CLOCK, EPOCH) of len payload bytes in the

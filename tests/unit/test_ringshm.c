@@ -1919,7 +1919,7 @@ Test(ringshm_system, auto_falls_back_to_shm_with_a_warning, .fini = name_cleanup
 	cr_assert_eq(err.code, -EINVAL, "%s", err.msg);
 }
 
-/* ringshm_put (streaming stores) writes exactly what alloc + memcpy would, for every length. */
+/* ringshm_put writes exactly what alloc + memcpy would, for every length (both copy paths). */
 Test(ringshm, put_writes_every_length)
 {
 	struct ringshm *r = mk_ring(tmp_ring("put"), 4 * CHUNK);
@@ -1955,6 +1955,77 @@ Test(ringshm, put_writes_every_length)
 	cr_assert_eq(got, 1596);
 	cr_assert_eq(ringshm_ctl(r)->counters.frames, 1596);
 	cr_assert_eq(ringshm_ctl(r)->counters.truncated, 1596);
+	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/*
+ * ringshm_put_burst writes, frame for frame, what ringshm_put does, on both sides of the size
+ * where it changes from copies through the cache to streaming stores, and around every copy
+ * width; each frame in a buffer of exactly its length, so a read past it is a sanitizer error.
+ * Bursts of 1 to 32 frames, across chunk ends.
+ */
+Test(ringshm, put_burst_writes_what_put_writes)
+{
+	static const uint32_t lens[] = { 0,   1,   14,	15,  16,  17,  31,  32,	 33,  47,
+					 48,  63,  64,	65,  95,  96,  127, 128, 129, 200,
+					 255, 256, 257, 318, 319, 320, 321, 335, 511, 1500 };
+	const uint32_t nlens = sizeof(lens) / sizeof(lens[0]);
+	struct ringshm *r = mk_ring(tmp_ring("burst"), 4 * CHUNK);
+	struct ringshm_reader *rd = mk_reader(ring_path);
+	struct ringshm_frame f[32];
+	uint8_t *buf[32];
+	struct ringshm_record rec;
+	uint64_t n = 0, got = 0;
+
+	cr_assert_eq(ringshm_reader_seek(rd, RINGSHM_FROM_NEWEST, 0), 0);
+	for (uint32_t round = 0; round < 400; round++) {
+		const uint32_t burst = 1 + round % 32;
+
+		for (uint32_t i = 0; i < burst; i++, n++) {
+			const uint32_t len = lens[n % nlens];
+
+			buf[i] = malloc(len ? len : 1);
+			cr_assert_not_null(buf[i]);
+			fill(buf[i], len, n);
+			f[i] = (struct ringshm_frame){ .data = buf[i],
+						       .ts_ns = 7 * n,
+						       .cap_len = len,
+						       .wire_len = len + (uint32_t)(n % 2),
+						       .flags = RINGSHM_F_TS_SRC_TSC,
+						       .port = (uint8_t)(n % 5) };
+		}
+		if (round % 2) {
+			ringshm_put_burst(r, f, burst);
+		} else {
+			for (uint32_t i = 0; i < burst; i++) {
+				ringshm_put(r, f[i].data, f[i].cap_len, f[i].wire_len, f[i].ts_ns,
+					    f[i].port, f[i].flags);
+			}
+		}
+		ringshm_commit(r);
+		for (uint32_t i = 0; i < burst; i++) {
+			free(buf[i]);
+		}
+		while (ringshm_reader_next(rd, &rec) == 1) {
+			const uint32_t len = lens[got % nlens];
+
+			cr_assert_eq(rec.cap_len, len, "frame %llu", (unsigned long long)got);
+			cr_assert_eq(rec.wire_len, len + got % 2);
+			cr_assert_eq(rec.ts_ns, 7 * got);
+			cr_assert_eq(rec.port, got % 5);
+			cr_assert_eq(rec.flags,
+				     RINGSHM_F_TS_SRC_TSC | (got % 2 ? RINGSHM_F_TRUNCATED : 0));
+			cr_assert(check(rec.data, rec.cap_len, got), "frame %llu, %u bytes",
+				  (unsigned long long)got, len);
+			cr_assert(ringshm_reader_done(rd), "frame %llu not lapped",
+				  (unsigned long long)got);
+			got++;
+		}
+	}
+	cr_assert_eq(got, n);
+	cr_assert_eq(ringshm_ctl(r)->counters.frames, n);
+	cr_assert_gt(ringshm_ctl(r)->claim, 4 * CHUNK, "the ring wrapped");
 	ringshm_reader_close(rd);
 	ringshm_close(r);
 }
