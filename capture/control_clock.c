@@ -58,16 +58,19 @@ static int nic_bracket(const struct cap_port *p, struct timesync_bracket *best)
 /*
  * A NIC clock sample: the tightest of 8 brackets CLOCK_REALTIME / rte_eth_read_clock() /
  * CLOCK_REALTIME, fed to the port's fitter; then a new model for the poller (continuous with
- * the last one, slewed, as the TSC model is) and for readers in the clock block.
+ * the last one, slewed, as the TSC model is) and for readers in the clock block.  first: the
+ * port's model is the first one, not yet confirmed (cap_clock_init()).  Returns true when the
+ * clock read more than CAP_NIC_JUMP_NS off the model: it jumped, and is being fitted again.
  */
-static void nic_clock_step(struct cap_ctx *cx, struct cap_port *p)
+static bool nic_clock_step(struct cap_ctx *cx, struct cap_port *p, bool first)
 {
 	struct timesync_bracket best;
 	struct timesync_model m, cur;
+	bool jumped = false;
 	int64_t off;
 
 	if (nic_bracket(p, &best) < 0) {
-		return;
+		return false;
 	}
 	/*
 	 * A NIC clock that jumped (someone stepped the PHC, the NIC reset its counter forward):
@@ -82,24 +85,34 @@ static void nic_clock_step(struct cap_ctx *cx, struct cap_port *p)
 		if (off > (int64_t)CAP_NIC_JUMP_NS || off < -(int64_t)CAP_NIC_JUMP_NS) {
 			struct timespec ts = { 0, 12000000 };
 
-			cap_log(LOG_WARNING,
-				"port %s: the NIC clock jumped by %+.3f ms against the system clock: fitting it again",
-				p->name, (double)off / 1e6);
+			/* A first model fitted through a step is off by its rate, not by the
+			 * step: the reading says only that the clock jumped. */
+			if (first) {
+				cap_log(LOG_WARNING,
+					"port %s: the NIC clock jumped while its first model was being fitted (a reading %+.3f ms off it): fitting it again",
+					p->name, (double)off / 1e6);
+			} else {
+				cap_log(LOG_WARNING,
+					"port %s: the NIC clock jumped by %+.3f ms against the system clock: fitting it again",
+					p->name, (double)off / 1e6);
+			}
+			jumped = true;
 			timesync_fit_reset(p->nic_fit);
 			timesync_fit_add(p->nic_fit, &best);
 			nanosleep(&ts, NULL);
 			if (nic_bracket(p, &best) < 0) {
-				return;
+				return jumped;
 			}
 		}
 	}
 	if (timesync_fit_add(p->nic_fit, &best) < 0 ||
 	    timesync_fit_update(p->nic_fit, timesync_calib_stepped(cs.cal), &m) < 0) {
-		return;
+		return jumped;
 	}
 	timesync_model_set_quality(&m, cs.state, cx->o->clock_threshold_ns);
 	timesync_cell_store(&cx->nic_cell[p->idx], &m);
 	cs.blk.port[p->idx] = m;
+	return jumped;
 }
 
 /*
@@ -141,7 +154,7 @@ static void clock_step(struct cap_ctx *cx, bool first)
 	}
 	for (i = 0; i < cx->nports; i++) {
 		if (cx->ports[i].nic_fit) {
-			nic_clock_step(cx, &cx->ports[i]);
+			nic_clock_step(cx, &cx->ports[i], false);
 		}
 	}
 	cs.blk.tsc = cs.tsc;
@@ -202,11 +215,21 @@ int cap_clock_init(struct cap_ctx *cx, char *err, size_t errlen)
 	}
 	clock_step(cx, true);
 
-	/* NIC clocks: a first model each before the poller starts (the fit needs 10 ms). */
+	/*
+	 * NIC clocks: a first model each before the poller starts (the fit needs 10 ms), kept once
+	 * a bracket 20 ms later agrees with it.  A clock stepped while the first brackets were
+	 * taken (phc2sys, started with the capture, steps the PHC first) gives a line through the
+	 * step, its rate tens of percent off; the poller's check would let its times through
+	 * wherever they err behind (up to 20 ms) until the next second's bracket.  20 ms on, such
+	 * a model is off by 1.5 to 2 times the step (three brackets 5 ms apart), so a step of
+	 * CAP_NIC_JUMP_NS or more is caught as a jump, fitted again, and the new model confirmed
+	 * in turn.
+	 */
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
 		struct timesync_fit_params fp;
 		struct timesync_model m;
+		bool had, jumped;
 
 		if (p->ts_mode != CAP_TS_NIC) {
 			continue;
@@ -219,10 +242,15 @@ int cap_clock_init(struct cap_ctx *cx, char *err, size_t errlen)
 		while (p->nic_fit && cap_mono_ns() < deadline) {
 			struct timespec ts = { 0, 5000000 };
 
-			nic_clock_step(cx, p);
 			timesync_cell_load(&cx->nic_cell[p->idx], &m);
+			had = timesync_model_valid(&m);
+			jumped = nic_clock_step(cx, p, true);
+			timesync_cell_load(&cx->nic_cell[p->idx], &m);
+			if (had && !jumped && timesync_model_valid(&m)) {
+				break; /* confirmed */
+			}
 			if (timesync_model_valid(&m)) {
-				break;
+				ts.tv_nsec = 20000000;
 			}
 			nanosleep(&ts, NULL);
 		}

@@ -57,11 +57,11 @@ RTE_LOG_REGISTER(fcsim_logtype, pmd.net.fcsim, NOTICE);
 #define FCSIM_NS_PER_S	  UINT64_C(1000000000)
 
 static const char *const fcsim_keys[] = {
-	"rx_pcap",   "tx_pcap",	  "loop",    "pace",	    "probe",	"probe_dst",
-	"pps",	     "clock_hz",  "ppm",     "clock_start", "ts",	"rx_ring",
-	"mac",	     "mc_filter", "flow",    "flow_count",  "flow_max", "conf_out",
-	"fc",	     "scatter",	  "discard", "xstats_cor",  "lsc",	"flap",
-	"ts_format", "clock",	  "jump",    "mtu_drop",    NULL
+	"rx_pcap",    "tx_pcap",    "loop",	   "pace",	"probe",   "probe_dst", "pps",
+	"clock_hz",   "ppm",	    "clock_start", "ts",	"rx_ring", "mac",	"mc_filter",
+	"flow",	      "flow_count", "flow_max",	   "conf_out",	"fc",	   "scatter",	"discard",
+	"xstats_cor", "lsc",	    "flap",	   "ts_format", "clock",   "jump",	"mtu_drop",
+	"jump_on",    "jump_read",  NULL
 };
 
 static const uint8_t fcsim_rss_key[FCSIM_RSS_KEY_LEN] = {
@@ -80,6 +80,12 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * FCSIM_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
+/* jump=: whether the clock reads stepped at raw time raw. */
+static bool jumped(const struct fcsim_dev *d, uint64_t raw)
+{
+	return d->a.jump_ns && raw >= __atomic_load_n(&d->jump_from, __ATOMIC_RELAXED);
+}
+
 /*
  * The NIC clock: clock_start + (raw - t0) * clock_hz * (1 + ppm / 1e6) / 1e9 ticks, with raw
  * CLOCK_MONOTONIC_RAW ns (the closest Linux has to a free-running oscillator).  rate_num is the
@@ -93,7 +99,7 @@ static uint64_t nic_ticks(const struct fcsim_dev *d, uint64_t raw)
 		d->a.clock_start + (uint64_t)(dt * d->rate_num / (__int128)1000000000000000000LL);
 
 	/* jump=AT:NS: the clock is stepped by NS (in ticks: NS * clock_hz / 1e9) from then on. */
-	if (d->a.jump_ns && d->started_once && raw >= d->probe_t0 + d->a.jump_at_ms * 1000000) {
+	if (jumped(d, raw)) {
 		t += (uint64_t)llround((double)d->a.jump_ns * d->a.clock_hz / 1e9);
 	}
 	return t;
@@ -109,7 +115,7 @@ static uint64_t phc_ns(const struct fcsim_dev *d, uint64_t raw)
 	double dt = (double)((int64_t)(raw - d->clock_t0)) * (1.0 + d->a.ppm / 1e6);
 	uint64_t t = d->real_t0 + (uint64_t)llround(dt);
 
-	if (d->a.jump_ns && d->started_once && raw >= d->probe_t0 + d->a.jump_at_ms * 1000000) {
+	if (jumped(d, raw)) {
 		t += (uint64_t)d->a.jump_ns;
 	}
 	return t;
@@ -395,6 +401,22 @@ static void fill_segs(struct rte_mbuf *m, struct rte_mbuf **more, unsigned nmore
 	}
 }
 
+/*
+ * jump_on=: a step that came due is applied by the first rx_burst from then on that delivers
+ * frames, before it reads the clock (under lock).  So frames carry the step from the moment
+ * read_clock() shows it: an application fitting its model to read_clock() cannot see the step
+ * first and fit it away before any frame showed it, as it could if the step came with time
+ * alone while its poller was held up.
+ */
+static void jump_apply(struct fcsim_dev *d, uint64_t raw)
+{
+	uint64_t due = __atomic_load_n(&d->jump_due, __ATOMIC_RELAXED);
+
+	if (due && raw >= due && __atomic_load_n(&d->jump_from, __ATOMIC_RELAXED) == UINT64_MAX) {
+		__atomic_store_n(&d->jump_from, raw, __ATOMIC_RELAXED);
+	}
+}
+
 static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct fcsim_rxq *q = queue;
@@ -413,9 +435,12 @@ static uint16_t fcsim_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_
 		rte_spinlock_unlock(&d->lock);
 		return 0;
 	}
+	wire_to_fifos(d, raw, q, nb_pkts);
+	if (unlikely(d->a.jump_on[0]) && q->count) {
+		jump_apply(d, raw);
+	}
 	ticks = nic_ticks(d, raw);
 	stamp = d->a.ts_ns ? phc_ns(d, raw) : ticks;
-	wire_to_fifos(d, raw, q, nb_pkts);
 	while (n < nb_pkts && q->count) {
 		uint64_t ref = q->fifo[q->head];
 		struct rte_mbuf *m, *more[8];
@@ -622,6 +647,31 @@ static void flap_alarm(void *arg)
 	}
 }
 
+/*
+ * jump_on=FILE: an EAL alarm (the interrupt thread) looks for FILE every 10 ms from the first
+ * start; once it is there, the step of jump=AT:NS is due AT ms later (jump_apply()).  The test
+ * creates FILE when the application is ready to see the clock step.
+ */
+static void jump_alarm(void *arg)
+{
+	struct fcsim_dev *d = arg;
+
+	if (access(d->a.jump_on, F_OK) == 0) {
+		__atomic_store_n(&d->jump_due,
+				 clock_ns(CLOCK_MONOTONIC_RAW) + d->a.jump_at_ms * 1000000,
+				 __ATOMIC_RELAXED);
+		FCSIM_LOG(INFO,
+			  "jump_on=%s is there: the clock steps by %+" PRId64 " ns in %" PRIu64
+			  " ms, at the first rx_burst that delivers frames",
+			  d->a.jump_on, d->a.jump_ns, d->a.jump_at_ms);
+		return;
+	}
+	if (rte_eal_alarm_set(10000, jump_alarm, d) != 0) {
+		FCSIM_LOG(ERR, "jump_on=%s: cannot set the alarm: the clock will not step",
+			  d->a.jump_on);
+	}
+}
+
 static int fcsim_start(struct rte_eth_dev *dev)
 {
 	struct fcsim_dev *d = dev->data->dev_private;
@@ -633,12 +683,19 @@ static int fcsim_start(struct rte_eth_dev *dev)
 		d->probe_t0 = clock_ns(CLOCK_MONOTONIC_RAW); /* probe 0 is due at the first start */
 		d->started_once = true;
 		first = true;
+		if (d->a.jump_ns && !d->a.jump_on[0] && !d->a.jump_read) {
+			__atomic_store_n(&d->jump_from, d->probe_t0 + d->a.jump_at_ms * 1000000,
+					 __ATOMIC_RELAXED);
+		}
 	}
 	d->started = true;
 	rte_spinlock_unlock(&d->lock);
 	if (first && d->a.flap_ms &&
 	    rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000, flap_alarm, d) == 0) {
 		d->alarm_set = true;
+	}
+	if (first && d->a.jump_ns && d->a.jump_on[0]) {
+		jump_alarm(d);
 	}
 	dev->data->dev_link.link_status = __atomic_load_n(&d->link_down, __ATOMIC_RELAXED)
 						  ? RTE_ETH_LINK_DOWN
@@ -724,6 +781,7 @@ static int fcsim_close(struct rte_eth_dev *dev)
 	}
 	rte_eal_alarm_cancel(flap_alarm, d);
 	d->alarm_set = false;
+	rte_eal_alarm_cancel(jump_alarm, d);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		rxq_release(dev, i);
 	}
@@ -1019,13 +1077,21 @@ static int fcsim_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *ma
 	return 0;
 }
 
-/* read_clock: the NIC's free-running ticks, or with clock=host the host's CLOCK_REALTIME. */
+/*
+ * read_clock: the NIC's free-running ticks, or with clock=host the host's CLOCK_REALTIME.
+ * jump_read=N: the step of jump=AT:NS is due AT ms after the Nth call, this one included when
+ * AT is 0 -- a clock stepped while the application is fitting its model to these reads.
+ */
 static int fcsim_read_clock(struct rte_eth_dev *dev, uint64_t *clock)
 {
-	const struct fcsim_dev *d = dev->data->dev_private;
+	struct fcsim_dev *d = dev->data->dev_private;
+	uint64_t raw = clock_ns(CLOCK_MONOTONIC_RAW);
 
-	*clock = d->a.clock_host ? clock_ns(CLOCK_REALTIME)
-				 : nic_ticks(d, clock_ns(CLOCK_MONOTONIC_RAW));
+	if (d->a.jump_read &&
+	    __atomic_add_fetch(&d->reads, 1, __ATOMIC_RELAXED) == d->a.jump_read) {
+		__atomic_store_n(&d->jump_from, raw + d->a.jump_at_ms * 1000000, __ATOMIC_RELAXED);
+	}
+	*clock = d->a.clock_host ? clock_ns(CLOCK_REALTIME) : nic_ticks(d, raw);
 	return 0;
 }
 
@@ -1351,6 +1417,20 @@ static int parse_real_nic(const char *k, const char *v, struct fcsim_args *a)
 		a->jump_at_ms = t[0];
 		return 0;
 	}
+	if (!strcmp(k, "jump_read")) {
+		n = parse_u64(k, v, UINT64_MAX, &a->jump_read);
+		if (n == 0 && a->jump_read == 0) {
+			return bad_arg(k, v, "0: reads count from 1");
+		}
+		return n;
+	}
+	if (!strcmp(k, "jump_on")) {
+		if (!v[0] || strlen(v) >= PATH_MAX) {
+			return bad_arg(k, v, "not a file name");
+		}
+		snprintf(a->jump_on, sizeof(a->jump_on), "%s", v);
+		return 0;
+	}
 	return bad_arg(k, v, "unknown devarg"); /* rte_kvargs_parse already refused it */
 }
 
@@ -1381,7 +1461,7 @@ static int parse_args(const char *params, struct fcsim_args *a)
 			"bad devargs \"%s\" (known: rx_pcap tx_pcap loop pace probe probe_dst pps "
 			"clock_hz ppm clock_start ts rx_ring mac mc_filter flow flow_count "
 			"flow_max conf_out fc scatter discard xstats_cor lsc flap ts_format clock "
-			"jump mtu_drop)",
+			"jump jump_on jump_read mtu_drop)",
 			params);
 		return -EINVAL;
 	}
@@ -1391,6 +1471,15 @@ static int parse_args(const char *params, struct fcsim_args *a)
 	rte_kvargs_free(kv);
 	if (a->clock_host) {
 		a->ts_ns = true; /* ice: read_clock gives host time, packets the PHC in ns */
+	}
+	if (rc == 0 && (a->jump_on[0] || a->jump_read) && !a->jump_ns) {
+		FCSIM_LOG(ERR, "devargs jump_on= and jump_read= need jump=AT:NS with NS not 0");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && a->jump_on[0] && a->jump_read) {
+		FCSIM_LOG(ERR,
+			  "devargs jump_on= and jump_read= are two cues for one step: give one");
+		rc = -EINVAL;
 	}
 	if (rc == 0 && a->probe_n && !a->probe_dst) {
 		FCSIM_LOG(ERR, "devarg probe=%" PRIu64 " needs probe_dst=GROUP:PORT", a->probe_n);
@@ -1570,6 +1659,7 @@ static int fcsim_probe(struct rte_vdev_device *vdev)
 	d->rate_num = (__int128)llround(rate);
 	d->clock_t0 = clock_ns(CLOCK_MONOTONIC_RAW);
 	d->real_t0 = clock_ns(CLOCK_REALTIME);
+	d->jump_from = UINT64_MAX;
 	d->fc_mode = a.fc;
 
 	eth->data->mac_addrs = &d->mac;
@@ -1619,4 +1709,4 @@ RTE_PMD_REGISTER_PARAM_STRING(
 		   "rx_ring=<n> mac=<mac> mc_filter=0|1 flow=0|1 flow_count=0|1 "
 		   "flow_max=<n> conf_out=<file> fc=none|rx|tx|full scatter=0|1 discard=<n> "
 		   "xstats_cor=0|1 lsc=0|1 flap=<at>:<down>[:<n>:<every>] ts_format=ticks|ns "
-		   "clock=nic|host jump=<at>:<ns> mtu_drop=0|1");
+		   "clock=nic|host jump=<at>:<ns> jump_on=<file> jump_read=<n> mtu_drop=0|1");

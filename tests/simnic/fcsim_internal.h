@@ -66,10 +66,12 @@ struct fcsim_args {
 	uint64_t flap_ms;	 /* ... for this long (0: never) */
 	uint64_t flap_n;	 /* ... this many times, flap_every_ms apart */
 	uint64_t flap_every_ms;
-	bool ts_ns;	     /* RX timestamps in PHC nanoseconds (a real-time clock) */
-	bool clock_host;     /* read_clock returns host CLOCK_REALTIME ns, not the NIC's */
-	uint64_t jump_at_ms; /* the NIC clock jumps this long after the first start ... */
-	int64_t jump_ns;     /* ... by this much (0: never) */
+	bool ts_ns;		/* RX timestamps in PHC nanoseconds (a real-time clock) */
+	bool clock_host;	/* read_clock returns host CLOCK_REALTIME ns, not the NIC's */
+	uint64_t jump_at_ms;	/* the NIC clock jumps this long after the first start ... */
+	int64_t jump_ns;	/* ... by this much (0: never) */
+	char jump_on[PATH_MAX]; /* ... or this long after this file appears (jump_on=) */
+	uint64_t jump_read;	/* ... or after the Nth read_clock, from 1 (jump_read=) */
 };
 
 /* The header fields of one frame the RSS hash, the multicast filter and the rules look at. */
@@ -179,6 +181,16 @@ struct fcsim_dev {
 	bool alarm_set;
 	/* the PHC in ns: real-time at clock_t0, for ts_ns and clock_host */
 	uint64_t real_t0;
+	/* jump=: the clock reads stepped from this CLOCK_MONOTONIC_RAW ns on (UINT64_MAX: not
+	 * yet).  Written once (the first dev_start; with jump_on= an rx_burst, under lock; with
+	 * jump_read= the Nth read_clock), read without the lock by read_clock and rx_burst:
+	 * __atomic, one word, nothing else published with it. */
+	uint64_t jump_from;
+	/* jump_on=: when the step is due, once the file appeared (0: not yet).  The alarm
+	 * thread writes it, rx_burst reads it (__atomic). */
+	uint64_t jump_due;
+	/* jump_read=: read_clock calls so far (__atomic: any thread may read the clock) */
+	uint64_t reads;
 	/* flow control as the application set it (enum rte_eth_fc_mode) */
 	int fc_mode;
 

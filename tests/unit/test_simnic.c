@@ -2,10 +2,11 @@
 /*
  * test_simnic: the simulated NIC (tests/simnic, net_fcsim) through the ethdev API, where
  * dpdk-testpmd cannot look: the clock's rate and start, RX timestamps equal to the ticks in the
- * probe frames, the probes' headers and pacing, rx_nombuf leaving frames pending (none lost),
- * rx_ring=N dropping into imissed, loop=N, a COUNT query with reset.  Each test is its own
- * process (Criterion), so each brings up its own EAL: --no-huge, no hugepages needed.  The
- * driver comes from FEEDCAP_SIMNIC_PMD (the test skips without it).
+ * probe frames, the probes' headers and pacing, a clock step on a file's cue (jump_on=),
+ * rx_nombuf leaving frames pending (none lost), rx_ring=N dropping into imissed, loop=N, a
+ * COUNT query with reset.  Each test is its own process (Criterion), so each brings up its own
+ * EAL: --no-huge, no hugepages needed.  The driver comes from FEEDCAP_SIMNIC_PMD (the test
+ * skips without it).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -282,6 +283,122 @@ Test(simnic, probes_and_timestamps)
 	/* 1000/s: the 50th is due 49 ms after the first. */
 	cr_expect_geq(last_real - first_real, 48000000u, "paced: %" PRIu64 " ns",
 		      last_real - first_real);
+	down();
+}
+
+/* The NIC clock's offset in ticks against CLOCK_MONOTONIC_RAW at 156.25 MHz (the default
+ * clock_hz, ppm 0): the tightest of 8 brackets, good to a tick or so. */
+static double clock_offset(void)
+{
+	uint64_t r0, r1, c, best = UINT64_MAX;
+	double off = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		r0 = now_ns(CLOCK_MONOTONIC_RAW);
+		cr_assert_eq(rte_eth_read_clock(port, &c), 0);
+		r1 = now_ns(CLOCK_MONOTONIC_RAW);
+		if (r1 - r0 < best) {
+			best = r1 - r0;
+			off = (double)c - (double)(r0 + (r1 - r0) / 2) * 0.15625;
+		}
+	}
+	return off;
+}
+
+/* A probe's NIC clock against CLOCK_REALTIME in ns, from its payload: ticks of 6.4 ns (156.25
+ * MHz) less the CLOCK_REALTIME the driver read with them. */
+static int64_t probe_offset(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return (int64_t)(le64(p + 58) * 32 / 5) - (int64_t)le64(p + 50);
+}
+
+static char jump_dir[] = "/tmp/simnic-jump.XXXXXX", jump_file[64];
+
+/* The cue file and its directory go, whether the test passed or not. */
+static void jump_cleanup(void)
+{
+	if (jump_file[0]) {
+		unlink(jump_file);
+	}
+	rmdir(jump_dir);
+}
+
+/*
+ * jump=0:5000000,jump_on=FILE: no step while FILE is missing; once it is there, none in
+ * read_clock() until an rx_burst delivers frames; the first such burst's frames carry the step
+ * (5 ms: 781250 ticks), and read_clock() from then on.  The driver looks for FILE every 10 ms
+ * on the EAL's interrupt thread, which may wait its turn on a loaded machine: the test waits
+ * for the step rather than for a fixed time.
+ */
+Test(simnic, jump_on_a_file, .fini = jump_cleanup)
+{
+	const char *file = jump_file;
+	char dev[256];
+	struct rte_mbuf *m[32];
+	int64_t prev = 0, d;
+	uint64_t deadline;
+	double clk0, pre;
+	bool have = false, stepped = false;
+	int fd, i;
+	uint16_t k;
+
+	cr_assert(mkdtemp(jump_dir), "mkdtemp: %s", strerror(errno));
+	snprintf(jump_file, sizeof(jump_file), "%s/go", jump_dir);
+	snprintf(dev, sizeof(dev),
+		 "probe=100000,probe_dst=239.1.2.3:5000,pps=1000,jump=0:5000000,jump_on=%s", file);
+	up(dev, 1, true, 1024);
+	clk0 = clock_offset();
+	for (i = 0; i < 20; i++) { /* 200 ms without the file: no step in the probes */
+		usleep(10000);
+		while ((k = rte_eth_rx_burst(port, 0, m, 32)) > 0) {
+			for (int j = 0; j < k; j++) {
+				d = probe_offset(m[j]);
+				cr_assert(!have || llabs(d - prev) < 20000,
+					  "no step without %s: %" PRId64 " ns", file, d - prev);
+				prev = d;
+				have = true;
+			}
+			rte_pktmbuf_free_bulk(m, k);
+		}
+	}
+	cr_assert(have, "probes delivered");
+	cr_assert(fabs(clock_offset() - clk0) < 1000, "read_clock: no step without %s", file);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s: %s", file, strerror(errno));
+	close(fd);
+	usleep(200000);
+	cr_assert(fabs(clock_offset() - clk0) < 1000,
+		  "read_clock: no step before an rx_burst delivers frames (%.0f ticks)",
+		  clock_offset() - clk0);
+	deadline = now_ns(CLOCK_MONOTONIC) + 20000000000u;
+	while (!stepped && now_ns(CLOCK_MONOTONIC) < deadline) {
+		pre = clock_offset();
+		k = rte_eth_rx_burst(port, 0, m, 32);
+		for (i = 0; i < k; i++) {
+			d = probe_offset(m[i]);
+			if (llabs(d - prev - 5000000) < 20000) {
+				cr_assert(i == 0 && !stepped,
+					  "the step comes with a burst: frame %d", i);
+				cr_assert(
+					fabs(pre - clk0) < 1000,
+					"read_clock showed no step before the frames did (%.0f ticks)",
+					pre - clk0);
+				stepped = true;
+			} else {
+				cr_assert(llabs(d - prev) < 20000,
+					  "a step of %" PRId64 " ns, not 5 ms", d - prev);
+			}
+			prev = d;
+		}
+		rte_pktmbuf_free_bulk(m, k);
+		usleep(10000);
+	}
+	cr_assert(stepped, "no step within 20 s of creating %s", file);
+	cr_assert(fabs(clock_offset() - clk0 - 781250) < 1000, "read_clock stepped by %.0f ticks",
+		  clock_offset() - clk0);
 	down();
 }
 
