@@ -278,6 +278,13 @@ struct fcr_source *archset_picks_sources(const struct archset_picks *p, uint64_t
  * records first_seq..last_seq it names.  Little-endian, checked by magic and crc.
  */
 #define ARCHSET_CKPT_MAGIC UINT64_C(0x3174706b63706366) /* "fcpckpt1" */
+/*
+ * The writer finished the file (the last checkpoint, written before NAME.part is renamed): its
+ * `off` bytes are the whole archive, trailer and the end of a zstd frame included, so recovery
+ * adds nothing.  Without it, a single-frame zstd .part is cut inside its frame and gets the
+ * empty last block that ends it.  (A reader that predates the flag reads it as reserved.)
+ */
+#define ARCHSET_CKPT_SEALED (1u << 0)
 
 struct archset_ckpt {
 	uint64_t magic;
@@ -292,7 +299,8 @@ struct archset_ckpt {
 	uint64_t lost_before;
 	uint32_t format; /* enum fcr_format */
 	uint32_t zstd;	 /* 0, 1 single frame, 2 multi-frame */
-	uint8_t reserved[36];
+	uint32_t flags;	 /* ARCHSET_CKPT_SEALED */
+	uint8_t reserved[32];
 	uint32_t crc; /* CRC-32 (zlib's crc32()) of the bytes before it */
 };
 

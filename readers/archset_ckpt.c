@@ -20,6 +20,7 @@
 
 #include "archset_internal.h"
 
+_Static_assert(offsetof(struct archset_ckpt, flags) == 88, "flags after format and zstd");
 _Static_assert(offsetof(struct archset_ckpt, crc) == 124, "crc is the last 4 bytes");
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the checkpoint is little-endian");
 

@@ -45,7 +45,12 @@ static int readable_prefix(const char *path, uint64_t *frames, uint64_t *good, b
 
 	*frames = 0;
 	if (!a) {
-		return -errno;
+		/*
+		 * EPROTO: not even a container header (a writer killed between creating the
+		 * file and its first write): nothing readable, which is 0 frames, not an error
+		 * that would stop every later run of the job at this file.
+		 */
+		return errno == EPROTO ? 0 : -errno;
 	}
 	while (fcr_archive_next(a, &pkt) == 1) {
 		++*frames;
@@ -181,7 +186,9 @@ static int apply_ckpt(int fd, const struct archset_ckpt *c)
 	if (ftruncate(fd, (off_t)c->off) != 0) {
 		return -errno;
 	}
-	if (c->zstd == 1 && pwrite(fd, last_empty_raw_block, 3, (off_t)c->off) != 3) {
+	/* A sealed file's frame is ended already: the block would be garbage after it. */
+	if (c->zstd == 1 && !(c->flags & ARCHSET_CKPT_SEALED) &&
+	    pwrite(fd, last_empty_raw_block, 3, (off_t)c->off) != 3) {
 		return errno ? -errno : -EIO;
 	}
 	return fsync(fd) == 0 ? 0 : -errno;
@@ -305,12 +312,18 @@ static int recover_one(struct recover_ctx *rc_, const char *part, struct fcr_err
 		return archset_fail(err, rc, "%s: cannot rename it to %s: %s", path, name,
 				    strerror(-rc));
 	}
+	/*
+	 * The line first, then the checkpoint goes: killed in between, the next run finds NAME
+	 * beside NAME.part.ckpt and indexes it from there (dump_recover.c).  The other order
+	 * would leave NAME with neither, indexed later from its contents without sequence
+	 * numbers, and its records taken from the ring a second time.
+	 */
 	snprintf(e.file, sizeof(e.file), "%s", final);
-	unlink(ckpath);
 	rc = archset_index_append(dir, &e, err);
 	if (rc < 0) {
 		return rc;
 	}
+	unlink(ckpath);
 	archset_warnf(&rc_->w, "%s: recovered as %s/%s (%" PRIu64 " frames)", path, dir, final,
 		      e.frames);
 	rc_->nrecovered++;

@@ -7,7 +7,9 @@
  * be one the pattern makes, archset_pattern_match()).  A file found in the directory without
  * a line is left alone, whatever its name: it may be a user's.  Each deletion is followed by
  * its tombstone, so a crash in between leaves a line without a file, which the next
- * archset_open() drops.
+ * archset_open() drops (unless ARCHSET_NO_CHECK), and so does the next pass here: the file
+ * still counts against the limit, so it is picked again, and gone already, it gets its
+ * tombstone (feedcap-dump runs a pass when a job starts again for that reason).
  */
 #define _GNU_SOURCE
 #include <errno.h>

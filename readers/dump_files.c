@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -390,6 +391,20 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 				 strerror(-rc));
 			return rc;
 		}
+		/*
+		 * Held until NAME.part is renamed: another run of the job, started while this
+		 * one writes, recovers only the .part files nobody holds (archset_parts.c).
+		 * It fails only if such a run took the file in the moment since it was made.
+		 */
+		if (flock(f->fd, LOCK_EX | LOCK_NB) != 0) {
+			rc = -errno;
+			err->code = rc;
+			snprintf(err->msg, sizeof(err->msg), "%.400s: cannot lock: %s", f->part,
+				 strerror(-rc));
+			close(f->fd);
+			f->fd = -1;
+			return rc;
+		}
 	}
 	start_entry(d);
 	if (!d->to_stdout) {
@@ -424,7 +439,7 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 }
 
 /* -W, retention_age, retention_bytes: through the index, this pattern's archives only. */
-static void retain(struct dump *d, const char *keep)
+void dump_retain(struct dump *d, const char *keep)
 {
 	struct archset_retention r = {
 		.keep_files = d->o.keep,
@@ -513,8 +528,6 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 		snprintf(err->msg, sizeof(err->msg), "%.400s: fsync failed: %s", f->part,
 			 strerror(errno));
 	}
-	close(f->fd);
-	f->fd = -1;
 
 	/* What the file holds now, complete or cut back to its last durable frame. */
 	if (rc == 0) {
@@ -525,14 +538,17 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	f->ck.frames = st.frames;
 	f->ck.first_seq = st.frames ? f->ent.first_seq : 0; /* the trailer's push is not reported */
 	f->ck.last_seq = st.frames && st.durable ? st.durable_tag : 0;
+	f->ck.flags |= ARCHSET_CKPT_SEALED; /* recovery must not end the zstd frame again */
 	f->ck_dirty = true;
 	dump_ckpt_sync(d, true);
 
-	if (rename(f->part, f->final) != 0) {
-		rc = -errno;
+	rc = rename(f->part, f->final) == 0 ? 0 : -errno;
+	close(f->fd); /* and with it the lock, once there is no .part of this name */
+	f->fd = -1;
+	if (rc < 0) {
 		err->code = rc;
 		snprintf(err->msg, sizeof(err->msg), "cannot rename %.240s to %.240s: %s", f->part,
-			 f->final, strerror(errno));
+			 f->final, strerror(-rc));
 		close(f->ckpt_fd);
 		f->ckpt_fd = -1;
 		return rc;
@@ -565,7 +581,7 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 		f->ckpt_fd = -1;
 		return ret;
 	}
-	retain(d, f->ent.file);
+	dump_retain(d, f->ent.file);
 out_ckpt:
 	if (f->ckpt_fd >= 0) {
 		close(f->ckpt_fd);

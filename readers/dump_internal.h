@@ -180,6 +180,11 @@ int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err);
  * a malloc'd array of malloc'd paths (free both), or NULL; *n their count. */
 char **dump_dated_dirs(const struct dump *d, size_t *n);
 int dump_close_file(struct dump *d, struct fcr_error *err);
+/*
+ * Retention of this job's archives in d->dir (-W, retention_age, retention_bytes), never
+ * keep (NULL: none spared); a failure is a warning.
+ */
+void dump_retain(struct dump *d, const char *keep);
 /* One frame to the current file (tag: its ring sequence number); as fcr_writer_write(). */
 int dump_write(struct dump *d, const struct fcr_pkt *pkt, uint64_t seq, struct fcr_error *err);
 /* fcr_writer_tick(), or fcr_writer_flush() if now; then the checkpoint if due. */
@@ -188,7 +193,8 @@ int dump_tick(struct dump *d, bool now, struct fcr_error *err);
 void dump_ckpt_sync(struct dump *d, bool force);
 /*
  * What earlier runs of this job left: .part files recovered (cut to their checkpoint,
- * renamed, indexed), checkpoints of files renamed but not indexed finished.  Then *have says
+ * renamed, indexed), checkpoints of files renamed but not indexed finished, a retention
+ * pass killed between a deletion and its tombstone finished.  Then *have says
  * whether the index knows where this job stopped on this ring: *last_seq, and the newest
  * frame time of that file (*last_ts, a hint for seeking).  0, or 1 after saying why.
  */

@@ -386,8 +386,13 @@ write_error:
 			fprintf(stderr, "feedcap-dump: %s\n", err.msg);
 			status = 1;
 		}
-	} else if (d->files == 0 && !d->o.rot_ns && status == 0) {
-		/* Nothing matched: still leave a valid, empty archive where one was asked for. */
+	} else if (d->files == 0 && !d->o.rot_ns && status == 0 &&
+		   !(d->o.resume && d->have_durable)) {
+		/*
+		 * Nothing matched: still leave a valid, empty archive where one was asked for.
+		 * Not when a job resumed after its earlier archives: each run of a job that had
+		 * caught up would add an empty file to the set.
+		 */
 		rc = dump_open_file(d, dump_now_ns(CLOCK_REALTIME), &err);
 		if (rc == 0) {
 			rc = dump_close_file(d, &err);

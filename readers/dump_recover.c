@@ -8,7 +8,8 @@
  * the rename and before the index line, leaves NAME and NAME.part.ckpt: the checkpoint (written
  * final and synced before the rename) says what NAME holds, and the line is appended here.
  * Without it the file would be indexed from its contents alone, without sequence numbers, and
- * the job would take its records again.
+ * the job would take its records again.  The same holds for a recovery killed between its
+ * rename and its line (the checkpoint goes last there too), whose NAME may be numbered.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -37,27 +38,58 @@ static void print_warnings(const char *w)
 	}
 }
 
-/* NAME renamed, its index line missing: append it from NAME.part.ckpt. */
-static int index_from_ckpt(struct dump *d, const char *name, const struct archset_ckpt *c)
+/*
+ * Which archive NAME.part.ckpt describes: NAME, or NAME.00001... when the .part was recovered
+ * under a numbered name because NAME was taken (archset_recover_parts() never replaces a
+ * file).  It is the one whose contents are what the checkpoint says, frames and times: a
+ * checkpoint's sequence numbers must never go on another archive's line.  1 with the file's
+ * name in file and its entry in e, 0 if none is.
+ */
+static int ckpt_owner(struct dump *d, const char *name, const struct archset_ckpt *c, char *file,
+		      size_t len, struct archset_ent *e)
 {
-	struct archset_ent e;
+	for (uint64_t n = 0; n < 100000; n++) {
+		struct fcr_error err = { 0 };
+		char path[PATH_MAX];
+		struct stat sb;
+		int rc;
+
+		if (n == 0) {
+			snprintf(file, len, "%s", name);
+		} else if (archset_name_numbered(name, n, file, len) < 0) {
+			return 0;
+		}
+		snprintf(path, sizeof(path), "%.3800s/%.255s", d->dir, file);
+		if (stat(path, &sb) != 0) {
+			if (n == 0) {
+				continue;
+			}
+			return 0; /* numbered names are taken in order: no further one */
+		}
+		rc = archset_entry_from_file(d->dir, file, e, &err);
+		if ((rc == 0 || rc == -EPROTO) && e->frames == c->frames &&
+		    e->first_ts == c->first_ts && e->last_ts == c->last_ts) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A renamed archive without its index line: append the line, with the checkpoint's numbers. */
+static int index_from_ckpt(struct dump *d, struct archset_ent *e, const struct archset_ckpt *c)
+{
 	struct fcr_error err = { 0 };
 	int rc;
 
-	rc = archset_entry_from_file(d->dir, name, &e, &err);
-	if (rc < 0 && rc != -EPROTO) {
-		fprintf(stderr, "feedcap-dump: warning: %s\n", err.msg);
-		return rc;
-	}
-	snprintf(e.pattern, sizeof(e.pattern), "%.255s", d->pattern);
-	snprintf(e.ring, sizeof(e.ring), "%.255s", d->ring_path);
-	e.ring_id = c->ring_id;
-	e.epoch = c->epoch;
-	e.first_seq = c->first_seq;
-	e.last_seq = c->last_seq;
-	e.lost_before = c->lost_before;
-	e.repaired = false;
-	rc = archset_index_append(d->dir, &e, &err);
+	snprintf(e->pattern, sizeof(e->pattern), "%.255s", d->pattern);
+	snprintf(e->ring, sizeof(e->ring), "%.255s", d->ring_path);
+	e->ring_id = c->ring_id;
+	e->epoch = c->epoch;
+	e->first_seq = c->first_seq;
+	e->last_seq = c->last_seq;
+	e->lost_before = c->lost_before;
+	e->repaired = false;
+	rc = archset_index_append(d->dir, e, &err);
 	if (rc < 0) {
 		fprintf(stderr, "feedcap-dump: %s\n", err.msg);
 	}
@@ -104,21 +136,40 @@ static int finish_orphans(struct dump *d)
 		}
 		rc = archset_ckpt_read(fd, &c);
 		close(fd);
-		snprintf(path, sizeof(path), "%.3800s/%.255s", d->dir, name);
-		if (rc == 0 && stat(path, &sb) == 0 && c.last_seq) {
-			const struct archset_ent *e;
+		if (rc == 0 && c.last_seq) {
+			const struct archset_ent *listed;
+			struct archset_ent e;
+			char file[256];
 
 			if (!s) {
 				s = archset_open(d->dir, ARCHSET_NO_CHECK, &err);
 			}
-			e = s ? archset_find(s, name) : NULL;
-			if ((!e || !e->last_seq) && index_from_ckpt(d, name, &c) < 0) {
-				continue; /* keep the checkpoint for the next try */
+			listed = s ? archset_find(s, name) : NULL;
+			/* Killed after its line was appended: nothing left to do but the unlink. */
+			if (listed && listed->last_seq == c.last_seq) {
+				goto drop;
 			}
-			fprintf(stderr,
-				"feedcap-dump: %s: indexed from the checkpoint a killed run left\n",
-				path);
+			if (ckpt_owner(d, name, &c, file, sizeof(file), &e) != 1) {
+				snprintf(path, sizeof(path), "%.3800s/%.255s", d->dir, name);
+				if (stat(path, &sb) == 0) {
+					fprintf(stderr,
+						"feedcap-dump: warning: %s: does not hold the %" PRIu64
+						" frames its checkpoint names: not indexed from it\n",
+						path, c.frames);
+				}
+				goto drop;
+			}
+			listed = s ? archset_find(s, file) : NULL;
+			if (!listed || listed->last_seq != c.last_seq) {
+				if (index_from_ckpt(d, &e, &c) < 0) {
+					continue; /* keep the checkpoint for the next try */
+				}
+				fprintf(stderr,
+					"feedcap-dump: %s/%s: indexed from the checkpoint a killed run left\n",
+					d->dir, file);
+			}
 		}
+drop:
 		snprintf(path, sizeof(path), "%.3800s/%.255s", d->dir, de->d_name);
 		(void)unlink(path);
 		rc = 0;
@@ -153,6 +204,13 @@ int dump_recover(struct dump *d, bool *have, uint64_t *last_seq, uint64_t *last_
 	if (finish_orphans(d) < 0) {
 		return 1;
 	}
+	/*
+	 * A run killed between a deletion and its tombstone left a line naming a file that is
+	 * gone.  The file was deleted because it broke a limit, and still counts against it
+	 * (count, age, bytes), so the same rules pick it first again: gone already, it gets
+	 * its tombstone.  Without this the line stays until the job next closes a file.
+	 */
+	dump_retain(d, NULL);
 	snprintf(index, sizeof(index), "%.3800s/" ARCHSET_INDEX_NAME, d->dir);
 	first_run = access(index, F_OK) != 0;
 	/*

@@ -4,14 +4,15 @@
 #   source "$FEEDCAP_SRC/tests/integration/archset_lib.sh"
 
 # frame_lines FILE...: one line per frame (time with ns, then its bytes in hex) of every FILE,
-# read by tcpdump (zstd files through the zstd CLI), sorted: a multiset to compare.
+# read by tcpdump (zstd files through the zstd CLI), sorted: a multiset to compare.  -S: TCP
+# sequence numbers as they are, not relative to a connection's first frame in the same file.
 frame_lines() {
 	local f
 	for f in "$@"; do
 		if [[ $(head -c 4 "$f" | od -An -tx1 | tr -d ' ') == 28b52ffd ]]; then
-			zstd -q -dc "$f" | tcpdump -r - -nn -tt --nano -xx 2>/dev/null
+			zstd -q -dc "$f" | tcpdump -r - -nn -S -tt --nano -xx 2>/dev/null
 		else
-			tcpdump -r "$f" -nn -tt --nano -xx 2>/dev/null
+			tcpdump -r "$f" -nn -S -tt --nano -xx 2>/dev/null
 		fi
 	done | awk '/^[0-9]+\.[0-9]+ / { if (l != "") print l; l = $0; next }
 		{ l = l " " $0 } END { if (l != "") print l }' | sort

@@ -1169,6 +1169,61 @@ Test(archset_parts, a_taken_name_gets_a_number_and_a_locked_part_is_left, .init 
 	close(fd);
 }
 
+/*
+ * A job killed between its closing checkpoint and the rename: the file is complete, its zstd
+ * frame ended.  The checkpoint says so (sealed): recovery must not end the frame again.
+ */
+Test(archset_parts, a_sealed_zstd_part_is_not_ended_twice, .init = setup, .fini = teardown)
+{
+	struct archset_ckpt c = { .frames = 50,
+				  .first_ts = BASE_TS,
+				  .last_ts = BASE_TS + 49 * SEC / 100,
+				  .first_seq = 1,
+				  .last_seq = 50,
+				  .ring_id = 42,
+				  .epoch = 1,
+				  .format = FCR_FMT_PCAP,
+				  .zstd = 1,
+				  .flags = ARCHSET_CKPT_SEALED };
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	uint64_t last_ts;
+	char warn[4096], path[600];
+	struct archset *s;
+	int fd;
+
+	c.off = make_archive("md-02.pcap.zst.part", FCR_FMT_PCAP, 1, BASE_TS, SEC / 100, 50);
+	path_of(path, sizeof(path), "md-02.pcap.zst.part.ckpt");
+	fd = open(path, O_RDWR | O_CREAT, 0644);
+	cr_assert_eq(archset_ckpt_write(fd, &c), 0);
+	close(fd);
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap.zst", "", &n, warn, sizeof(warn), &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(n, 1, "%s", warn);
+	cr_assert_eq(frames_in("md-02.pcap.zst", &last_ts), 50); /* read without damage */
+	s = archset_open(dir, 0, &err);
+	cr_assert_eq(archset_find(s, "md-02.pcap.zst")->bytes, c.off);
+	cr_assert_eq(archset_find(s, "md-02.pcap.zst")->last_seq, 50);
+	cr_assert_not(archset_find(s, "md-02.pcap.zst")->repaired);
+	archset_close(s);
+}
+
+/* Killed between creating NAME.part and its checkpoint: nothing readable, so removed. */
+Test(archset_parts, an_empty_part_without_a_checkpoint_is_removed, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 9;
+	char warn[4096], path[600];
+
+	path_of(path, sizeof(path), "md-03.pcap.part");
+	close(open(path, O_WRONLY | O_CREAT, 0644));
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "", &n, warn, sizeof(warn), &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(n, 0);
+	cr_assert_not(exists("md-03.pcap.part"));
+	cr_assert(strstr(warn, "md-03.pcap.part: no complete frame: removed"), "%s", warn);
+}
+
 Test(archset_index, an_empty_directory_is_an_empty_set, .init = setup, .fini = teardown)
 {
 	struct archset_retention r = { .keep_files = 1 };
