@@ -5,7 +5,9 @@
  *	config.c		the calls of feedcap_config.h around the parser, errors
  *	config_parse.c		reading the file with inih
  *	config_sections.c	section kinds, named instances, the keys each kind takes
- *	keys.c			the key table, the value types, the checks across sections
+ *	keys.c			the key table, and storing a value by it
+ *	config_values.c		the value types: parsers, and formatters for messages
+ *	config_validate.c	the checks across keys and sections (fcc_validate)
  */
 #ifndef FEEDCAP_CONFIG_INTERNAL_H
 #define FEEDCAP_CONFIG_INTERNAL_H
@@ -62,6 +64,8 @@ enum fcc_section fcc_key_section(size_t k);
 int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, size_t k,
 		  const char *value, const char *file, unsigned line, struct fcc_error *err);
 
+/* ---- config_values.c */
+
 /* Value parsers, exposed for the unit tests.  0 or -EINVAL (-ERANGE on overflow). */
 int fcc_parse_size(const char *s, uint64_t *out);
 int fcc_parse_duration(const char *s, uint64_t *out_ns);
@@ -69,5 +73,16 @@ int fcc_parse_bool(const char *s, bool *out);
 int fcc_parse_int(const char *s, int64_t *out);
 int fcc_parse_cpus(const char *s, struct fcc_cpuset *set, char *why, size_t whylen);
 int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen);
+
+/* A separator of list values: a comma or a blank. */
+bool fcc_is_sep(char c);
+/* The same group, port and source. */
+bool fcc_same_group(const struct fcc_group *a, const struct fcc_group *b);
+/* A PCI address [DDDD:]BB:DD.F; DPDK virtual device arguments (net_xxx[,key=value...]). */
+bool fcc_is_pci(const char *s);
+bool fcc_is_vdev(const char *s);
+/* v as "1G", "512M", "64K", "12345"; ns as "500ms", "10s", "1h": for messages. */
+void fcc_fmt_size(uint64_t v, char *buf, size_t len);
+void fcc_fmt_duration(uint64_t ns, char *buf, size_t len);
 
 #endif /* FEEDCAP_CONFIG_INTERNAL_H */
