@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * keys.c - the one table of every key in feedcap.conf, the value types, and the checks that
- * span sections (fcc_validate).
+ * keys.c - the one table of every key in feedcap.conf, and storing a value by it
+ * (fcc_key_apply()): parsed by its type, checked against the key's range and flags, written to
+ * the key's field.
  *
  * The table is an X-macro so that the public view (struct fcc_key: what docs, the example
  * file and its test see) and the private view (where each value is stored) cannot drift
@@ -10,7 +11,6 @@
  */
 #include "config_internal.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -20,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 
 #define KiB  (INT64_C(1) << 10)
 #define MiB  (INT64_C(1) << 20)
@@ -322,415 +320,6 @@ const char *fcc_type_name(enum fcc_type type)
 	return names[type];
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Value types */
-
-static int parse_u64(const char *s, const char **end, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!isdigit((unsigned char)*s)) {
-		return -EINVAL;
-	}
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10) {
-			return -ERANGE;
-		}
-		v = v * 10 + d;
-	}
-	*end = s;
-	*out = v;
-	return 0;
-}
-
-int fcc_parse_size(const char *s, uint64_t *out)
-{
-	const char *p;
-	uint64_t v;
-	unsigned shift = 0;
-	int rc = parse_u64(s, &p, &v);
-
-	if (rc < 0) {
-		return rc;
-	}
-	switch (toupper((unsigned char)*p)) {
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	case '\0':
-	case 'B':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift) {
-		p++;
-		if (!strcmp(p, "iB") || !strcmp(p, "B")) {
-			p += strlen(p);
-		}
-	} else if (*p == 'B' || *p == 'b') {
-		p++;
-	}
-	if (*p) {
-		return -EINVAL;
-	}
-	if (shift && v > (UINT64_MAX >> shift)) {
-		return -ERANGE;
-	}
-	*out = v << shift;
-	return 0;
-}
-
-int fcc_parse_duration(const char *s, uint64_t *out_ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "ms", 1000000 },
-		{ "s", 1000000000ull },
-		{ "m", 60000000000ull },
-		{ "h", 3600000000000ull },
-		{ "", 1000000000ull },
-	};
-	const char *p;
-	uint64_t v;
-	size_t i;
-	int rc = parse_u64(s, &p, &v);
-
-	if (rc < 0) {
-		return rc;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(p, units[i].unit)) {
-			if (v > UINT64_MAX / units[i].ns) {
-				return -ERANGE;
-			}
-			*out_ns = v * units[i].ns;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int fcc_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int fcc_parse_int(const char *s, int64_t *out)
-{
-	const char *p = s;
-	uint64_t v;
-	bool neg = false;
-	int rc;
-
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	rc = parse_u64(p, &p, &v);
-	if (rc < 0) {
-		return rc;
-	}
-	if (*p) {
-		return -EINVAL;
-	}
-	if (v > (uint64_t)INT64_MAX + neg) {
-		return -ERANGE;
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
-
-static bool is_sep(char c)
-{
-	return c == ',' || c == ' ' || c == '\t';
-}
-
-int fcc_parse_cpus(const char *s, struct fcc_cpuset *set, char *why, size_t whylen)
-{
-	memset(set, 0, sizeof(*set));
-	while (*s) {
-		const char *p;
-		uint64_t lo, hi, c;
-
-		if (is_sep(*s)) {
-			s++;
-			continue;
-		}
-		if (parse_u64(s, &p, &lo) < 0) {
-			snprintf(why, whylen, "\"%s\" is not a CPU list (use 2 or 2-5 or 0,2-3)",
-				 s);
-			return -EINVAL;
-		}
-		hi = lo;
-		if (*p == '-') {
-			if (parse_u64(p + 1, &p, &hi) < 0) {
-				snprintf(why, whylen, "\"%s\" is not a CPU range (use 2-5)", s);
-				return -EINVAL;
-			}
-		}
-		if (*p && !is_sep(*p)) {
-			snprintf(why, whylen, "\"%s\" is not a CPU list (use 2 or 2-5 or 0,2-3)",
-				 s);
-			return -EINVAL;
-		}
-		if (hi < lo) {
-			snprintf(why, whylen, "CPU range %" PRIu64 "-%" PRIu64 " runs backwards",
-				 lo, hi);
-			return -EINVAL;
-		}
-		if (hi >= FCC_MAX_CPUS) {
-			snprintf(why, whylen, "CPU %" PRIu64 " is above the maximum %d", hi,
-				 FCC_MAX_CPUS - 1);
-			return -EINVAL;
-		}
-		for (c = lo; c <= hi; c++) {
-			set->bits[c / 64] |= UINT64_C(1) << (c % 64);
-		}
-		s = p;
-	}
-	return 0;
-}
-
-bool fcc_cpuset_has(const struct fcc_cpuset *set, int cpu)
-{
-	if (cpu < 0 || cpu >= FCC_MAX_CPUS) {
-		return false;
-	}
-	return (set->bits[cpu / 64] >> (cpu % 64)) & 1;
-}
-
-unsigned fcc_cpuset_count(const struct fcc_cpuset *set)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < FCC_MAX_CPUS / 64; i++) {
-		n += (unsigned)__builtin_popcountll(set->bits[i]);
-	}
-	return n;
-}
-
-static bool addr_is_multicast(int family, const uint8_t *a)
-{
-	return family == AF_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff;
-}
-
-/* [SOURCE@]GROUP[:PORT] (the syntax of feedcap-capture --group), GROUP an IPv4 address or an
- * IPv6 one, in brackets when a port follows. */
-int fcc_parse_group(const char *s, struct fcc_group *g, char *why, size_t whylen)
-{
-	char buf[128], addr[128];
-	char *at, *port = NULL, *colon, *grp = buf;
-	const char *a, *src = NULL;
-
-	memset(g, 0, sizeof(*g));
-	if (strlen(s) >= sizeof(buf)) {
-		snprintf(why, whylen, "\"%.40s...\" is too long for a group", s);
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", s);
-	at = strchr(buf, '@');
-	if (at) {
-		*at = '\0';
-		src = buf;
-		grp = at + 1;
-	}
-	if (grp[0] == '[') {
-		char *close = strchr(grp, ']');
-
-		if (!close || (close[1] && close[1] != ':')) {
-			snprintf(why, whylen,
-				 "\"%s\": write an IPv6 group with a port as [ff3e::1]:30001", s);
-			return -EINVAL;
-		}
-		*close = '\0';
-		a = grp + 1;
-		if (close[1] == ':') {
-			port = close + 2;
-		}
-		g->family = AF_INET6;
-	} else {
-		colon = strchr(grp, ':');
-		if (colon && strchr(colon + 1, ':')) {
-			g->family = AF_INET6; /* bare IPv6, no port */
-		} else {
-			g->family = AF_INET;
-			if (colon) {
-				*colon = '\0';
-				port = colon + 1;
-			}
-		}
-		a = grp;
-	}
-	snprintf(addr, sizeof(addr), "%s", a);
-	if (inet_pton(g->family, addr, g->addr) != 1) {
-		snprintf(why, whylen, "\"%s\" is not an %s address", addr,
-			 g->family == AF_INET ? "IPv4" : "IPv6");
-		return -EINVAL;
-	}
-	if (!addr_is_multicast(g->family, g->addr)) {
-		snprintf(why, whylen,
-			 "%s is not a multicast group (IPv4 224.0.0.0/4, IPv6 ff00::/8)", addr);
-		return -EINVAL;
-	}
-	if (port) {
-		const char *end;
-		uint64_t v;
-
-		if (parse_u64(port, &end, &v) < 0 || *end || v < 1 || v > 65535) {
-			snprintf(why, whylen, "\"%s\" in \"%s\" is not a UDP port (1 to 65535)",
-				 port, s);
-			return -EINVAL;
-		}
-		g->port = (uint16_t)v;
-	}
-	if (src) {
-		char sbuf[128];
-		size_t n = strlen(src);
-
-		if (g->family == AF_INET6 && n > 1 && src[0] == '[' && src[n - 1] == ']') {
-			snprintf(sbuf, sizeof(sbuf), "%.*s", (int)(n - 2), src + 1);
-		} else {
-			snprintf(sbuf, sizeof(sbuf), "%s", src);
-		}
-		if (inet_pton(g->family, sbuf, g->source) != 1) {
-			snprintf(why, whylen, "source \"%s\" in \"%s\" is not an %s address", src,
-				 s, g->family == AF_INET ? "IPv4" : "IPv6");
-			return -EINVAL;
-		}
-		if (addr_is_multicast(g->family, g->source)) {
-			snprintf(
-				why, whylen,
-				"source %s in \"%s\" is a multicast address; a source is the sender's unicast address",
-				sbuf, s);
-			return -EINVAL;
-		}
-		g->has_source = true;
-	}
-	return 0;
-}
-
-static bool same_group(const struct fcc_group *a, const struct fcc_group *b)
-{
-	return a->family == b->family && !memcmp(a->addr, b->addr, 16) && a->port == b->port &&
-	       a->has_source == b->has_source && !memcmp(a->source, b->source, 16);
-}
-
-/* A PCI address: [DDDD:]BB:DD.F, hexadecimal, function 0-7. */
-static bool is_pci(const char *s)
-{
-	static const char pat_short[] = "xx:xx.f";
-	static const char pat_long[] = "xxxx:xx:xx.f";
-	const char *pat = strlen(s) == sizeof(pat_long) - 1 ? pat_long : pat_short;
-	size_t i;
-
-	if (strlen(s) != strlen(pat)) {
-		return false;
-	}
-	for (i = 0; pat[i]; i++) {
-		if (pat[i] == 'x' && !isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-		if (pat[i] == 'f' && (s[i] < '0' || s[i] > '7')) {
-			return false;
-		}
-		if ((pat[i] == ':' || pat[i] == '.') && s[i] != pat[i]) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* DPDK vdev arguments: a driver name net_xxx (or its old alias eth_xxx), then ,key=value... */
-static bool is_vdev(const char *s)
-{
-	const char *p;
-
-	if (strncmp(s, "net_", 4) && strncmp(s, "eth_", 4)) {
-		return false;
-	}
-	for (p = s + 4; *p && *p != ','; p++) {
-		if (!isalnum((unsigned char)*p) && *p != '_') {
-			return false;
-		}
-	}
-	if (p == s + 4) {
-		return false;
-	}
-	for (; *p; p++) {
-		if (isspace((unsigned char)*p)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* "1G", "512M", "64K", "12345" for messages: the largest unit that divides exactly. */
-static void fmt_size(uint64_t v, char *buf, size_t len)
-{
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (u < 3 && v && (v & 1023) == 0) {
-		v >>= 10;
-		u++;
-	}
-	if (u < 0) {
-		snprintf(buf, len, "%" PRIu64, v);
-	} else {
-		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
-	}
-}
-
-static void fmt_duration(uint64_t ns, char *buf, size_t len)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = {
-		{ "h", 3600000000000ull }, { "m", 60000000000ull }, { "s", 1000000000ull },
-		{ "ms", 1000000 },	   { "us", 1000 },	    { "ns", 1 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ns && ns % units[i].ns == 0) {
-			snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
-			return;
-		}
-	}
-	snprintf(buf, len, "0");
-}
-
 static void store_uint(void *field, size_t size, uint64_t v)
 {
 	if (size == 8) {
@@ -815,8 +404,8 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 			return -EINVAL;
 		}
 		if (!in_range(key, ki, (int64_t)u)) {
-			fmt_size((uint64_t)key->min, lo, sizeof(lo));
-			fmt_size((uint64_t)key->max, hi, sizeof(hi));
+			fcc_fmt_size((uint64_t)key->min, lo, sizeof(lo));
+			fcc_fmt_size((uint64_t)key->max, hi, sizeof(hi));
 			fcc_err_set(err, file, line, kname, "\"%s\" is out of range (%s%s to %s)",
 				    value, ki->flags & F_ZERO_OFF ? "0, or " : "", lo, hi);
 			return -EINVAL;
@@ -824,8 +413,8 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 		if ((ki->flags & F_POW2) && (u & (u - 1))) {
 			uint64_t down = UINT64_C(1) << (63 - __builtin_clzll(u));
 
-			fmt_size(down, lo, sizeof(lo));
-			fmt_size(down << 1, hi, sizeof(hi));
+			fcc_fmt_size(down, lo, sizeof(lo));
+			fcc_fmt_size(down << 1, hi, sizeof(hi));
 			fcc_err_set(err, file, line, kname,
 				    "\"%s\" is not a power of two (use %s or %s)", value, lo, hi);
 			return -EINVAL;
@@ -847,8 +436,8 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 			return -EINVAL;
 		}
 		if (!in_range(key, ki, (int64_t)u)) {
-			fmt_duration((uint64_t)key->min, lo, sizeof(lo));
-			fmt_duration((uint64_t)key->max, hi, sizeof(hi));
+			fcc_fmt_duration((uint64_t)key->min, lo, sizeof(lo));
+			fcc_fmt_duration((uint64_t)key->max, hi, sizeof(hi));
 			fcc_err_set(err, file, line, kname, "\"%s\" is out of range (%s%s to %s)",
 				    value, ki->flags & F_ZERO_OFF ? "0, or " : "", lo, hi);
 			return -EINVAL;
@@ -938,9 +527,9 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 		if (key->type == FCC_TYPE_DEVICE && len) {
 			enum fcc_device_kind kind;
 
-			if (is_pci(value)) {
+			if (fcc_is_pci(value)) {
 				kind = FCC_DEVICE_PCI;
-			} else if (is_vdev(value)) {
+			} else if (fcc_is_vdev(value)) {
 				kind = FCC_DEVICE_VDEV;
 			} else {
 				fcc_err_set(
@@ -972,11 +561,11 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 			char tok[160];
 			size_t tl = 0;
 
-			if (is_sep(*p)) {
+			if (fcc_is_sep(*p)) {
 				p++;
 				continue;
 			}
-			while (p[tl] && !is_sep(p[tl])) {
+			while (p[tl] && !fcc_is_sep(p[tl])) {
 				tl++;
 			}
 			snprintf(tok, sizeof(tok), "%.*s", (int)tl, p);
@@ -991,7 +580,7 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 				return -EINVAL;
 			}
 			for (j = 0; j < n; j++) {
-				if (same_group(&groups[j], &groups[n])) {
+				if (fcc_same_group(&groups[j], &groups[n])) {
 					fcc_err_set(err, file, line, kname, "%s is listed twice",
 						    tok);
 					return -EINVAL;
@@ -1017,172 +606,4 @@ int fcc_key_apply(struct fcc_config *cfg, enum fcc_section sec, unsigned idx, si
 	}
 	fcc_err_set(err, file, line, kname, "internal error: unknown type");
 	return -EINVAL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Checks across keys and sections */
-
-static const char *where(const struct fcc_config *cfg)
-{
-	return cfg->path[0] ? cfg->path : "command line";
-}
-
-/* Resolve a ring reference: "" means the only ring. */
-static int resolve_ring(struct fcc_config *cfg, char *ring, unsigned line, unsigned sline,
-			const char *key, bool need, struct fcc_error *err)
-{
-	unsigned i;
-
-	if (!ring[0]) {
-		if (cfg->nrings != 1 && !need) {
-			return 0; /* nothing refers to a ring here */
-		}
-		if (cfg->nrings == 1) {
-			snprintf(ring, FCC_NAME_MAX, "%s", cfg->rings[0].name);
-			return 0;
-		}
-		if (cfg->nrings == 0) {
-			if (!need) {
-				return 0;
-			}
-			fcc_err_set(
-				err, where(cfg), sline, key,
-				"no [ring NAME] section: add one (e.g. [ring md] with size = 1G)");
-			return -EINVAL;
-		}
-		fcc_err_set(err, where(cfg), sline, key,
-			    "%u rings are defined: say which one with ring = NAME", cfg->nrings);
-		return -EINVAL;
-	}
-	for (i = 0; i < cfg->nrings; i++) {
-		if (!strcmp(cfg->rings[i].name, ring)) {
-			return 0;
-		}
-	}
-	fcc_not_found(cfg, SEC_RING, ring, where(cfg), line, key, err);
-	return -EINVAL;
-}
-
-int fcc_validate(struct fcc_config *cfg, unsigned flags, struct fcc_error *err)
-{
-	struct fcc_error local;
-	unsigned i, j;
-	bool capture = flags & FCC_VALIDATE_CAPTURE;
-	char a[32], b[32];
-
-	if (!err) {
-		err = &local;
-	}
-	memset(err, 0, sizeof(*err));
-
-	for (i = 0; i < cfg->nrings; i++) {
-		const struct fcc_ring *r = &cfg->rings[i];
-
-		if (r->size < r->chunk_size) {
-			fmt_size(r->size, a, sizeof(a));
-			fmt_size(r->chunk_size, b, sizeof(b));
-			fcc_err_set(err, where(cfg), r->line, "ring.size",
-				    "[ring %s]: size %s is smaller than chunk_size %s", r->name, a,
-				    b);
-			return -EINVAL;
-		}
-		for (j = 0; j < i; j++) {
-			if (!strcmp(r->path, cfg->rings[j].path)) {
-				fcc_err_set(err, where(cfg), r->line, "ring.path",
-					    "[ring %s] and [ring %s] use the same file %s", r->name,
-					    cfg->rings[j].name, r->path);
-				return -EINVAL;
-			}
-		}
-	}
-	for (i = 0; i < cfg->nfeeds; i++) {
-		const struct fcc_feed *f = &cfg->feeds[i];
-		const char *missing = !f->a[0]	       ? "a"
-				      : !f->b[0]       ? "b"
-				      : !f->decoder[0] ? "decoder"
-						       : NULL;
-
-		if (missing) {
-			fcc_err_set(err, where(cfg), f->line, "feed",
-				    "[feed %s] has no %s: a feed needs a = GROUP[:PORT], b = "
-				    "GROUP[:PORT] and decoder = NAME",
-				    f->name, missing);
-			return -EINVAL;
-		}
-	}
-	for (i = 0; i < cfg->nports; i++) {
-		const struct fcc_port *p = &cfg->ports[i];
-
-		if (!p->device[0]) {
-			fcc_err_set(
-				err, where(cfg), p->line, "port.device",
-				"[port %s] has no device: give a PCI address (0000:3b:00.0) or DPDK virtual device arguments (net_pcap0,rx_pcap=FILE)",
-				p->name);
-			return -EINVAL;
-		}
-		for (j = 0; j < i; j++) {
-			if (!strcmp(p->device, cfg->ports[j].device)) {
-				fcc_err_set(err, where(cfg), p->line, "port.device",
-					    "[port %s] and [port %s] are the same device %s",
-					    p->name, cfg->ports[j].name, p->device);
-				return -EINVAL;
-			}
-		}
-	}
-
-	/* The capture section: only checked in full when the capture is what is being run. */
-	if (resolve_ring(cfg, cfg->capture.ring, cfg->capture.ring_line, cfg->capture.line,
-			 "capture.ring", capture || cfg->capture.line, err) < 0) {
-		return -EINVAL;
-	}
-	if (cfg->capture.poller_core == cfg->capture.control_core) {
-		fcc_err_set(
-			err, where(cfg), cfg->capture.line, "capture.poller_core",
-			"poller_core and control_core are both %d: the poller needs a core of its own",
-			cfg->capture.poller_core);
-		return -EINVAL;
-	}
-	if (cfg->capture.igmp_version < 3) {
-		for (i = 0; i < cfg->capture.ngroups; i++) {
-			if (cfg->capture.groups[i].has_source) {
-				fcc_err_set(
-					err, where(cfg), cfg->capture.groups_line, "capture.groups",
-					"source-specific groups (SOURCE@GROUP) need igmp_version = 3");
-				return -EINVAL;
-			}
-		}
-	}
-	if (capture && cfg->nports == 0) {
-		fcc_err_set(
-			err, where(cfg), cfg->capture.line, "capture",
-			"no [port NAME] section: the capture has nothing to poll (add [port a] with device = 0000:3b:00.0)");
-		return -EINVAL;
-	}
-
-	for (i = 0; i < cfg->njobs; i++) {
-		struct fcc_job *jb = &cfg->jobs[i];
-
-		if (resolve_ring(cfg, jb->ring, jb->ring_line, jb->line, "job.ring", true, err) <
-		    0) {
-			return -EINVAL;
-		}
-		if (jb->has_cpus && fcc_cpuset_has(&jb->cpus, cfg->capture.poller_core)) {
-			fcc_err_set(
-				err, where(cfg), jb->line, "job.cpus",
-				"[job %s] may run on CPU %d, the capture's poller core: a reader there starves the poller",
-				jb->name, cfg->capture.poller_core);
-			return -EINVAL;
-		}
-		for (j = 0; j < i; j++) {
-			if (!strcmp(jb->directory, cfg->jobs[j].directory) &&
-			    !strcmp(jb->file_name, cfg->jobs[j].file_name)) {
-				fcc_err_set(
-					err, where(cfg), jb->line, "job.directory",
-					"[job %s] and [job %s] would write the same files in %s: give each its own directory or file_name",
-					jb->name, cfg->jobs[j].name, jb->directory);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
 }

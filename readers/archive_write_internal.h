@@ -4,9 +4,17 @@
  *
  * A writer is a container format (pcap, pcapng: fcr_fmt_ops) feeding a staging buffer, and a
  * sink (plain file, zstd stream: fcr_sink_ops) that takes the staged bytes to the file
- * descriptor.  The core (archive_write.c) owns the buffer, the file offset and the "durable"
- * bookkeeping: which frames have reached the file, so that after a write error the file can be
- * cut back to a valid end and the caller knows where to resume.
+ * descriptor.  The core owns the buffer, the file offset and the "durable" bookkeeping: which
+ * frames have reached the file, so that after a write error the file can be cut back to a
+ * valid end and the caller knows where to resume.  The core is four files:
+ *
+ *	archive_write.c		the calls of fcreader.h: open, write, flush, close (and
+ *				sealing a file after a write error)
+ *	archive_write_push.c	the staging buffer handed to the sink; the durable points
+ *	archive_write_file.c	writes to the file, with space reserved ahead (disk full)
+ *	archive_write_direct.c	O_DIRECT output, one write in flight on a thread of its own
+ *
+ * and the ops are archive_write_pcap.c (formats) and archive_write_zstd.c (sinks).
  */
 #ifndef FCR_ARCHIVE_WRITE_INTERNAL_H
 #define FCR_ARCHIVE_WRITE_INTERNAL_H
@@ -14,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "fcreader.h"
 
@@ -84,7 +93,7 @@ struct fcr_writer {
 	 */
 	int dfd;
 	uint64_t buf_off;
-	struct fcr_dio *dio; /* the write in flight, on its own thread (archive_write.c) */
+	struct fcr_dio *dio; /* the write in flight, on its own thread (archive_write_direct.c) */
 	uint64_t synced_off; /* every byte below it has reached the file */
 	struct fcr_mark marks[FCR_MAX_MARKS]; /* pushes not yet wholly on the file, oldest first */
 	unsigned int nmarks;
@@ -142,18 +151,63 @@ struct fcr_writer {
 	struct fcr_writer_stats st;
 };
 
+static inline uint64_t fcr_mono_ns(void)
+{
+	struct timespec ts;
+
+	/* vDSO: no system call on the write path. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- archive_write_push.c */
+
 /* Room for n bytes in the staging buffer (pushing it on when full); NULL on a write error. */
 uint8_t *fcr_wbuf_reserve(struct fcr_writer *w, size_t n);
+
+/* Give the staged bytes to the sink, honouring mode, and report a durable point that moved. */
+int fcr_writer_push(struct fcr_writer *w, enum fcr_push_mode mode);
+
+/* O_DIRECT: the marks whose bytes are all on the file become durable, oldest first. */
+void fcr_commit_marks(struct fcr_writer *w);
+
+/* ---- archive_write_file.c */
 
 /* Write len bytes to the file at file_off (reserving space ahead).  0 or -errno. */
 int fcr_out_write(struct fcr_writer *w, const void *buf, size_t len);
 
+/* Write inside the reserved slack when sealing a broken file (no reservation, no error latch). */
+int fcr_out_write_sealing(struct fcr_writer *w, const void *buf, size_t len);
+
+/* Reserve room for len more bytes past file_off (and the slack), if the file can.  0 or -errno. */
+int fcr_out_reserve(struct fcr_writer *w, size_t len);
+
+/* Write all of p at off (retrying short writes and EINTR).  0 or -errno. */
+int fcr_pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off);
+
+/* Record a write error with its message (the first one wins).  Returns code. */
+int fcr_writer_fail(struct fcr_writer *w, int code, const char *what);
+
+/* ---- archive_write_direct.c */
+
 #define FCR_DIO_ALIGN 4096u
+/* O_DIRECT: write this much at a time (as dd bs=4M), one write in flight while the next fills,
+ * once the file has FCR_DIO_RAMP bytes: before, STAGE_SIZE (archive_write.c), so that the
+ * first writes reserve no more than write() did (a nearly full disk still takes the first MiB
+ * of a file) */
+#define FCR_DIO_STAGE (4u << 20)
+#define FCR_DIO_RAMP  (4u << 20)
 
 /* O_DIRECT sink: write buf[0..len) (file bytes from buf_off); see struct fcr_writer.dfd. */
 int fcr_out_direct(struct fcr_writer *w, size_t len, enum fcr_push_mode mode);
 
-/* Record a write error with its message (the first one wins).  Returns code. */
-int fcr_writer_fail(struct fcr_writer *w, int code, const char *what);
+/* Open the O_DIRECT descriptor (struct fcr_writer.dfd); on any failure, stay on write(). */
+void fcr_direct_on(struct fcr_writer *w);
+
+/* Back to write(): the write in flight waited for, the O_DIRECT descriptor closed. */
+void fcr_direct_off(struct fcr_writer *w);
+
+/* After a failed push of len staged bytes: keep on the file what write() would have kept. */
+void fcr_direct_salvage(struct fcr_writer *w, size_t len);
 
 #endif /* FCR_ARCHIVE_WRITE_INTERNAL_H */

@@ -22,8 +22,6 @@
 
 #include "archive_write_internal.h"
 
-int fcr_out_write_sealing(struct fcr_writer *w, const void *buf, size_t len);
-
 /* ------------------------------------------------------------------ plain */
 
 static int plain_open(struct fcr_writer *w)
