@@ -7,7 +7,8 @@
  * which each conversion becomes what it can expand to (%Y four digits, %H two, %s digits, a
  * month name letters): "md-%H%M.pcap" then matches md-1200.pcap but not md-x-1200.pcap, which
  * a pattern md-x-%H%M.pcap made.  Retention deletes by this test, so it must not be loose.
- * The numbered form of a name (NAME.00003.SUFFIX, when a name is taken) matches too.
+ * The numbered form of a name (NAME.00003.SUFFIX, when a name is taken) matches too.  Dated
+ * directories are matched the same way, component by component.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -139,6 +140,28 @@ static const char *conv_rx(char c)
 	}
 }
 
+/* What the pattern text [p, end) can expand to, as an ERE: one group per conversion. */
+static void rx_pattern(struct rx *r, const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '%' && p + 1 < end) {
+			p++;
+			if ((*p == 'E' || *p == 'O') && p + 1 < end) {
+				p++;
+			}
+			if (*p == '%') {
+				rx_lit(r, '%');
+			} else {
+				rx_put(r, "(");
+				rx_put(r, conv_rx(*p));
+				rx_put(r, ")");
+			}
+			continue;
+		}
+		rx_lit(r, *p);
+	}
+}
+
 int archset_pat_compile(const char *pattern, regex_t *re)
 {
 	const char *base = strrchr(pattern, '/') ? strrchr(pattern, '/') + 1 : pattern;
@@ -147,23 +170,7 @@ int archset_pat_compile(const char *pattern, regex_t *re)
 	struct rx r = { buf, 0, sizeof(buf), false };
 
 	rx_put(&r, "^");
-	for (p = base; p < suf; p++) {
-		if (*p == '%' && p[1]) {
-			p++;
-			if ((*p == 'E' || *p == 'O') && p[1]) {
-				p++;
-			}
-			if (*p == '%') {
-				rx_lit(&r, '%');
-			} else {
-				rx_put(&r, "(");
-				rx_put(&r, conv_rx(*p));
-				rx_put(&r, ")");
-			}
-			continue;
-		}
-		rx_lit(&r, *p);
-	}
+	rx_pattern(&r, base, suf);
 	rx_put(&r, "(\\.[0-9]{5,})?");
 	for (p = suf; *p; p++) {
 		rx_lit(&r, *p);
@@ -191,4 +198,51 @@ bool archset_pattern_match(const char *pattern, const char *file)
 	m = archset_pat_test(&re, file);
 	regfree(&re);
 	return m;
+}
+
+/* Whether the directory component [c, c + n) is one the pattern component [p, p + pn) makes. */
+static bool component_match(const char *p, size_t pn, const char *c, size_t n)
+{
+	char buf[2048], comp[1024];
+	struct rx r = { buf, 0, sizeof(buf), false };
+	regex_t re;
+	bool m;
+
+	if (!memchr(p, '%', pn)) {
+		return pn == n && memcmp(p, c, n) == 0;
+	}
+	if (n >= sizeof(comp)) {
+		return false;
+	}
+	rx_put(&r, "^");
+	rx_pattern(&r, p, p + pn);
+	rx_put(&r, "$");
+	if (r.full || regcomp(&re, buf, REG_EXTENDED | REG_NOSUB) != 0) {
+		return false;
+	}
+	memcpy(comp, c, n);
+	comp[n] = '\0';
+	m = regexec(&re, comp, 0, NULL, 0) == 0;
+	regfree(&re);
+	return m;
+}
+
+bool archset_dirpat_match(const char *dirpat, const char *dir)
+{
+	const char *p = dirpat, *c = dir;
+
+	for (;;) {
+		size_t pn = strcspn(p, "/"), n = strcspn(c, "/");
+
+		if (!component_match(p, pn, c, n)) {
+			return false;
+		}
+		p += pn;
+		c += n;
+		if (!*p || !*c) {
+			return !*p && !*c;
+		}
+		p++;
+		c++;
+	}
 }
