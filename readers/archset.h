@@ -164,6 +164,15 @@ int archset_index_append(const char *dir, const struct archset_ent *e, struct fc
 int archset_index_remove(const char *dir, const char *file, struct fcr_error *err);
 
 /*
+ * archset_index_forget - before a file is given the name of one the index lists (a single
+ * file replaced, a name deleted by hand and made again): if the last line naming file is an
+ * archive line, append a tombstone for it, under the lock that read it.  Then the index never
+ * describes the new file with the old file's line, even if the writer dies before its own
+ * line.  @return 1 (a tombstone appended), 0 (file not listed), or -errno (err names the index).
+ */
+int archset_index_forget(const char *dir, const char *file, struct fcr_error *err);
+
+/*
  * archset_reindex - rebuild dir's index from the files: keep the lines whose file exists with
  * the size they give, read every other archive, drop everything else; written to a temporary
  * file and renamed over the index, under the index lock.  *nrepaired (may be NULL) counts the
@@ -209,6 +218,38 @@ bool archset_pattern_match(const char *pattern, const char *file);
  * component, conversions as archset_pattern_match() takes them, the rest literally.
  */
 bool archset_dirpat_match(const char *dirpat, const char *dir);
+
+/*
+ * What a directory's index says of the names a pattern made, so that a writer never gives a
+ * new archive the name of one the index lists (a stale line would describe the new file):
+ * the numbers NAME.NNNNN used so far, and the names listed.
+ */
+struct archset_names;
+
+/*
+ * archset_names_load - read dir's index: every line, tombstones included, whose name is one
+ * pattern makes with a number raises archset_names_next(); every name the index lists (the
+ * last line naming it is an archive line, whatever its pattern) is archset_names_listed().
+ * No index: an empty set.  @return the set, or NULL with errno and err set (the index cannot
+ * be read, ENOMEM).  Free with archset_names_free().
+ */
+struct archset_names *archset_names_load(const char *dir, const char *pattern,
+					 struct fcr_error *err);
+
+/* One more than the largest number of a numbered name of the pattern in the index (0: none). */
+uint64_t archset_names_next(const struct archset_names *n);
+
+/*
+ * Whether the index may list file: false means it does not (as loaded, plus the names added
+ * since); true may rarely be wrong (names are kept as 64-bit hashes): archset_index_forget()
+ * looks at the index itself.
+ */
+bool archset_names_listed(const struct archset_names *n, const char *file);
+
+/* Count file as listed from now on (the writer appended its line).  0 or -ENOMEM. */
+int archset_names_add(struct archset_names *n, const char *file);
+
+void archset_names_free(struct archset_names *n);
 
 /* ------------------------------------------------------------------ retention */
 

@@ -131,6 +131,33 @@ void dump_dir_of(const char *path, char *out, size_t len)
 }
 
 /*
+ * What the index of the directory about to be written says of names, read once per
+ * directory: the numbers it has seen, tombstones included, so that a -C number is never given
+ * again (not even one retention deleted: names of a set then sort in time order, and no name
+ * ever stands for two files), and the names it lists, which dump_close_file() removes from it
+ * before a file takes one of them again.
+ */
+static void learn_names(struct dump *d)
+{
+	struct fcr_error err = { 0 };
+
+	if (d->names && strcmp(d->names_dir, d->dir) == 0) {
+		return;
+	}
+	archset_names_free(d->names);
+	d->names = archset_names_load(d->dir, d->pattern, &err);
+	if (!d->names) {
+		/* Every name is then looked up in the index when its file is complete. */
+		fprintf(stderr, "feedcap-dump: warning: %s\n", err.msg);
+		return;
+	}
+	snprintf(d->names_dir, sizeof(d->names_dir), "%s", d->dir);
+	if (archset_names_next(d->names) > d->counter) {
+		d->counter = archset_names_next(d->names);
+	}
+}
+
+/*
  * The file name for time ts (the period's start with -G): the pattern's strftime conversions
  * in UTC (archset_name()), numbered (NAME.00003.SUFFIX) when rotating by size or when the name
  * is taken.
@@ -388,6 +415,7 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 				return rc;
 			}
 		}
+		learn_names(d);
 		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
 			       sizeof(f->final));
 		if (rc < 0 ||
@@ -585,6 +613,16 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	f->ck_dirty = true;
 	dump_ckpt_sync(d, true);
 
+	/*
+	 * A name the index lists already (a single -w FILE replaced, a file deleted by hand and
+	 * made again): its old line goes first, so that it never describes this file, not even
+	 * if we die between the rename and our own line.
+	 */
+	if (!d->names || archset_names_listed(d->names, f->ent.file)) {
+		if (archset_index_forget(d->dir, f->ent.file, &cerr) < 0) {
+			fprintf(stderr, "feedcap-dump: warning: %s\n", cerr.msg);
+		}
+	}
 	if (rename(f->part, f->final) != 0) {
 		rc = -errno;
 		err->code = rc;
@@ -621,6 +659,10 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 		close(f->ckpt_fd);
 		f->ckpt_fd = -1;
 		return ret;
+	}
+	if (d->names && archset_names_add(d->names, f->ent.file) < 0) {
+		archset_names_free(d->names); /* look every name up in the index instead */
+		d->names = NULL;
 	}
 	retain(d, f->final);
 out_ckpt:

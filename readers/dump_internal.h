@@ -117,6 +117,8 @@ struct dump {
 	char **set_dirs;		 /* the dated directories of the set (dump_dated_dirs()), */
 	size_t nset_dirs;		 /* listed again when a file goes into another one */
 	char set_dirs_at[PATH_MAX];
+	struct archset_names *names; /* what names_dir's index lists (NULL: unknown) */
+	char names_dir[PATH_MAX];
 	struct fcr_port_info ports[RINGSHM_MAX_PORTS];
 
 	/* counters (printed on exit and SIGUSR1) */

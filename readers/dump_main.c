@@ -205,6 +205,7 @@ int main(int argc, char **argv)
 out:
 	archset_retainer_destroy(d->keeper);
 	dump_free_dirs(d->set_dirs, d->nset_dirs);
+	archset_names_free(d->names);
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);

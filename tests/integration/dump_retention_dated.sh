@@ -1,5 +1,5 @@
 #!/bin/bash
-# Retention over dated directories, against the index:
+# Retention over dated directories, and names that come back, against the index:
 #  - -W 5 -G 3600 with -w '%Y%m%d/md-%H.pcap' over three days, in two runs (the second
 #    resumes): the directories are one set, so 5 files are left in all (the newest, in the last
 #    day), an emptied day's directory is removed with its index, a day's directory holding a
@@ -7,13 +7,36 @@
 #    directory the pattern does not make (20261119.bak) is never touched;
 #  - retention_age and retention_bytes of [job]s whose directory has conversions: the files
 #    left over all the days are those of the age and of the budget, nothing older in any day,
-#    and no directory named literally "%Y%m%d" is made.
+#    and no directory named literally "%Y%m%d" is made;
+#  - -C numbers never come back: a second run continues after the first run's numbers (tcpdump
+#    -C -W reuses file0..fileN-1 as a ring; feedcap never reuses a name it deleted), so each
+#    name has one archive line and names sort in time order;
+#  - a name that is written again (a single -w FILE replaced, a -G file deleted by hand and
+#    written anew) gets a tombstone in the index before its new line.
 # The archives left open in capinfos and tcpdump.
 source "$(dirname "$0")/dump_lib.sh"
 
 base=1795046400 # 2026-11-19T00:00:00Z
 hour=3600
 day=86400
+
+# index_kinds DIR NAME: the kinds of DIR's index lines naming NAME, in order ("file", "removed").
+index_kinds() {
+	python3 - "$1/feedcap-index.jsonl" "$2" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if o.get("removed") == sys.argv[2]:
+        out.append("removed")
+    elif o.get("file") == sys.argv[2]:
+        out.append("file")
+print(" ".join(out))
+PY
+}
 
 # index_truthful DIR: no name has two archive lines without a tombstone between them.
 index_truthful() {
@@ -119,6 +142,61 @@ first=$(tshark -r "$T/a/20261121/md-19.pcap" -T fields -e frame.time_epoch 2>/de
 [[ ${first%.*} == $((base + 2 * day + 19 * hour)) ]] || fail "md-19.pcap starts at $first"
 index_truthful "$T/a/20261121"
 echo "ok: -W 5 over three days of dated directories, two runs: $(tr '\n' ' ' <"$T/got2")left, 20261120 removed, 20261119 kept for notes.txt (24 tombstones), 20261119.bak untouched"
+
+# --- -C numbers across a restart ------------------------------------------------------------
+# The same ring (432 frames): 150 frames in a first run, the rest in a second that resumes.
+mkdir "$T/c"
+"$FEEDCAP_DUMP" --ring "$RING" --from resume --no-follow -q -c 150 -C 4K -W 3 -w "$T/c/md.pcap" ||
+	fail "-C 4K -W 3, first run: exit $?"
+(cd "$T/c" && ls md.*) >"$T/c1"
+"$FEEDCAP_DUMP" --ring "$RING" --from resume --no-follow -q -C 4K -W 3 -w "$T/c/md.pcap" ||
+	fail "-C 4K -W 3, second run: exit $?"
+(cd "$T/c" && ls md.*) >"$T/c2"
+[[ $(wc -l <"$T/c2") == 3 ]] || fail "-C 4K -W 3: $(tr '\n' ' ' <"$T/c2")"
+python3 - "$T/c/feedcap-index.jsonl" <<'PY' >"$T/cnames" || fail "-C numbers: $(cat "$T/cnames")"
+import json, sys
+files = []
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "file" in o:
+        files.append((o["first_ts"], o["file"]))
+names = [f for _, f in files]
+dup = sorted(set(n for n in names if names.count(n) > 1))
+if dup:
+    print("names written twice: " + " ".join(dup))
+    sys.exit(1)
+if [f for _, f in sorted(files)] != sorted(names):
+    print("name order is not time order: " + " ".join(f for _, f in sorted(files)))
+    sys.exit(1)
+print(" ".join(names))
+PY
+last=$(tail -1 "$T/c2")
+lastin=$(tcpdump -nn -r "$T/c/$last" -tt --time-stamp-precision=nano 2>/dev/null | tail -1 | cut -d' ' -f1)
+[[ ${lastin%.*} == $((base + 431 * 600)) ]] || fail "-C 4K -W 3: $last does not end with the last frame ($lastin)"
+index_matches_disk "$T/c" "md.*"
+index_truthful "$T/c"
+echo "ok: -C 4K -W 3 across a restart: numbers continue ($(head -1 "$T/c1") .. $(tail -1 "$T/c1"), then .. $last), one archive line a name, $(tr '\n' ' ' <"$T/c2")left"
+
+# --- names written again --------------------------------------------------------------------
+mkdir "$T/s" "$T/h"
+for run in 1 2; do
+	"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -c 50 -w "$T/s/one.pcap" ||
+		fail "-w one.pcap, run $run: exit $?"
+done
+[[ $(index_kinds "$T/s" one.pcap) == "file removed file" ]] ||
+	fail "one.pcap replaced: its index lines are '$(index_kinds "$T/s" one.pcap)', not 'file removed file'"
+[[ $(packets "$T/s/one.pcap") == 50 ]] || fail "one.pcap: $(packets "$T/s/one.pcap") packets"
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -c 60 -G $hour -w "$T/h/md-%H.pcap" ||
+	fail "-G into h/: exit $?"
+rm "$T/h/md-03.pcap" # by hand: the index still lists it
+"$FEEDCAP_DUMP" --ring "$RING" --from oldest --no-follow -q -c 60 -G $hour -w "$T/h/md-%H.pcap" ||
+	fail "-G into h/, again: exit $?"
+[[ $(index_kinds "$T/h" md-03.pcap) == "file removed file" ]] ||
+	fail "md-03.pcap written again: its index lines are '$(index_kinds "$T/h" md-03.pcap)', not 'file removed file'"
+[[ $(packets "$T/h/md-03.pcap") == 6 ]] || fail "md-03.pcap: $(packets "$T/h/md-03.pcap") packets"
+index_truthful "$T/s"
+index_truthful "$T/h"
+echo "ok: a name written again is removed from the index before its new line (one.pcap, md-03.pcap)"
 
 # --- retention_age and retention_bytes in [job]s with dated directories ----------------------
 # Three days up to now, 100 frames an hour (about 21 KB a file, 1.5 MB in all).

@@ -1227,6 +1227,65 @@ Test(archset_names, dirpat_match_is_strict_per_component)
 	}
 }
 
+Test(archset_names, numbers_used_and_names_listed, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	struct archset_names *n;
+
+	n = archset_names_load(dir, "md.%Y%m%d.pcap", &err);
+	cr_assert_not_null(n, "no index: an empty set (%s)", err.msg);
+	cr_assert_eq(archset_names_next(n), 0);
+	cr_assert_not(archset_names_listed(n, "md.20261122.pcap"));
+	archset_names_free(n);
+
+	/* the date's digits are no number; the largest number counts, tombstoned or not */
+	index_line("md.20261122.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("md.20261122.00007.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("md.20261122.00002.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("other.00099.pcap", "other.pcap", BASE_TS, BASE_TS, 1, false);
+	cr_assert_eq(archset_index_remove(dir, "md.20261122.00007.pcap", &err), 0);
+	n = archset_names_load(dir, "/any/where/md.%Y%m%d.pcap", &err);
+	cr_assert_not_null(n, "%s", err.msg);
+	cr_assert_eq(archset_names_next(n), 8, "%lu", (unsigned long)archset_names_next(n));
+	cr_assert(archset_names_listed(n, "md.20261122.pcap"));
+	cr_assert(archset_names_listed(n, "other.00099.pcap"), "listed, whatever its pattern");
+	cr_assert_not(archset_names_listed(n, "md.20261122.00007.pcap"), "tombstoned");
+	cr_assert_not(archset_names_listed(n, "md.20261123.pcap"));
+	for (int i = 0; i < 1000; i++) { /* the table grows */
+		char name[64];
+
+		snprintf(name, sizeof(name), "md.20261122.%05d.pcap", 100 + i);
+		cr_assert_eq(archset_names_add(n, name), 0);
+	}
+	cr_assert(archset_names_listed(n, "md.20261122.00100.pcap"));
+	cr_assert(archset_names_listed(n, "md.20261122.01099.pcap"));
+	cr_assert(archset_names_listed(n, "md.20261122.pcap"));
+	archset_names_free(n);
+}
+
+Test(archset_index, forget_tombstones_a_listed_name_only, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	char path[600], buf[4096];
+	ssize_t len;
+	int fd;
+
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 0, "no index");
+	index_line("one.pcap", "one.pcap", BASE_TS, BASE_TS, 1, true);
+	cr_assert_eq(archset_index_forget(dir, "two.pcap", &err), 0, "not listed");
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 1, "%s", err.msg);
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 0, "tombstoned already");
+	cr_assert_lt(archset_index_forget(dir, "../one.pcap", &err), 0);
+	path_of(path, sizeof(path), "feedcap-index.jsonl");
+	fd = open(path, O_RDONLY);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	cr_assert(strstr(buf, "\n{\"v\":2,\"removed\":\"one.pcap\"}\n"), "%s", buf);
+	cr_assert_null(strstr(strstr(buf, "removed") + 1, "removed"), "one tombstone: %s", buf);
+}
+
 /* ------------------------------------------------------------------ .part recovery */
 
 struct ckpt_writer {
@@ -1405,6 +1464,27 @@ Test(archset_parts, a_taken_name_gets_a_number_and_a_locked_part_is_left, .init 
 	cr_assert(exists("md-05.pcap.part"));
 	cr_assert(strstr(warn, "md-05.pcap.part: a running writer holds it"), "%s", warn);
 	close(fd);
+}
+
+Test(archset_parts, a_name_the_index_lists_is_not_taken_again, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	struct archset *s;
+
+	/* md-00.pcap was deleted by hand: its line is still there, and must not describe the
+	 * recovered file */
+	index_line("md-00.pcap", "md-%M.pcap", BASE_TS - 60 * SEC, BASE_TS - SEC, 1, false);
+	killed_writer("md-00.pcap", 0, true);
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "", &n, NULL, 0, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_not(exists("md-00.pcap"));
+	cr_assert(exists("md-00.00001.pcap"));
+	s = archset_open(dir, ARCHSET_NO_CHECK, &err);
+	cr_assert_eq(archset_find(s, "md-00.pcap")->last_ts, BASE_TS - SEC, "the old line, as is");
+	cr_assert_gt(archset_find(s, "md-00.00001.pcap")->frames, 0);
+	archset_close(s);
 }
 
 Test(archset_index, an_empty_directory_is_an_empty_set, .init = setup, .fini = teardown)
