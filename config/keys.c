@@ -180,8 +180,10 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  NONE, "zstd worker threads; 0 compresses in the reader's own thread.")                    \
 	K(SEC_JOB, struct fcc_job, directory, "directory", PATH, "", 0, 0, NULL, F_DEFNAME, NONE,   \
 	  NONE,                                                                                     \
-	  "Archive directory. Empty: /var/lib/feedcap/NAME. The dump unit may only write under "    \
-	  "/var/lib/feedcap unless a drop-in adds ReadWritePaths=.")                                \
+	  "Archive directory; strftime(3) conversions (UTC) make dated directories, e.g. "          \
+	  "/var/lib/feedcap/md/%Y%m%d: one set for retention. Empty: /var/lib/feedcap/NAME. The "   \
+	  "dump unit may only write under /var/lib/feedcap unless a drop-in adds "                  \
+	  "ReadWritePaths=.")                                                                       \
 	K(SEC_JOB, struct fcc_job, file_name, "file_name", STRING, "%Y%m%dT%H%M%S", 0, 0, NULL,     \
 	  F_NONEMPTY | F_NOSLASH, NONE, NONE,                                                       \
 	  "strftime(3) pattern of archive names (UTC), without extension: feedcap-dump adds "       \
@@ -194,13 +196,16 @@ static const char *const on_error_values[] = { "exit", "wait", NULL };
 	  "time.")                                                                                  \
 	K(SEC_JOB, struct fcc_job, retention_files, "retention_files", INT, "0", 0, 1000000, NULL,  \
 	  0, NONE, NONE,                                                                            \
-	  "Keep at most this many archive files, deleting the oldest; 0: keep all.")                \
+	  "Keep at most this many archive files (over all the dated directories), deleting the "    \
+	  "oldest; 0: keep all.")                                                                   \
 	K(SEC_JOB, struct fcc_job, retention_age_ns, "retention_age", DURATION, "0", MIN,           \
 	  87600 * HOUR, NULL, F_ZERO_OFF, NONE, NONE,                                               \
-	  "Delete archive files older than this; 0: never by age.")                                 \
+	  "Delete archive files whose last frame is older than this (in all the dated "             \
+	  "directories); 0: never by age.")                                                         \
 	K(SEC_JOB, struct fcc_job, retention_bytes, "retention_bytes", SIZE, "0", MiB, 1024 * TiB,  \
 	  NULL, F_ZERO_OFF, NONE, NONE,                                                             \
-	  "Keep at most this many bytes of archive files, deleting the oldest; 0: no limit.")       \
+	  "Keep at most this many bytes of archive files (over all the dated directories), "        \
+	  "deleting the oldest; 0: no limit.")                                                      \
 	K(SEC_JOB, struct fcc_job, from, "from", ENUM, "resume", 0, 0, from_values, 0, NONE, NONE,  \
 	  "Where a job starts in the ring: resume (right after the last record the job's "          \
 	  "archives hold from this ring, so a restart makes no duplicate and no gap while the "     \

@@ -164,6 +164,15 @@ int archset_index_append(const char *dir, const struct archset_ent *e, struct fc
 int archset_index_remove(const char *dir, const char *file, struct fcr_error *err);
 
 /*
+ * archset_index_forget - before a file is given the name of one the index lists (a single
+ * file replaced, a name deleted by hand and made again): if the last line naming file is an
+ * archive line, append a tombstone for it, under the lock that read it.  Then the index never
+ * describes the new file with the old file's line, even if the writer dies before its own
+ * line.  @return 1 (a tombstone appended), 0 (file not listed), or -errno (err names the index).
+ */
+int archset_index_forget(const char *dir, const char *file, struct fcr_error *err);
+
+/*
  * archset_reindex - rebuild dir's index from the files: keep the lines whose file exists with
  * the size they give, read every other archive, drop everything else; written to a temporary
  * file and renamed over the index, under the index lock.  *nrepaired (may be NULL) counts the
@@ -203,6 +212,45 @@ int archset_name_numbered(const char *name, uint64_t n, char *out, size_t len);
 /* Whether file (a name, no directory) is one the pattern makes, numbered or not. */
 bool archset_pattern_match(const char *pattern, const char *file);
 
+/*
+ * archset_dirpat_match - whether dir is a directory the directory pattern dirpat makes
+ * ("/a/%Y%m%d" makes "/a/20261122", not "/a/20261122.bak" nor "/b/20261122"): component by
+ * component, conversions as archset_pattern_match() takes them, the rest literally.
+ */
+bool archset_dirpat_match(const char *dirpat, const char *dir);
+
+/*
+ * What a directory's index says of the names a pattern made, so that a writer never gives a
+ * new archive the name of one the index lists (a stale line would describe the new file):
+ * the numbers NAME.NNNNN used so far, and the names listed.
+ */
+struct archset_names;
+
+/*
+ * archset_names_load - read dir's index: every line, tombstones included, whose name is one
+ * pattern makes with a number raises archset_names_next(); every name the index lists (the
+ * last line naming it is an archive line, whatever its pattern) is archset_names_listed().
+ * No index: an empty set.  @return the set, or NULL with errno and err set (the index cannot
+ * be read, ENOMEM).  Free with archset_names_free().
+ */
+struct archset_names *archset_names_load(const char *dir, const char *pattern,
+					 struct fcr_error *err);
+
+/* One more than the largest number of a numbered name of the pattern in the index (0: none). */
+uint64_t archset_names_next(const struct archset_names *n);
+
+/*
+ * Whether the index may list file: false means it does not (as loaded, plus the names added
+ * since); true may rarely be wrong (names are kept as 64-bit hashes): archset_index_forget()
+ * looks at the index itself.
+ */
+bool archset_names_listed(const struct archset_names *n, const char *file);
+
+/* Count file as listed from now on (the writer appended its line).  0 or -ENOMEM. */
+int archset_names_add(struct archset_names *n, const char *file);
+
+void archset_names_free(struct archset_names *n);
+
 /* ------------------------------------------------------------------ retention */
 
 struct archset_retention {
@@ -214,13 +262,58 @@ struct archset_retention {
 /*
  * archset_retain - delete the oldest archives of pattern in dir (by first_ts) until the set of
  * that pattern is within r, each with its tombstone; never a file of another pattern, never
- * one not in the index, never `keep` (the file just written; may be NULL).  now_ns is
- * CLOCK_REALTIME.  *removed (may be NULL) counts the files deleted.
+ * one not in the index, never `keep` (the file just written, a name in dir; may be NULL).
+ * now_ns is CLOCK_REALTIME.  *removed (may be NULL) counts the files deleted.  One directory:
+ * archset_retainer_run() takes several as one set.
  * @return 0, or the first -errno of a delete that failed (err names the file; the others are
  *         still tried).
  */
 int archset_retain(const char *dir, const char *pattern, const struct archset_retention *r,
 		   uint64_t now_ns, const char *keep, unsigned int *removed, struct fcr_error *err);
+
+/*
+ * Retention over several directories taken as one set: the dated directories of one -w
+ * pattern ("/a/%Y%m%d/md-%H.pcap" writes /a/20261121, /a/20261122, ...), each with its own
+ * index.  The oldest archives of the pattern across all of them (by first_ts, then name, then
+ * directory) are deleted until the whole set is within the retention, each tombstone going to
+ * its own directory's index.  A directory left holding nothing but its index is removed with
+ * it, and so are the parents it leaves empty below root.
+ *
+ * The retainer remembers, for each directory, what its index said (counts, bytes, oldest
+ * times) and reads an index again only when it changed (another size, inode or time): a run
+ * after each new archive reads the index of the directory written and those it deletes from,
+ * not a year of days.  Not thread-safe; one per writer.
+ *
+ *	struct archset_retainer *t = archset_retainer_create(pattern, &r, "/a", &err);
+ *	... after each archive is complete and indexed:
+ *	archset_retainer_run(t, dirs, ndirs, now_ns, "/a/20261122/md-10.pcap", NULL, &err);
+ *	archset_retainer_destroy(t);
+ */
+struct archset_retainer;
+
+/*
+ * archset_retainer_create - a retainer of pattern's archives (its last component counts)
+ * with r.  root (may be NULL: no directory is ever removed) is the fixed directory the dated
+ * ones are under; it is never removed itself.
+ * @return the retainer, or NULL with errno and err set (EINVAL: no name pattern can be made of
+ *         pattern; ENOMEM).
+ */
+struct archset_retainer *archset_retainer_create(const char *pattern,
+						 const struct archset_retention *r,
+						 const char *root, struct fcr_error *err);
+
+/*
+ * archset_retainer_run - apply the retention to the set that dirs[0..ndirs) make (the
+ * directories that exist; those not named are forgotten), never deleting keep (a path, may be
+ * NULL).  *removed (may be NULL) counts the files deleted.
+ * @return 0, or the first -errno of an index that cannot be read or a delete that failed (err
+ *         names the file; the rest is still done).
+ */
+int archset_retainer_run(struct archset_retainer *t, const char *const *dirs, size_t ndirs,
+			 uint64_t now_ns, const char *keep, unsigned int *removed,
+			 struct fcr_error *err);
+
+void archset_retainer_destroy(struct archset_retainer *t);
 
 /* ------------------------------------------------------------------ command lines */
 

@@ -427,6 +427,48 @@ int archset_index_remove(const char *dir, const char *file, struct fcr_error *er
 	return rc;
 }
 
+int archset_index_forget(const char *dir, const char *file, struct fcr_error *err)
+{
+	struct archset_rec *recs = NULL;
+	unsigned int lineno = 0;
+	size_t nrecs = 0, i, len = 0;
+	bool listed = false;
+	char path[4096], *line;
+	uint64_t end;
+	int fd, rc;
+
+	if (!plain_name(file)) {
+		return archset_fail(err, -EINVAL, "%s: tombstone \"%s\": not a file name", dir,
+				    file);
+	}
+	if (archset_index_path(dir, path, sizeof(path)) < 0 || access(path, F_OK) != 0) {
+		return 0; /* no index (or none that can be named): nothing listed */
+	}
+	/* Read and append under one lock: no line can come between the look and the tombstone. */
+	fd = archset_index_lock(dir, true, err);
+	if (fd < 0) {
+		return fd;
+	}
+	rc = archset_index_parse(fd, path, 0, &recs, &nrecs, &lineno, &end, NULL);
+	for (i = 0; rc == 0 && i < nrecs; i++) {
+		if (strcmp(recs[i].e.file, file) == 0) {
+			listed = !recs[i].tomb;
+		}
+	}
+	free(recs);
+	if (rc == 0 && listed) {
+		line = archset_index_tomb_line(file, &len);
+		rc = line ? archset_index_write_locked(fd, line, len) : -ENOMEM;
+		free(line);
+	}
+	close(fd);
+	if (rc < 0) {
+		return archset_fail(err, rc, "%s: cannot remove %s before it is written again: %s",
+				    path, file, strerror(-rc));
+	}
+	return listed ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------ lines in */
 
 static bool get_u64(struct json_object *o, const char *key, uint64_t *v)

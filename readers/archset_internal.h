@@ -129,6 +129,8 @@ int archset_reconcile(const char *dir, struct archset_vec *vec, const struct arc
 /* The regular expression of the names pattern makes (see archset_names.c).  0 or -errno. */
 int archset_pat_compile(const char *pattern, regex_t *re);
 bool archset_pat_test(const regex_t *re, const char *file);
+/* Whether file is a numbered name of the pattern (NAME.NNNNN.SUFFIX), and its number. */
+bool archset_pat_number(const regex_t *re, const char *file, uint64_t *num);
 
 /* Sort entries by (first_ts, file). */
 void archset_sort_by_time(struct archset_vec *vec);

@@ -194,8 +194,12 @@ static int apply_ckpt(int fd, const struct archset_ckpt *c)
 	return fsync(fd) == 0 ? 0 : -errno;
 }
 
-/* NAME, or NAME.00001... if taken: renamed without ever replacing a file.  0 or -errno. */
-static int rename_free(const char *dir, const char *part, const char *name, char *final, size_t len)
+/*
+ * NAME, or NAME.00001... if taken: renamed without ever replacing a file, nor taking a name the
+ * index lists (its line would describe this file until ours comes).  0 or -errno.
+ */
+static int rename_free(const char *dir, const char *part, const char *name,
+		       const struct archset_names *listed, char *final, size_t len)
 {
 	char from[4096], to[4096];
 	uint64_t n;
@@ -204,7 +208,9 @@ static int rename_free(const char *dir, const char *part, const char *name, char
 	snprintf(final, len, "%s", name);
 	for (n = 1; n < 100000; n++) {
 		snprintf(to, sizeof(to), "%s/%s", dir, final);
-		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+		if (listed && archset_names_listed(listed, final)) {
+			errno = EEXIST;
+		} else if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
 			return 0;
 		}
 		if (errno != EEXIST) {
@@ -219,6 +225,7 @@ static int rename_free(const char *dir, const char *part, const char *name, char
 
 struct recover_ctx {
 	const char *dir, *pattern, *ring;
+	struct archset_names *listed; /* NULL: the index could not be read */
 	struct archset_warn w;
 	unsigned int nrecovered;
 };
@@ -306,7 +313,7 @@ static int recover_one(struct recover_ctx *rc_, const char *part, struct fcr_err
 			      " frames), without sequence numbers",
 			      path, e.frames);
 	}
-	rc = rename_free(dir, part, name, final, sizeof(final));
+	rc = rename_free(dir, part, name, rc_->listed, final, sizeof(final));
 	close(fd);
 	if (rc < 0) {
 		return archset_fail(err, rc, "%s: cannot rename it to %s: %s", path, name,
@@ -324,6 +331,10 @@ static int recover_one(struct recover_ctx *rc_, const char *part, struct fcr_err
 		return rc;
 	}
 	unlink(ckpath);
+	if (rc_->listed && archset_names_add(rc_->listed, final) < 0) {
+		archset_names_free(rc_->listed);
+		rc_->listed = NULL;
+	}
 	archset_warnf(&rc_->w, "%s: recovered as %s/%s (%" PRIu64 " frames)", path, dir, final,
 		      e.frames);
 	rc_->nrecovered++;
@@ -387,6 +398,9 @@ int archset_recover_parts(const char *dir, const char *pattern, const char *ring
 	}
 	closedir(d);
 	regfree(&re);
+	if (rc == 0 && parts.n) {
+		ctx.listed = archset_names_load(dir, pattern, NULL);
+	}
 	for (i = 0; rc == 0 && i < parts.n; i++) {
 		int r = recover_one(&ctx, parts.names[i], first ? NULL : err);
 
@@ -409,6 +423,7 @@ int archset_recover_parts(const char *dir, const char *pattern, const char *ring
 		snprintf(warn, warnlen, "%s", archset_warn_str(&ctx.w));
 	}
 	archset_warn_free(&ctx.w);
+	archset_names_free(ctx.listed);
 	for (i = 0; i < parts.n; i++) {
 		free(parts.names[i]);
 	}

@@ -25,9 +25,10 @@
 
 /*
  * -w with strftime conversions in its directory part ("%Y%m%d/md-%H%M.pcap"): every directory
- * it names is an archive set of its own (an index, .part recovery, retention), because the
- * index and everything built on it is per directory (docs/archive-set.md).  A file goes into
- * the directory of its own time (its -G period), made as needed with mkdir -p semantics.
+ * it names has an index of its own (and its own .part recovery), because the index and
+ * everything built on it is per directory (docs/archive-set.md); retention alone takes them
+ * all as one set.  A file goes into the directory of its own time (its -G period), made as
+ * needed with mkdir -p semantics.
  */
 int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err)
 {
@@ -89,20 +90,36 @@ char **dump_dated_dirs(const struct dump *d, size_t *n)
 		return NULL;
 	}
 	out = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*out));
-	for (size_t i = 0; out && i < g.gl_pathc; i++) {
-		size_t l = strlen(g.gl_pathv[g.gl_pathc - 1 - i]);
+	for (size_t i = g.gl_pathc; out && i-- > 0;) { /* glob sorts: newest last */
+		size_t l = strlen(g.gl_pathv[i]);
+		char *p = strdup(g.gl_pathv[i]);
 
-		out[i] = strdup(g.gl_pathv[g.gl_pathc - 1 - i]); /* glob sorts: newest last */
-		if (!out[i]) {
+		if (!p) {
 			break;
 		}
-		if (l > 1 && out[i][l - 1] == '/') {
-			out[i][l - 1] = '\0';
+		if (l > 1 && p[l - 1] == '/') {
+			p[l - 1] = '\0';
 		}
-		*n = i + 1;
+		/*
+		 * The glob is loose (a conversion is any text): 20261122.bak is not a directory
+		 * of the pattern, and retention must not delete in it.
+		 */
+		if (!archset_dirpat_match(d->dirpat, p)) {
+			free(p);
+			continue;
+		}
+		out[(*n)++] = p;
 	}
 	globfree(&g);
 	return out;
+}
+
+void dump_free_dirs(char **dirs, size_t n)
+{
+	for (size_t i = 0; dirs && i < n; i++) {
+		free(dirs[i]);
+	}
+	free(dirs);
 }
 
 /* The directory a name lives in. */
@@ -112,6 +129,33 @@ void dump_dir_of(const char *path, char *out, size_t len)
 
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(out, len, "%s", dirname(tmp));
+}
+
+/*
+ * What the index of the directory about to be written says of names, read once per
+ * directory: the numbers it has seen, tombstones included, so that a -C number is never given
+ * again (not even one retention deleted: names of a set then sort in time order, and no name
+ * ever stands for two files), and the names it lists, which dump_close_file() removes from it
+ * before a file takes one of them again.
+ */
+static void learn_names(struct dump *d)
+{
+	struct fcr_error err = { 0 };
+
+	if (d->names && strcmp(d->names_dir, d->dir) == 0) {
+		return;
+	}
+	archset_names_free(d->names);
+	d->names = archset_names_load(d->dir, d->pattern, &err);
+	if (!d->names) {
+		/* Every name is then looked up in the index when its file is complete. */
+		fprintf(stderr, "feedcap-dump: warning: %s\n", err.msg);
+		return;
+	}
+	snprintf(d->names_dir, sizeof(d->names_dir), "%s", d->dir);
+	if (archset_names_next(d->names) > d->counter) {
+		d->counter = archset_names_next(d->names);
+	}
 }
 
 /*
@@ -372,6 +416,7 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 				return rc;
 			}
 		}
+		learn_names(d);
 		rc = make_name(d, d->o.rot_ns ? f->period : ts, d->o.rot_size != 0, f->final,
 			       sizeof(f->final));
 		if (rc < 0 ||
@@ -384,6 +429,17 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 			return -ENAMETOOLONG;
 		}
 		f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (f->fd < 0 && errno == ENOENT && d->dir_dated) {
+			/*
+			 * Another job's retention removed the directory between our mkdir and
+			 * now, finding it empty: make it again, once.
+			 */
+			rc = dump_enter_dir(d, d->o.rot_ns ? f->period : ts, err);
+			if (rc < 0) {
+				return rc;
+			}
+			f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		}
 		if (f->fd < 0) {
 			rc = -errno;
 			err->code = rc;
@@ -438,7 +494,12 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 	return 0;
 }
 
-/* -W, retention_age, retention_bytes: through the index, this pattern's archives only. */
+/*
+ * -W, retention_age, retention_bytes: through the index, this pattern's archives only, over
+ * the whole set: with dated directories, every directory the pattern makes (the retainer
+ * reads again only the indexes that changed, and removes the directories it empties).  keep:
+ * the path of the file just written, never deleted (may be NULL).
+ */
 void dump_retain(struct dump *d, const char *keep)
 {
 	struct archset_retention r = {
@@ -446,13 +507,38 @@ void dump_retain(struct dump *d, const char *keep)
 		.max_age_ns = d->o.retention_age_ns,
 		.max_bytes = d->o.retention_bytes,
 	};
+	const char *one[1] = { d->dir };
+	const char *const *dirs = one;
 	struct fcr_error err = { 0 };
+	size_t n = 1;
 
 	if (!r.keep_files && !r.max_age_ns && !r.max_bytes) {
 		return;
 	}
-	if (archset_retain(d->dir, d->pattern, &r, dump_now_ns(CLOCK_REALTIME), keep, NULL, &err) <
-	    0) {
+	if (!d->keeper) {
+		d->keeper = archset_retainer_create(d->pattern, &r, d->dir_dated ? d->root : NULL,
+						    &err);
+		if (!d->keeper) {
+			fprintf(stderr, "feedcap-dump: warning: retention: %s\n", err.msg);
+			return;
+		}
+	}
+	/*
+	 * The directories change when a file goes into a new one: listed (a glob, each name
+	 * checked against the pattern) then, not after every file.  One that retention removed
+	 * since stays in the list meanwhile, as a directory without an index.
+	 */
+	if (d->dir_dated && strcmp(d->set_dirs_at, d->dir) != 0) {
+		dump_free_dirs(d->set_dirs, d->nset_dirs);
+		d->set_dirs = dump_dated_dirs(d, &d->nset_dirs);
+		snprintf(d->set_dirs_at, sizeof(d->set_dirs_at), "%s", d->dir);
+	}
+	if (d->dir_dated && d->set_dirs && d->nset_dirs) {
+		dirs = (const char *const *)d->set_dirs;
+		n = d->nset_dirs;
+	}
+	if (archset_retainer_run(d->keeper, dirs, n, dump_now_ns(CLOCK_REALTIME), keep, NULL,
+				 &err) < 0) {
 		fprintf(stderr, "feedcap-dump: warning: retention: %s\n", err.msg);
 	}
 }
@@ -542,6 +628,16 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 	f->ck_dirty = true;
 	dump_ckpt_sync(d, true);
 
+	/*
+	 * A name the index lists already (a single -w FILE replaced, a file deleted by hand and
+	 * made again): its old line goes first, so that it never describes this file, not even
+	 * if we die between the rename and our own line.
+	 */
+	if (!d->names || archset_names_listed(d->names, f->ent.file)) {
+		if (archset_index_forget(d->dir, f->ent.file, &cerr) < 0) {
+			fprintf(stderr, "feedcap-dump: warning: %s\n", cerr.msg);
+		}
+	}
 	rc = rename(f->part, f->final) == 0 ? 0 : -errno;
 	close(f->fd); /* and with it the lock, once there is no .part of this name */
 	f->fd = -1;
@@ -581,7 +677,11 @@ int dump_close_file(struct dump *d, struct fcr_error *err)
 		f->ckpt_fd = -1;
 		return ret;
 	}
-	dump_retain(d, f->ent.file);
+	if (d->names && archset_names_add(d->names, f->ent.file) < 0) {
+		archset_names_free(d->names); /* look every name up in the index instead */
+		d->names = NULL;
+	}
+	dump_retain(d, f->final);
 out_ckpt:
 	if (f->ckpt_fd >= 0) {
 		close(f->ckpt_fd);

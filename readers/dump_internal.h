@@ -112,6 +112,13 @@ struct dump {
 	char dir[PATH_MAX];    /* the directory of the file being written (of now, before) */
 	char dirpat[PATH_MAX]; /* -w's directory part; strftime conversions when dir_dated */
 	bool dir_dated;	       /* one archive set (index) per directory the pattern names */
+	char root[PATH_MAX];   /* dir_dated: the directory before the first dated component */
+	struct archset_retainer *keeper; /* -W, retention_*: over every dated directory */
+	char **set_dirs;		 /* the dated directories of the set (dump_dated_dirs()), */
+	size_t nset_dirs;		 /* listed again when a file goes into another one */
+	char set_dirs_at[PATH_MAX];
+	struct archset_names *names; /* what names_dir's index lists (NULL: unknown) */
+	char names_dir[PATH_MAX];
 	struct fcr_port_info ports[RINGSHM_MAX_PORTS];
 
 	/* counters (printed on exit and SIGUSR1) */
@@ -176,8 +183,11 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err);
  */
 int dump_enter_dir(struct dump *d, uint64_t ts, struct fcr_error *err);
 
-/* dump_dated_dirs - the existing directories the pattern names, newest (last by name) first:
- * a malloc'd array of malloc'd paths (free both), or NULL; *n their count. */
+/* Free what dump_dated_dirs() returned. */
+void dump_free_dirs(char **dirs, size_t n);
+/* dump_dated_dirs - the existing directories the pattern makes (archset_dirpat_match()),
+ * newest (last by name) first: a malloc'd array of malloc'd paths (free both), or NULL; *n
+ * their count. */
 char **dump_dated_dirs(const struct dump *d, size_t *n);
 int dump_close_file(struct dump *d, struct fcr_error *err);
 /*

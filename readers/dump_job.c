@@ -68,11 +68,26 @@ int dump_check_config(const struct options *o)
 	return rc;
 }
 
+/*
+ * mkdir -p path, but only up to its first component with a strftime conversion: a dated
+ * directory ("/var/lib/feedcap/md/%Y%m%d") is made by the dump when a file goes into it, and
+ * "%Y%m%d" itself must never be made.
+ */
 static int mkdirs(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX], *p;
 
 	snprintf(tmp, sizeof(tmp), "%s", path);
+	p = strchr(tmp, '%');
+	if (p) {
+		while (p > tmp && p[-1] != '/') {
+			p--;
+		}
+		*p = '\0';
+		if (!tmp[0]) {
+			return 0;
+		}
+	}
 	for (p = tmp + 1; *p; p++) {
 		if (*p == '/') {
 			*p = '\0';

@@ -132,6 +132,11 @@ int main(int argc, char **argv)
 			if (!d->dir[0]) {
 				snprintf(d->dir, sizeof(d->dir), ".");
 			}
+			/* retention removes emptied dated directories below it, never it */
+			snprintf(d->root, sizeof(d->root), "%s", d->dir);
+			for (size_t l = strlen(d->root); l > 1 && d->root[l - 1] == '/'; l--) {
+				d->root[l - 1] = '\0';
+			}
 		}
 		if (stat(d->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "feedcap-dump: -w %s: directory %s does not exist\n",
@@ -198,6 +203,9 @@ int main(int argc, char **argv)
 		dump_print_stats(d, stderr);
 	}
 out:
+	archset_retainer_destroy(d->keeper);
+	dump_free_dirs(d->set_dirs, d->nset_dirs);
+	archset_names_free(d->names);
 	ringshm_reader_close(d->rd);
 	fcr_filter_free(d->flt);
 	free(d->o.filter);

@@ -226,10 +226,7 @@ int dump_start(struct dump *d, struct ringshm_record *rec, bool *have_rec)
 				rc = dump_recover(d, &have, &last_seq, &last_ts);
 			}
 		}
-		for (size_t i = 0; dirs && i < n; i++) {
-			free(dirs[i]);
-		}
-		free(dirs);
+		dump_free_dirs(dirs, n);
 		snprintf(d->dir, sizeof(d->dir), "%s", now_dir);
 		if (rc) {
 			return rc;

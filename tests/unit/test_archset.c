@@ -989,6 +989,303 @@ Test(archset_retain, a_file_that_cannot_be_deleted_is_named, .init = setup, .fin
 	cr_assert(strstr(err.msg, "md-01.pcap: cannot delete"), "%s", err.msg);
 }
 
+/* ------------------------------------------------------------------ retention over directories */
+
+/* Under dir: SUB made, and a line of pattern md-%H.pcap for SUB/FILE, a minute from first. */
+static void dated_line(const char *sub, const char *file, uint64_t first, uint64_t bytes,
+		       bool create)
+{
+	struct archset_ent e;
+	struct fcr_error err = { 0 };
+	char d[600], path[700], cmd[700];
+
+	path_of(d, sizeof(d), sub);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", d);
+	cr_assert_eq(system(cmd), 0);
+	fill_ent(&e, file, first, first + 59 * SEC);
+	e.bytes = bytes;
+	snprintf(e.pattern, sizeof(e.pattern), "md-%%H.pcap");
+	if (create) {
+		snprintf(path, sizeof(path), "%s/%s", d, file);
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+	}
+	cr_assert_eq(archset_index_append(d, &e, &err), 0, "%s", err.msg);
+}
+
+static bool exists_in(const char *sub, const char *file)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s%s%s", dir, sub, file[0] ? "/" : "", file);
+	return access(path, F_OK) == 0;
+}
+
+/* The retainer over the subdirectories subs[0..n) of dir. */
+static int run_over(struct archset_retainer *t, const char *const *subs, size_t n, uint64_t now,
+		    const char *keep, unsigned int *removed)
+{
+	char paths[8][600], kp[700];
+	const char *dirs[8];
+	struct fcr_error err = { 0 };
+	int rc;
+
+	cr_assert_leq(n, 8);
+	for (size_t i = 0; i < n; i++) {
+		path_of(paths[i], sizeof(paths[i]), subs[i]);
+		dirs[i] = paths[i];
+	}
+	if (keep) {
+		path_of(kp, sizeof(kp), keep);
+	}
+	rc = archset_retainer_run(t, dirs, n, now, keep ? kp : NULL, removed, &err);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	return rc;
+}
+
+Test(archset_retain_dirs, keep_files_over_dated_directories_oldest_first, .init = setup,
+     .fini = teardown)
+{
+	const char *subs[] = { "2026/12/01", "2026/11/19", "2026/11/20" }; /* not in time order */
+	struct archset_retention r = { .keep_files = 2 };
+	struct fcr_error err = { 0 };
+	struct archset_retainer *t =
+		archset_retainer_create("/x/%Y/%m/%d/md-%H.pcap", &r, dir, &err);
+	unsigned int removed = 0;
+	char d[600], notes[700];
+
+	cr_assert_not_null(t, "%s", err.msg);
+	dated_line("2026/11/19", "md-00.pcap", BASE_TS, 100, true);
+	dated_line("2026/11/19", "md-01.pcap", BASE_TS + 3600 * SEC, 100, true);
+	dated_line("2026/11/20", "md-00.pcap", BASE_TS + 86400 * SEC, 100, true);
+	dated_line("2026/11/20", "md-01.pcap", BASE_TS + 90000 * SEC, 100, true);
+	dated_line("2026/12/01", "md-00.pcap", BASE_TS + 12 * 86400 * SEC, 100, true);
+	dated_line("2026/12/01", "md-01.pcap", BASE_TS + 12 * 86400 * SEC + 3600 * SEC, 100, true);
+	path_of(d, sizeof(d), "2026/11/20");
+	snprintf(notes, sizeof(notes), "%s/notes.txt", d);
+	close(open(notes, O_WRONLY | O_CREAT, 0644)); /* a user's: 11/20 stays */
+
+	run_over(t, subs, 3, BASE_TS, "2026/12/01/md-01.pcap", &removed);
+	cr_assert_eq(removed, 4, "%u", removed);
+	cr_assert_not(exists_in("2026/11/19", ""), "an emptied directory is removed");
+	cr_assert(exists_in("2026/11", ""), "its parent holds 20: it stays");
+	cr_assert(exists_in("2026/11/20", "notes.txt"));
+	cr_assert_not(exists_in("2026/11/20", "md-00.pcap") ||
+		      exists_in("2026/11/20", "md-01.pcap"));
+	cr_assert(exists_in("2026/12/01", "md-00.pcap") && exists_in("2026/12/01", "md-01.pcap"));
+	{
+		struct archset *s = archset_open(d, ARCHSET_NO_CHECK, &err);
+
+		cr_assert_eq(archset_count(s), 0, "11/20's index: a tombstone for each");
+		archset_close(s);
+	}
+
+	/* 12/01 alone now: one more archive there, the oldest goes, 2026/11 stays for 20 */
+	dated_line("2026/12/01", "md-02.pcap", BASE_TS + 12 * 86400 * SEC + 7200 * SEC, 100, true);
+	run_over(t, subs + 0, 1, BASE_TS, "2026/12/01/md-02.pcap", &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("2026/12/01", "md-00.pcap"));
+	cr_assert(exists_in("2026/11/20", "notes.txt"));
+	archset_retainer_destroy(t);
+
+	/* found holding nothing but its index (a run died before its rmdir): it goes, and so
+	 * does its parent it leaves empty */
+	{
+		const char *two[] = { "2026/11/20", "2026/12/01" };
+		struct archset_retention r5 = { .keep_files = 5 };
+
+		cr_assert_eq(unlink(notes), 0);
+		t = archset_retainer_create("md-%H.pcap", &r5, dir, &err);
+		run_over(t, two, 2, BASE_TS, NULL, &removed);
+		cr_assert_eq(removed, 0);
+		cr_assert_not(exists_in("2026/11", ""), "11/20, then 11, removed");
+		cr_assert(exists_in("2026/12/01", "md-02.pcap"));
+		archset_retainer_destroy(t);
+	}
+}
+
+Test(archset_retain_dirs, emptied_parents_go_up_to_the_root, .init = setup, .fini = teardown)
+{
+	const char *subs[] = { "a/1", "b/2" };
+	struct archset_retention r = { .keep_files = 1 };
+	struct fcr_error err = { 0 };
+	struct archset_retainer *t = archset_retainer_create("md-%H.pcap", &r, dir, &err);
+	unsigned int removed = 0;
+
+	dated_line("a/1", "md-00.pcap", BASE_TS, 100, true);
+	dated_line("b/2", "md-00.pcap", BASE_TS + SEC, 100, true);
+	run_over(t, subs, 2, BASE_TS, NULL, &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("a", ""), "a/1 and then a, both emptied");
+	cr_assert(exists_in("b/2", "md-00.pcap"));
+	archset_retainer_destroy(t);
+
+	/* without a root no directory is removed */
+	dated_line("b/2", "md-01.pcap", BASE_TS + 2 * SEC, 100, true);
+	t = archset_retainer_create("md-%H.pcap", &r, NULL, &err);
+	dated_line("c/3", "md-02.pcap", BASE_TS + 3 * SEC, 100, true);
+	{
+		const char *three[] = { "b/2", "c/3" };
+
+		run_over(t, three, 2, BASE_TS, NULL, &removed);
+	}
+	cr_assert_eq(removed, 2);
+	cr_assert(exists_in("b/2", ""));
+	archset_retainer_destroy(t);
+}
+
+Test(archset_retain_dirs, time_order_across_directories_not_their_names, .init = setup,
+     .fini = teardown)
+{
+	const char *subs[] = { "a", "b" };
+	struct archset_retention r = { .keep_files = 2 };
+	struct fcr_error err = { 0 };
+	struct archset_retainer *t = archset_retainer_create("md-%H.pcap", &r, NULL, &err);
+	unsigned int removed = 0;
+
+	dated_line("a", "md-00.pcap", BASE_TS + 10 * SEC, 100, true);
+	dated_line("a", "md-01.pcap", BASE_TS + 30 * SEC, 100, true);
+	dated_line("b", "md-02.pcap", BASE_TS + 20 * SEC, 100, true);
+	run_over(t, subs, 2, BASE_TS, NULL, &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("a", "md-00.pcap"));
+	cr_assert(exists_in("b", "md-02.pcap") && exists_in("a", "md-01.pcap"));
+
+	/*
+	 * The retainer summed up a and b; a line appended to b since (older than everything)
+	 * changes b's index, which is read again: that file is now the oldest.
+	 */
+	dated_line("b", "md-03.pcap", BASE_TS + 5 * SEC, 100, true);
+	run_over(t, subs, 2, BASE_TS, NULL, &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("b", "md-03.pcap"));
+	cr_assert(exists_in("b", "md-02.pcap") && exists_in("a", "md-01.pcap"));
+
+	/* unchanged indexes: nothing to do, nothing deleted */
+	run_over(t, subs, 2, BASE_TS, NULL, &removed);
+	cr_assert_eq(removed, 0);
+	archset_retainer_destroy(t);
+}
+
+Test(archset_retain_dirs, age_and_bytes_over_the_whole_set, .init = setup, .fini = teardown)
+{
+	const char *subs[] = { "d1", "d2", "d3" };
+	struct archset_retention ra = { .max_age_ns = 90 * SEC };
+	struct archset_retention rb = { .max_bytes = 250 };
+	struct fcr_error err = { 0 };
+	struct archset_retainer *t;
+	unsigned int removed = 0;
+
+	/* d1: 0 s and 60 s, d2: 120 s, d3: 180 s; each file 100 bytes, a minute long */
+	dated_line("d1", "md-00.pcap", BASE_TS, 100, true);
+	dated_line("d1", "md-01.pcap", BASE_TS + 60 * SEC, 100, true);
+	dated_line("d2", "md-02.pcap", BASE_TS + 120 * SEC, 100, true);
+	dated_line("d3", "md-03.pcap", BASE_TS + 180 * SEC, 100, true);
+
+	/* now = 240 s: what ended before 150 s goes (md-00 ends at 59 s, md-01 at 119 s) */
+	t = archset_retainer_create("md-%H.pcap", &ra, dir, &err);
+	run_over(t, subs, 3, BASE_TS + 240 * SEC, NULL, &removed);
+	cr_assert_eq(removed, 2);
+	cr_assert_not(exists_in("d1", ""), "d1 emptied");
+	cr_assert(exists_in("d2", "md-02.pcap"));
+	archset_retainer_destroy(t);
+
+	/* 200 bytes left in d2 and d3; a budget of 150 leaves d3's */
+	rb.max_bytes = 150;
+	t = archset_retainer_create("md-%H.pcap", &rb, dir, &err);
+	run_over(t, subs + 1, 2, BASE_TS, NULL, &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("d2", ""));
+	cr_assert(exists_in("d3", "md-03.pcap"));
+	archset_retainer_destroy(t);
+
+	/* everything past the age: every directory goes, never the root */
+	t = archset_retainer_create("md-%H.pcap", &ra, dir, &err);
+	run_over(t, subs + 2, 1, BASE_TS + 3600 * SEC, NULL, &removed);
+	cr_assert_eq(removed, 1);
+	cr_assert_not(exists_in("d3", ""));
+	cr_assert(access(dir, F_OK) == 0, "the root is never removed");
+	archset_retainer_destroy(t);
+}
+
+Test(archset_names, dirpat_match_is_strict_per_component)
+{
+	static const struct {
+		const char *dirpat, *dir;
+		bool match;
+	} c[] = {
+		{ "/a/%Y%m%d", "/a/20261122", true },	   { "/a/%Y/%m/%d", "/a/2026/11/22", true },
+		{ "a/%Y%m%d/%H", "a/20261122/07", true },  { "/a/x-%F", "/a/x-2026-11-22", true },
+		{ "/a/%Y%m%d", "/a/20261122.bak", false }, /* a copy the glob finds */
+		{ "/a/%Y%m%d", "/b/20261122", false },	   { "/a/%Y%m%d", "/a/2026112", false },
+		{ "/a/%Y%m%d", "/a/20261122/07", false },  { "/a/%Y/%m", "/a/2026", false },
+		{ "/a/%Y%m%d", "/a/%Y%m%d", false },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		cr_assert_eq(archset_dirpat_match(c[i].dirpat, c[i].dir), c[i].match, "%s %s",
+			     c[i].dirpat, c[i].dir);
+	}
+}
+
+Test(archset_names, numbers_used_and_names_listed, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	struct archset_names *n;
+
+	n = archset_names_load(dir, "md.%Y%m%d.pcap", &err);
+	cr_assert_not_null(n, "no index: an empty set (%s)", err.msg);
+	cr_assert_eq(archset_names_next(n), 0);
+	cr_assert_not(archset_names_listed(n, "md.20261122.pcap"));
+	archset_names_free(n);
+
+	/* the date's digits are no number; the largest number counts, tombstoned or not */
+	index_line("md.20261122.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("md.20261122.00007.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("md.20261122.00002.pcap", "md.%Y%m%d.pcap", BASE_TS, BASE_TS, 1, false);
+	index_line("other.00099.pcap", "other.pcap", BASE_TS, BASE_TS, 1, false);
+	cr_assert_eq(archset_index_remove(dir, "md.20261122.00007.pcap", &err), 0);
+	n = archset_names_load(dir, "/any/where/md.%Y%m%d.pcap", &err);
+	cr_assert_not_null(n, "%s", err.msg);
+	cr_assert_eq(archset_names_next(n), 8, "%lu", (unsigned long)archset_names_next(n));
+	cr_assert(archset_names_listed(n, "md.20261122.pcap"));
+	cr_assert(archset_names_listed(n, "other.00099.pcap"), "listed, whatever its pattern");
+	cr_assert_not(archset_names_listed(n, "md.20261122.00007.pcap"), "tombstoned");
+	cr_assert_not(archset_names_listed(n, "md.20261123.pcap"));
+	for (int i = 0; i < 1000; i++) { /* the table grows */
+		char name[64];
+
+		snprintf(name, sizeof(name), "md.20261122.%05d.pcap", 100 + i);
+		cr_assert_eq(archset_names_add(n, name), 0);
+	}
+	cr_assert(archset_names_listed(n, "md.20261122.00100.pcap"));
+	cr_assert(archset_names_listed(n, "md.20261122.01099.pcap"));
+	cr_assert(archset_names_listed(n, "md.20261122.pcap"));
+	archset_names_free(n);
+}
+
+Test(archset_index, forget_tombstones_a_listed_name_only, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	char path[600], buf[4096];
+	ssize_t len;
+	int fd;
+
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 0, "no index");
+	index_line("one.pcap", "one.pcap", BASE_TS, BASE_TS, 1, true);
+	cr_assert_eq(archset_index_forget(dir, "two.pcap", &err), 0, "not listed");
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 1, "%s", err.msg);
+	cr_assert_eq(archset_index_forget(dir, "one.pcap", &err), 0, "tombstoned already");
+	cr_assert_lt(archset_index_forget(dir, "../one.pcap", &err), 0);
+	path_of(path, sizeof(path), "feedcap-index.jsonl");
+	fd = open(path, O_RDONLY);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cr_assert_gt(len, 0);
+	buf[len] = '\0';
+	cr_assert(strstr(buf, "\n{\"v\":2,\"removed\":\"one.pcap\"}\n"), "%s", buf);
+	cr_assert_null(strstr(strstr(buf, "removed") + 1, "removed"), "one tombstone: %s", buf);
+}
+
 /* ------------------------------------------------------------------ .part recovery */
 
 struct ckpt_writer {
@@ -1222,6 +1519,27 @@ Test(archset_parts, an_empty_part_without_a_checkpoint_is_removed, .init = setup
 	cr_assert_eq(n, 0);
 	cr_assert_not(exists("md-03.pcap.part"));
 	cr_assert(strstr(warn, "md-03.pcap.part: no complete frame: removed"), "%s", warn);
+}
+
+Test(archset_parts, a_name_the_index_lists_is_not_taken_again, .init = setup, .fini = teardown)
+{
+	struct fcr_error err = { 0 };
+	unsigned int n = 0;
+	struct archset *s;
+
+	/* md-00.pcap was deleted by hand: its line is still there, and must not describe the
+	 * recovered file */
+	index_line("md-00.pcap", "md-%M.pcap", BASE_TS - 60 * SEC, BASE_TS - SEC, 1, false);
+	killed_writer("md-00.pcap", 0, true);
+	cr_assert_eq(archset_recover_parts(dir, "md-%M.pcap", "", &n, NULL, 0, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_not(exists("md-00.pcap"));
+	cr_assert(exists("md-00.00001.pcap"));
+	s = archset_open(dir, ARCHSET_NO_CHECK, &err);
+	cr_assert_eq(archset_find(s, "md-00.pcap")->last_ts, BASE_TS - SEC, "the old line, as is");
+	cr_assert_gt(archset_find(s, "md-00.00001.pcap")->frames, 0);
+	archset_close(s);
 }
 
 Test(archset_index, an_empty_directory_is_an_empty_set, .init = setup, .fini = teardown)
