@@ -56,6 +56,32 @@ static uint64_t key_of_pcap_if(const struct fcr_iface *f)
 	return k;
 }
 
+/*
+ * The compressor of a file that starts with another one's magic (RFC 1952 gzip, xz, bzip2,
+ * lz4 frame), or NULL.  libpcap would only say "unknown file format"; the name of the
+ * program tells the user what to do.
+ */
+static const char *other_compression(const uint8_t head[4])
+{
+	static const struct {
+		uint8_t magic[4];
+		size_t len;
+		const char *prog;
+	} known[] = {
+		{ { 0x1f, 0x8b }, 2, "gzip" },
+		{ { 0xfd, '7', 'z', 'X' }, 4, "xz" },
+		{ { 'B', 'Z', 'h' }, 3, "bzip2" },
+		{ { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (memcmp(head, known[i].magic, known[i].len) == 0) {
+			return known[i].prog;
+		}
+	}
+	return NULL;
+}
+
 struct fcr_archive *fcr_archive_open(const char *path, struct fcr_error *err)
 {
 	return fcr_archive_open_at(path, 0, 0, err);
@@ -187,6 +213,12 @@ struct fcr_archive *fcr_archive_open_at(const char *path, uint64_t data_off, uin
 				" before a pcap header could be decompressed (zstd decodes whole "
 				"blocks of up to 128 KiB): no record could be read",
 				path, a->z.frame, fcr_zsrc_coff(&a->z));
+		} else if (!a->z.compressed && other_compression(a->head)) {
+			fcr_read_set_err(
+				err, -e,
+				"%s: %s-compressed: only zstd-compressed archives are read "
+				"(recompress: %s -dc FILE | zstd -o FILE.zst)",
+				path, other_compression(a->head), other_compression(a->head));
 		} else {
 			fcr_read_set_err(
 				err, -e, "%s: not a readable pcap or pcapng file%s: libpcap: %s",
@@ -408,6 +440,11 @@ const struct fcr_section *fcr_archive_section(const struct fcr_archive *a)
 const struct fcr_iface *fcr_archive_iface(const struct fcr_archive *a)
 {
 	return a->ng ? fcr_ng_first_iface(a->ng) : &a->pcap_if;
+}
+
+uint8_t fcr_archive_tsresol(const struct fcr_archive *a)
+{
+	return a->ng ? fcr_ng_finest_tsresol(a->ng) : a->pcap_if.tsresol;
 }
 
 unsigned int fcr_archive_stats(struct fcr_archive *a, const struct fcr_ifstats **out)

@@ -642,6 +642,15 @@ const struct fcr_section *fcr_archive_section(const struct fcr_archive *a);
 const struct fcr_iface *fcr_archive_iface(const struct fcr_archive *a);
 
 /*
+ * fcr_archive_tsresol - the time resolution a pcap copy of the archive needs to keep every
+ * timestamp: 6 (microseconds) when the pcap header, or every pcapng interface described so
+ * far (those before the first frame, at least), counts in microseconds or coarser; else 9.
+ * A pcapng's first interface alone does not say it: mergecap puts a microsecond capture and
+ * a nanosecond one side by side.
+ */
+uint8_t fcr_archive_tsresol(const struct fcr_archive *a);
+
+/*
  * fcr_archive_stats - the last interface statistics block (ISB) read for each interface that
  * had one so far: read to the end first.  *out is valid until the next call or close.
  * @return how many.

@@ -262,6 +262,21 @@ const struct fcr_iface *fcr_ng_first_iface(const struct fcr_ng *r)
 	return r->nifs ? &r->ifs[0]->pub : NULL;
 }
 
+uint8_t fcr_ng_finest_tsresol(const struct fcr_ng *r)
+{
+	uint8_t res = 6;
+
+	for (uint32_t i = 0; i < r->nifs; i++) {
+		uint8_t t = r->ifs[i]->pub.tsresol;
+
+		/* 10^-0..10^-6 count whole microseconds; 2^-n and 10^-7.. do not */
+		if ((t & 0x80) || t > 6) {
+			res = 9;
+		}
+	}
+	return res;
+}
+
 const struct fcr_section *fcr_ng_first_section(const struct fcr_ng *r)
 {
 	return r->nsecs ? &r->secs[0]->pub : NULL;

@@ -46,6 +46,10 @@ const char *fcr_ng_error(const struct fcr_ng *r);
 /* The first interface (the link type an archive reports), or NULL when none yet. */
 const struct fcr_iface *fcr_ng_first_iface(const struct fcr_ng *r);
 
+/* The finest if_tsresol of the interfaces described so far (6, microseconds, when none is
+ * finer; 9 when one counts in other units than powers of ten of a second up to 10^-6). */
+uint8_t fcr_ng_finest_tsresol(const struct fcr_ng *r);
+
 /* The first section. */
 const struct fcr_section *fcr_ng_first_section(const struct fcr_ng *r);
 

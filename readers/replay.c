@@ -131,16 +131,18 @@ static int merge(struct fcr_archive_set *set, struct replay_output *out, struct 
 
 /* The first archive's first interface and section: what a pcap output takes after. */
 static void first_desc(struct fcr_archive_set *set, const struct fcr_iface **f,
-		       const struct fcr_section **sec)
+		       const struct fcr_section **sec, uint8_t *tsresol)
 {
 	*f = NULL;
 	*sec = NULL;
+	*tsresol = 9;
 	for (unsigned int i = 0; set && i < fcr_archive_set_count(set); i++) {
 		struct fcr_archive *a = fcr_archive_set_get(set, i);
 
 		if (a) {
 			*f = fcr_archive_iface(a);
 			*sec = fcr_archive_section(a);
+			*tsresol = fcr_archive_tsresol(a);
 			return;
 		}
 	}
@@ -161,6 +163,7 @@ static int play(const struct replay_opts *o)
 	const struct fcr_section *sec;
 	int status = 0, linktype = DLT_EN10MB;
 	uint32_t snaplen = 65535;
+	uint8_t tsresol;
 
 	if (archset_pick(o->archives, o->narchives, ARCHSET_REPAIR, o->from, o->to, &ps, &err) <
 	    0) {
@@ -204,11 +207,12 @@ static int play(const struct replay_opts *o)
 			goto out_set;
 		}
 	}
-	first_desc(set, &iface, &sec);
-	if (iface && ps.n > 1 && iface->tsresol != 9) {
+	first_desc(set, &iface, &sec, &tsresol);
+	if (iface && (ps.n > 1 || tsresol == 9) && iface->tsresol != 9) {
 		/*
-		 * The other archives may be finer than the first one: a merge is written in
-		 * nanoseconds, which loses nothing.  One archive keeps its own resolution.
+		 * The other archives, or the other interfaces of a pcapng, may be finer than the
+		 * first one: a merge is written in nanoseconds, which loses nothing.  One archive
+		 * keeps its own resolution when all of it is that fine.
 		 */
 		ns_iface = *iface;
 		ns_iface.tsresol = 9;

@@ -66,7 +66,8 @@ struct replay_output {
 	uint32_t max_caplen;
 	enum pace pace;
 	const char *name;
-	bool gone; /* the output's reader went away (EPIPE): stop quietly */
+	bool gone;     /* the output's reader went away (EPIPE): stop quietly */
+	bool reported; /* a write error was printed: the writer's close repeats it */
 };
 
 /*

@@ -175,6 +175,7 @@ int replay_out_write(struct replay_output *out, const struct fcr_pkt *pkt)
 		out->gone = true; /* tcpdump -c N has what it wanted: not an error */
 	} else if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
+		out->reported = true;
 	}
 	return rc;
 }
@@ -192,7 +193,9 @@ int replay_out_close(struct replay_output *out)
 		struct fcr_error err = { 0 };
 
 		if (fcr_writer_close(out->w, &err) < 0 && !out->gone && err.code != -EPIPE) {
-			fprintf(stderr, PROG ": %s\n", err.msg);
+			if (!out->reported) {
+				fprintf(stderr, PROG ": %s\n", err.msg);
+			}
 			rc = -1;
 		}
 		if (out->wfp != stdout ? fclose(out->wfp) != 0 : fflush(stdout) != 0) {

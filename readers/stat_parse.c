@@ -24,6 +24,7 @@
 #define ETHERTYPE_Q91 0x9100
 #define IPPROTO_UDP_  17
 #define SLL_HLEN      16
+#define SLL2_HLEN     20
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -170,6 +171,12 @@ enum fcreader_flow_kind fcreader_flow_parse(int linktype, const uint8_t *p, uint
 			return f->kind;
 		}
 		return ether(p + SLL_HLEN, caplen - SLL_HLEN, be16(p + 14), f);
+	case DLT_LINUX_SLL2:
+		/* tcpdump -i any since libpcap 1.10: the protocol type comes first */
+		if (caplen < SLL2_HLEN) {
+			return f->kind;
+		}
+		return ether(p + SLL2_HLEN, caplen - SLL2_HLEN, be16(p), f);
 	case DLT_RAW:
 	case 228: /* LINKTYPE_IPV4 */
 	case 229: /* LINKTYPE_IPV6 */

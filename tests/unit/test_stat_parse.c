@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * feedcap-stat's frame classifier: Ethernet, VLAN and QinQ, IPv4 with options and fragments,
- * IPv6 with extension headers, UDP; truncated frames never read past the capture.
+ * feedcap-stat's frame classifier: Ethernet, VLAN and QinQ, Linux cooked v1 and v2, IPv4 with
+ * options and fragments, IPv6 with extension headers, UDP; truncated frames never read past
+ * the capture.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -154,6 +155,37 @@ Test(stat_parse, every_truncation_is_safe)
 			cr_assert_eq(fl.paylen, cut < o + 24 + 8 ? 0 : cut - (o + 24 + 8),
 				     "cut %zu", cut);
 		}
+	}
+}
+
+/* tcpdump -i any: SLL (16 bytes, protocol last) and SLL2 (20 bytes, protocol first) */
+Test(stat_parse, linux_cooked_v1_v2)
+{
+	static const struct {
+		int dlt;
+		size_t hlen, proto_off;
+	} c[] = { { DLT_LINUX_SLL, 16, 14 }, { DLT_LINUX_SLL2, 20, 0 } };
+	uint8_t f[256];
+	struct fcreader_flow fl;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(f, 0x22, c[i].hlen);
+		f[c[i].proto_off] = 0x08;
+		f[c[i].proto_off + 1] = 0x00;
+
+		size_t len = c[i].hlen + ipv4_udp(f + c[i].hlen, grp, 30009, 0, 0, 12);
+
+		for (size_t cut = 0; cut <= len; cut++) {
+			enum fcreader_flow_kind k =
+				fcreader_flow_parse(c[i].dlt, f, (uint32_t)cut, &fl);
+
+			cr_assert_eq(k,
+				     cut < c[i].hlen + 24 ? FCREADER_FLOW_OTHER : FCREADER_FLOW_UDP,
+				     "dlt %d cut %zu", c[i].dlt, cut);
+		}
+		cr_assert_eq(fl.dport, 30009, "dlt %d", c[i].dlt);
+		cr_assert_eq(fl.paylen, 12, "dlt %d", c[i].dlt);
+		cr_assert_eq(memcmp(fl.dst, grp, 4), 0, "dlt %d", c[i].dlt);
 	}
 }
 
