@@ -84,6 +84,21 @@ static int pcap_frame(struct fcr_writer *w, const struct fcr_pkt *pkt)
 		return fcr_writer_fail(w, -EINVAL, what);
 	}
 	if (w->pcap_usec) {
+		if (h.ts_nsec % 1000u) {
+			/*
+			 * An interface described after the first frame counts finer than the
+			 * microseconds the header already promised: refuse rather than cut.
+			 */
+			char what[200];
+
+			snprintf(
+				what, sizeof(what),
+				"frame %llu has a time finer than microseconds but this pcap is "
+				"microsecond (the first interface's): write pcapng (a .pcapng name) "
+				"to keep it",
+				(unsigned long long)w->st.frames + 1);
+			return fcr_writer_fail(w, -EINVAL, what);
+		}
 		h.ts_nsec /= 1000u;
 	}
 	p = fcr_wbuf_reserve(w, sizeof(h) + pkt->cap_len);

@@ -53,11 +53,13 @@ static void print_text(const struct archset_picks *ps)
 	       "FRAMES", wbytes, "BYTES", "FORMAT");
 	for (i = 0; i < ps->n; i++) {
 		const struct archset_ent *e = &ps->v[i].e;
+		/* an archive of no frame has no first or last time, not 1970 (capinfos: n/a) */
+		bool none = e->frames == 0;
 
 		printf("%-*s  %-30s  %-30s  %*" PRIu64 "  %*" PRIu64 "  %s\n", wpath, ps->v[i].path,
-		       fcr_format_time(e->first_ts, t0, sizeof(t0)),
-		       fcr_format_time(e->last_ts, t1, sizeof(t1)), wframes, e->frames, wbytes,
-		       e->bytes, format_name(e));
+		       none ? "-" : fcr_format_time(e->first_ts, t0, sizeof(t0)),
+		       none ? "-" : fcr_format_time(e->last_ts, t1, sizeof(t1)), wframes, e->frames,
+		       wbytes, e->bytes, format_name(e));
 	}
 }
 

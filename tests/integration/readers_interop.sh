@@ -2,12 +2,13 @@
 # Captures written by other tools, as other venues send them, read by feedcap-replay and
 # feedcap-stat with tshark as the oracle: Linux cooked v2 (tcpdump -i any since libpcap 1.10,
 # made here by text2pcap -l 276), a pcapng that mergecap made of a microsecond and a
-# nanosecond capture (its first interface is microsecond), a byte-swapped (big-endian) pcap,
-# and files compressed with something other than zstd, which must be refused with a message
-# that names the file and the compressor, exit 1.
+# nanosecond capture (its first interface is microsecond), one whose nanosecond interface
+# comes after the first frame, a byte-swapped (big-endian) pcap, a pcap of no frame, and files
+# compressed with something other than zstd, which must be refused with a message that names
+# the file and the compressor, exit 1.
 source "$FEEDCAP_TESTLIB/common.sh"
 need_env FEEDCAP_REPLAY FEEDCAP_STAT
-need_tools tshark capinfos mergecap text2pcap gzip python3 jq
+need_tools tshark capinfos editcap mergecap text2pcap gzip python3 jq
 
 make_tmpdir tmp interop
 cd "$tmp" # filter words are told from archives by not naming a file: keep the cwd clean
@@ -80,6 +81,41 @@ diff <(times mixres.pcapng) <(times mixres.pcap) >/dev/null ||
 capinfos -t us-out.pcap | grep -q 'nanosecond' && fail "a microsecond pcap alone became nanosecond"
 echo "ok: pcapng of microsecond and nanosecond interfaces -> nanosecond pcap, every time kept"
 
+# A nanosecond interface described only after the first frame (no tool here writes one: the
+# blocks straight from the specification): the pcap header already said microseconds, so
+# the frame is refused with a message, never cut; pcapng keeps it.
+python3 - <<'EOF'
+import struct
+
+def blk(t, body):
+    body += b'\0' * (-len(body) % 4)
+    return struct.pack('<II', t, len(body) + 12) + body + struct.pack('<I', len(body) + 12)
+
+frame = open('ns.pcap', 'rb').read()[40:40 + 60]
+out = blk(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+out += blk(1, struct.pack('<HHI', 1, 0, 0))  # interface 0: if_tsresol 6 (the default)
+for iface, ts in ((0, 1800000000 * 10**6 + 1), (1, 1800000000 * 10**9 + 2001)):
+    if iface == 1:  # interface 1, if_tsresol 9, after interface 0's frame
+        out += blk(1, struct.pack('<HHI', 1, 0, 0) + struct.pack('<HH', 9, 1) + b'\x09\0\0\0'
+                   + struct.pack('<I', 0))
+    out += blk(6, struct.pack('<IIIII', iface, ts >> 32, ts & 0xffffffff, len(frame), len(frame))
+               + frame)
+open('late.pcapng', 'wb').write(out)
+EOF
+expect_eq "$(times late.pcapng | cut -f 1 | tr '\n' ' ')" "1800000000.000001000 1800000000.000002001 " \
+	"tshark's times of the late nanosecond interface"
+set +e
+"$R" -w late.pcap late.pcapng 2>err
+rc=$?
+set -e
+no_sanitizer_report err "feedcap-replay late.pcapng"
+expect_eq "$rc" 1 "exit status of a nanosecond frame into a microsecond pcap"
+expect_eq "$(grep -c 'late.pcap: frame 2 has a time finer than microseconds' err)" 1 \
+	"times the microsecond error is said"
+"$R" -w late-out.pcapng late.pcapng
+diff <(times late.pcapng) <(times late-out.pcapng) >/dev/null || fail "late.pcapng -> pcapng: times differ"
+echo "ok: a nanosecond interface after the first frame: pcap refuses, pcapng keeps"
+
 # ------------------------------------------------------------------ byte-swapped pcap
 python3 - <<'EOF'
 import struct
@@ -95,6 +131,18 @@ diff <(times ns.pcap) <(times be.pcap) >/dev/null || fail "the big-endian copy d
 "$R" -w be-out.pcap be.pcap
 diff <(times be.pcap) <(times be-out.pcap) >/dev/null || fail "big-endian pcap: times differ"
 expect_eq "$(stat_groups be.pcap)" "$(groups be.pcap)" "feedcap-stat groups of a big-endian pcap"
+
+# ------------------------------------------------------------------ no frame at all
+# editcap keeps the header and no record: a valid, empty capture in, one out; --list has no
+# first or last time to show (capinfos says n/a), never 1970.
+editcap -F nsecpcap -r ns.pcap empty.pcap 0
+"$R" -w empty-out.pcap empty.pcap 2>err || fail "replay of an empty pcap: $(cat err)"
+expect_eq "$(capinfos -c -M empty-out.pcap | sed -n 's/^Number of packets: *//p')" 0 \
+	"frames in the replay of an empty pcap"
+expect_eq "$("$S" -r empty.pcap --json 2>err | tail -n 1 | jq .frames)" 0 "feedcap-stat frames of an empty pcap"
+"$R" --list empty.pcap >list 2>err || fail "--list of an empty pcap: $(cat err)"
+grep -q '1970' list && fail "--list shows an empty archive at 1970: $(cat list)"
+expect_eq "$(awk 'NR == 2 {print $2, $3, $4}' list)" "- - 0" "--list first, last, frames of an empty pcap"
 
 # ------------------------------------------------------------------ other compressors
 gzip -c ns.pcap >ns.pcap.gz
@@ -123,4 +171,4 @@ rc=$?
 set -e
 expect_eq "$rc" 1 "exit status of a pcap asked to hold two link types"
 expect_eq "$(grep -c 'pcap file holds one link type' err)" 1 "times the link type error is said"
-pass "SLL2, mixed time resolutions, big-endian pcap and gzip files read as tshark reads them"
+pass "SLL2, mixed time resolutions, big-endian, empty and gzip files read as tshark reads them"
