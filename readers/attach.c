@@ -361,8 +361,17 @@ int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from)
 		return ringshm_reader_seek(rd, RINGSHM_FROM_OLDEST, 0);
 	case FCR_FROM_TIME:
 		return ringshm_reader_seek(rd, RINGSHM_FROM_TIME, from->ts_ns);
-	case FCR_FROM_AGO:
+	case FCR_FROM_AGO: {
+		struct ringshm_reader_stats before;
+
+		/*
+		 * The scan for the newest timestamp is not reading: what it delivers, and what a
+		 * producer lapping it overwrites, must not show in the reader's totals (they
+		 * would count as losses of a reader that has not started).
+		 */
+		ringshm_reader_stats(rd, &before);
 		rc = newest_ts(rd, &ts);
+		ringshm_reader_restore_stats(rd, &before);
 		if (rc == -ENOENT) {
 			/* An empty ring: nothing is held, so start live. */
 			return ringshm_reader_seek(rd, RINGSHM_FROM_NEWEST, 0);
@@ -373,10 +382,11 @@ int fcr_seek(struct ringshm_reader *rd, const struct fcr_from *from)
 		ts = ts > from->ago_ns ? ts - from->ago_ns : 0;
 		return ringshm_reader_seek(rd, RINGSHM_FROM_TIME, ts);
 	}
+	}
 	return -EINVAL;
 }
 
-int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest)
+static int ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest)
 {
 	struct ringshm_record rec;
 	int rc;
@@ -407,6 +417,18 @@ int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newes
 		*newest = *oldest; /* two ports' clocks: the newest record may be a little older */
 	}
 	return 0;
+}
+
+int fcr_ring_window(struct ringshm_reader *rd, uint64_t *oldest, uint64_t *newest)
+{
+	struct ringshm_reader_stats before;
+	int rc;
+
+	/* A look, not a read: nothing it delivers or loses is the reader's (as fcr_seek()). */
+	ringshm_reader_stats(rd, &before);
+	rc = ring_window(rd, oldest, newest);
+	ringshm_reader_restore_stats(rd, &before);
+	return rc;
 }
 
 struct ringshm_reader *fcr_attach(const char *ring, const struct fcr_from *from,

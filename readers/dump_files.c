@@ -359,6 +359,15 @@ int dump_write(struct dump *d, const struct fcr_pkt *pkt, uint64_t seq, struct f
 		f->have_first_seq = true;
 		f->ent.first_seq = seq;
 	}
+	/* What happened before this frame (dump_add_note(), dump_check_overrun()) goes with it. */
+	if (d->pending_drops) {
+		fcr_writer_dropcount(f->w, d->pending_drops);
+		d->pending_drops = 0;
+	}
+	if (d->pending_note[0]) {
+		(void)fcr_writer_comment(f->w, d->pending_note);
+		d->pending_note[0] = '\0';
+	}
 	return fcr_writer_write(f->w, pkt, seq, err);
 }
 
@@ -482,14 +491,6 @@ int dump_open_file(struct dump *d, uint64_t ts, struct fcr_error *err)
 		if (rc < 0) {
 			return rc;
 		}
-	}
-	if (d->pending_drops) {
-		fcr_writer_dropcount(f->w, d->pending_drops);
-		d->pending_drops = 0;
-	}
-	if (d->pending_note[0]) {
-		(void)fcr_writer_comment(f->w, d->pending_note);
-		d->pending_note[0] = '\0';
 	}
 	return 0;
 }

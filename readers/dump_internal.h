@@ -153,8 +153,8 @@ struct dump {
 	uint64_t counter; /* file sequence number for -C and name collisions */
 	bool ckpt_warned;
 
-	char pending_note[2048]; /* comments made while no file was open */
-	uint64_t pending_drops;	 /* records lost while no file was open (epb_dropcount) */
+	char pending_note[2048]; /* comments for the next frame written (dump_write()) */
+	uint64_t pending_drops;	 /* records lost before the next frame written (epb_dropcount) */
 
 	uint8_t frame[RINGSHM_MAX_CAPLEN] __attribute__((aligned(64)));
 };

@@ -78,12 +78,8 @@ void dump_check_overrun(struct dump *d)
 		" lost in total)",
 		n, d->lost + d->lost_resume);
 	dump_add_note(d, msg);
-	/* machine-readable too: epb_dropcount of the next frame (pcapng) */
-	if (d->out.open) {
-		fcr_writer_dropcount(d->out.w, n);
-	} else {
-		d->pending_drops += n;
-	}
+	/* machine-readable too: epb_dropcount of the next frame written (pcapng; dump_write()) */
+	d->pending_drops += n;
 }
 
 /*

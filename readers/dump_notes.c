@@ -62,15 +62,15 @@ static void dump_clock_comment(const uint8_t *pl, uint32_t len, uint64_t ts, cha
 	}
 }
 
-/* A comment for the next frame written (pcapng), kept across a file not yet open. */
+/*
+ * A comment for the next frame written (pcapng).  Kept here, not in the writer, until that
+ * frame is written (dump_write()): a file closed before it (-G on time in a quiet feed, -C)
+ * would drop it with the writer, and the marker it tells of would be in no archive.
+ */
 void dump_add_note(struct dump *d, const char *msg)
 {
 	size_t n = strlen(d->pending_note);
 
-	if (d->out.open) {
-		(void)fcr_writer_comment(d->out.w, msg);
-		return;
-	}
 	snprintf(d->pending_note + n, sizeof(d->pending_note) - n, "%s%s", n ? "\n" : "", msg);
 }
 

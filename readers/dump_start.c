@@ -84,9 +84,18 @@ int dump_seek_seq(struct dump *d, uint64_t next, uint64_t hint_ts, const char *w
 		  struct ringshm_record *rec)
 {
 	struct ringshm_reader_stats rs;
-	int rc = seek_before(d, next, hint_ts);
+	int rc;
 
+	/*
+	 * The scan below looks for `next`; it does not read for the job.  Records the producer
+	 * overwrote under it were below `next` (on disk already) or are part of the gap counted
+	 * below, once: the reader's own totals (feedcap-stat's lost_records for this job) go
+	 * back to what they were, plus the record found.
+	 */
+	ringshm_reader_stats(d->rd, &rs);
+	rc = seek_before(d, next, hint_ts);
 	if (rc < 0) {
+		ringshm_reader_restore_stats(d->rd, &rs);
 		return rc;
 	}
 	for (;;) {
@@ -94,6 +103,7 @@ int dump_seek_seq(struct dump *d, uint64_t next, uint64_t hint_ts, const char *w
 
 		rc = ringshm_reader_next(d->rd, rec);
 		if (rc <= 0) {
+			ringshm_reader_restore_stats(d->rd, &rs);
 			return rc;
 		}
 		if (rec->seq < next) {
@@ -102,16 +112,13 @@ int dump_seek_seq(struct dump *d, uint64_t next, uint64_t hint_ts, const char *w
 		}
 		memcpy(d->frame, rec->data, rec->cap_len);
 		ok = ringshm_reader_done(d->rd);
-		/*
-		 * Records the producer overwrote under the scan were below `next` (on disk
-		 * already) or are part of the gap counted below: either way not an overrun of
-		 * this reader's, so the overrun count starts here.
-		 */
-		ringshm_reader_stats(d->rd, &rs);
-		d->lost_seen = rs.lost_records;
 		if (!ok) {
 			continue;
 		}
+		rs.delivered++;
+		ringshm_reader_restore_stats(d->rd, &rs);
+		/* Not an overrun of this reader's either: the overrun count starts here. */
+		d->lost_seen = rs.lost_records;
 		rec->data = d->frame;
 		/*
 		 * Lost: the records this reader never saw.  Every retry after a write error

@@ -212,7 +212,9 @@ int fcr_parse_from(const char *s, struct fcr_from *from, struct fcr_error *err);
  * fcr_attach - open a ring read-only by name or path (ringshm_reader_open()) and seek to from.
  * FCR_FROM_AGO is anchored on the newest record's timestamp, not the wall clock: "the last 30
  * seconds the ring holds", which is what a user wants after the fact and what a stopped
- * capture still has.  from may be NULL (newest).
+ * capture still has.  from may be NULL (newest).  The scan that finds the newest timestamp
+ * is not counted in the reader's totals (ringshm_reader_stats()): they start at zero, however
+ * often a producer lapped that scan.
  * @return the reader (close it with ringshm_reader_close()), or NULL with errno and err set as
  *         ringshm_reader_open() does.
  */

@@ -437,6 +437,16 @@ void ringshm_reader_note_blocked(struct ringshm_reader *rd, bool blocked);
 void ringshm_reader_note_lost(struct ringshm_reader *rd, uint64_t records);
 
 /*
+ * ringshm_reader_restore_stats - put back totals taken with ringshm_reader_stats() before a
+ * scan that looked for a start position (the newest timestamp, a sequence number to resume
+ * after) rather than read: what that scan delivered, and what the producer overwrote under it,
+ * were never this reader's to read, so they are not counted (a gap the caller means to count
+ * it counts itself, with ringshm_reader_note_lost(), once).  The registry (feedcap-stat) shows
+ * the restored totals at once.  Works unregistered too.
+ */
+void ringshm_reader_restore_stats(struct ringshm_reader *rd, const struct ringshm_reader_stats *st);
+
+/*
  * ringshm_registry_list - the live readers registered on a ring (dead ones are left out),
  * each with a consistent copy of its writer status.
  * @return the number written to out (at most max; 0 when the ring has no registry yet), or

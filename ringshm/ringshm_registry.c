@@ -333,6 +333,17 @@ void ringshm_reader_note_lost(struct ringshm_reader *rd, uint64_t records)
 	}
 }
 
+void ringshm_reader_restore_stats(struct ringshm_reader *rd, const struct ringshm_reader_stats *st)
+{
+	if (!rd || !st) {
+		return;
+	}
+	rd->st = *st;
+	if (rd->slot) {
+		rs_registry_update(rd, true);
+	}
+}
+
 void rs_registry_update(struct ringshm_reader *rd, bool force)
 {
 	struct ringshm_reg_slot *s = rd->slot;

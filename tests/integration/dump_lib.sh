@@ -41,6 +41,21 @@ fail() {
 	exit 1
 }
 
+# paused_ring ARGS...: a new $RING from fcr-ringfill fill ARGS, paused until $T/go exists
+# (ARGS carry --pause-at), its output in $T/produced; RINGFILL_PID is the producer's PID.
+# Returns once the ring file is there.
+paused_ring() {
+	rm -f "$RING" "$RING.readers" "$T/go"
+	"$FCR_RINGFILL" fill -r "$RING" --go-file "$T/go" "$@" >"$T/produced" &
+	RINGFILL_PID=$!
+	CLEANUP_PIDS+=($RINGFILL_PID)
+	for _ in $(seq 200); do
+		[[ -e "$RING" ]] && break
+		sleep 0.05
+	done
+	[[ -e $RING ]] || fail "fcr-ringfill fill $*: the producer never made the ring"
+}
+
 # Whether a file starts with the zstd frame magic.
 is_zstd() {
 	[[ $(head -c4 "$1" | od -An -tx1 | tr -d ' ') == 28b52ffd ]]

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -543,14 +544,20 @@ Test(readers_writer, write_error_leaves_a_valid_file, .init = mk_tmpdir, .fini =
 
 /* ------------------------------------------------------------------ attach */
 
+/* A ring in a plain file with 64 KiB chunks, not locked: rings the tests make themselves. */
+static struct ringshm_params file_ring(uint64_t capacity)
+{
+	return (struct ringshm_params){ .capacity = capacity,
+					.chunk_size = 64u << 10,
+					.backing = RINGSHM_BACKING_FILE,
+					.no_lock = true,
+					.group = fctest_ring_group() };
+}
+
 Test(readers_attach, from_ago_is_anchored_on_the_newest_record, .init = mk_tmpdir,
      .fini = rm_tmpdir)
 {
-	struct ringshm_params params = { .capacity = 4u << 20,
-					 .chunk_size = 64u << 10,
-					 .backing = RINGSHM_BACKING_FILE,
-					 .no_lock = true,
-					 .group = fctest_ring_group() };
+	struct ringshm_params params = file_ring(4u << 20);
 	struct ringshm_error rerr = { 0 };
 	struct fcr_error err = { 0 };
 	const uint64_t base = 1795000000000000000ull, step = 10000000; /* 10 ms */
@@ -596,6 +603,86 @@ Test(readers_attach, from_ago_is_anchored_on_the_newest_record, .init = mk_tmpdi
 	cr_assert_eq(first, base + 1699 * step);
 	cr_assert_eq(n, 301);
 	ringshm_reader_close(rd);
+	ringshm_close(r);
+}
+
+/*
+ * --from -DURATION scans the newest chunk for the newest frame time before it seeks: that scan
+ * is not reading, so a producer lapping it there loses nothing of the reader's.  Right after
+ * fcr_attach() the reader has read nothing, so its own counters (the ring's reader-side truth)
+ * must all be zero, however often the producer lapped the scan.  A forked producer writes a
+ * 256 KiB ring as fast as it can, lapping it every few microseconds; each attach has many
+ * chances to be lapped.
+ */
+Test(readers_attach, scan_before_from_ago_counts_no_losses, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	struct ringshm_params params = file_ring(256u << 10);
+	struct ringshm_error rerr = { 0 };
+	struct fcr_error err = { 0 };
+	const uint64_t base = 1795000000000000000ull;
+	struct ringshm_reader_stats st;
+	struct fcr_from from;
+	struct ringshm *r;
+	char ring[400];
+	uint8_t f[200];
+	size_t len = udp_frame(f, 30001, 1, 100);
+	pid_t prod;
+	int i, status;
+
+	snprintf(ring, sizeof(ring), "%s/ring", tmpdir);
+	r = ringshm_create(ring, &params, &rerr);
+	cr_assert_not_null(r, "%s", rerr.msg);
+	/* A full ring before the first attach: every scan has a chunk of frames to walk. */
+	for (i = 0; i < 4096; i++) {
+		memcpy(ringshm_alloc(r, (uint32_t)len, (uint32_t)len, base + (uint64_t)i * 1000, 0,
+				     0),
+		       f, len);
+		if (i % 32 == 31) {
+			ringshm_commit(r);
+		}
+	}
+	ringshm_commit(r);
+	prod = fork();
+	cr_assert_neq(prod, -1);
+	if (prod == 0) {
+		/* Bounded: the parent kills it long before, by its pid. */
+		for (uint64_t n = 4096; n < 4096 + (400ull << 20) / len; n++) {
+			memcpy(ringshm_alloc(r, (uint32_t)len, (uint32_t)len, base + n * 1000, 0,
+					     0),
+			       f, len);
+			if (n % 32 == 31) {
+				ringshm_commit(r);
+			}
+		}
+		ringshm_commit(r);
+		_exit(0);
+	}
+	cr_assert_eq(fcr_parse_from("-1ms", &from, &err), 0);
+	for (i = 0; i < 3000; i++) {
+		struct ringshm_reader *rd = fcr_attach(ring, &from, &err);
+
+		if (!rd) {
+			kill(prod, SIGKILL);
+			waitpid(prod, &status, 0);
+			cr_assert_fail("attach %d: %s", i, err.msg);
+		}
+		ringshm_reader_stats(rd, &st);
+		ringshm_reader_close(rd);
+		if (st.lost_records || st.lost_bytes || st.overruns || st.delivered) {
+			break;
+		}
+	}
+	kill(prod, SIGKILL);
+	waitpid(prod, &status, 0);
+	cr_expect_eq(st.lost_records, 0,
+		     "attach %d: %llu records counted lost before the reader read any", i,
+		     (unsigned long long)st.lost_records);
+	cr_expect_eq(st.lost_bytes, 0, "attach %d: %llu bytes counted lost", i,
+		     (unsigned long long)st.lost_bytes);
+	cr_expect_eq(st.overruns, 0, "attach %d: %llu overruns counted", i,
+		     (unsigned long long)st.overruns);
+	cr_expect_eq(st.delivered, 0, "attach %d: %llu records counted delivered", i,
+		     (unsigned long long)st.delivered);
 	ringshm_close(r);
 }
 

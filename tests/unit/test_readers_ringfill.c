@@ -15,9 +15,11 @@
  *       Creates the ring file RING (a path, tmpfs backing, no mlock) and writes the frames of
  *       IN.pcap (read with libpcap) into it in bursts of 32 with ringshm's producer API.
  *       --ts-base/--ts-step replace the timestamps; --loops repeats the input with timestamps
- *       moved on; --pause-at N stops after N frames until GO-FILE exists; --hold keeps the
- *       producer alive (heartbeat) for that long at the end.  Prints "frames F records R" (R is
- *       every sequence number used, markers included) on stdout when done.
+ *       moved on; --pause-at N stops after N frames, and after the markers due before the
+ *       next one (LOSS before frame n/3 + 1, CLOCK before frame n/2 + 1 of the input's n), until
+ *       GO-FILE exists; --hold keeps the producer alive (heartbeat) for that long at the end.
+ *       Prints "frames F records R" (R is every sequence number used, markers included) on
+ *       stdout when done.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -441,13 +443,6 @@ static int cmd_fill(int argc, char **argv)
 			uint64_t ts = step ? base + produced * step : fr[i].ts + l * span;
 			void *dst;
 
-			if (produced == pause_at && go) {
-				ringshm_commit(r);
-				while (access(go, F_OK) != 0) {
-					ringshm_heartbeat(r);
-					sleep_ms(10);
-				}
-			}
 			if (clock_marker && produced == nf / 2) {
 				/* The clock went from free-running to locked. */
 				blk.ptp.state = TIMESYNC_LOCKED;
@@ -463,6 +458,14 @@ static int cmd_fill(int argc, char **argv)
 				struct ringshm_loss_payload lp = { .nic_imissed = 7 };
 
 				(void)ringshm_marker(r, RINGSHM_REC_LOSS, &lp, sizeof(lp), ts);
+			}
+			/* After the markers due here: a pause can leave a marker as the newest record. */
+			if (produced == pause_at && go) {
+				ringshm_commit(r);
+				while (access(go, F_OK) != 0) {
+					ringshm_heartbeat(r);
+					sleep_ms(10);
+				}
 			}
 			dst = ringshm_alloc(r, fr[i].len, fr[i].wire, ts,
 					    (uint8_t)(produced % ports), RINGSHM_F_TS_SRC_TSC);
