@@ -180,7 +180,6 @@ struct cap_ctx {
 	_Atomic uint64_t igmp_queries;	  /* queries handed over */
 	_Atomic uint64_t igmp_q_full;	  /* queries lost: the hand-over ring was full */
 	_Atomic uint64_t markers_written; /* LOSS records */
-	_Atomic uint64_t ts_fallback;	  /* frames of a PMD-ts port without the flag */
 };
 
 /* poller.c: the lcore function (rte_eal_remote_launch). */

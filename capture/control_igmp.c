@@ -35,7 +35,7 @@ static struct {
 	uint64_t last_query[CAP_MAX_PORTS];
 	uint64_t next_unsol;
 	int unsol_left;
-	uint64_t reports, leaves, queries, tx_failed;
+	uint64_t reports, leaves, queries;
 	unsigned seed;
 	uint64_t rejoin_at[CAP_MAX_PORTS]; /* CLOCK_MONOTONIC ns of the second re-join, 0 none */
 } cs;
@@ -75,7 +75,6 @@ static int igmp_tx(struct cap_ctx *cx, struct cap_port *p, enum capture_igmp_kin
 
 	m = rte_pktmbuf_alloc(cx->tx_pool);
 	if (!m) {
-		cs.tx_failed++;
 		return -ENOMEM;
 	}
 	d = (uint8_t *)rte_pktmbuf_append(m, CAPTURE_IGMP_MAX_FRAME > rte_pktmbuf_tailroom(m)
@@ -86,13 +85,11 @@ static int igmp_tx(struct cap_ctx *cx, struct cap_port *p, enum capture_igmp_kin
 		: 0;
 	if (len == 0) {
 		rte_pktmbuf_free(m);
-		cs.tx_failed++;
 		return -EINVAL;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
 	if (rte_eth_tx_burst(p->port_id, 0, &m, 1) != 1) {
 		rte_pktmbuf_free(m);
-		cs.tx_failed++;
 		return -EAGAIN;
 	}
 	if (kind == CAPTURE_IGMP_LEAVE) {

@@ -54,8 +54,7 @@ static struct {
 	struct cap_xstat xs[CAP_MAX_PORTS][CAP_MAX_XSTATS];
 	int nxs[CAP_MAX_PORTS];
 	bool mtu_hinted[CAP_MAX_PORTS];
-	struct ringshm_counters base; /* counters of earlier epochs, at start */
-	uint64_t started_ns;
+	struct ringshm_counters base;		  /* counters of earlier epochs, at start */
 	struct ringshm_loss_payload pending_loss; /* NIC losses not yet in a LOSS record */
 	/* NIC time checks, per port: what was last logged */
 	uint64_t ts_fallback[CAP_MAX_PORTS]; /* frames refused, as of the last check */
@@ -524,7 +523,6 @@ void cap_stats_init(struct cap_ctx *cx)
 	int i;
 
 	cs.cx = cx;
-	cs.started_ns = cap_real_ns();
 	memcpy(&cs.base, &ctl->counters, sizeof(cs.base));
 
 	/* The ring's port table: what readers show next to every record's port index. */

@@ -509,7 +509,6 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < cx->nports; i++) {
 		struct cap_port *p = &cx->ports[i];
-		int lsock = (int)rte_lcore_to_socket_id((unsigned)o->poller_lcore);
 
 		cap_log(LOG_NOTICE,
 			"port %u %s (%s): %u RX queue(s) of %u descriptors, MTU %u%s, flow control %s, timestamps %s%s%s",
@@ -519,10 +518,10 @@ int main(int argc, char **argv)
 					    : capture_flow_control_name(p->flow_control),
 			cap_ts_mode_name(p->ts_mode), p->ts_offload ? " (offload on)" : "",
 			p->has_tx ? "" : ", no TX queue (no IGMP)");
-		if (p->socket >= 0 && p->socket != lsock) {
+		if (p->socket >= 0 && p->socket != cx->poller_socket) {
 			cap_log(LOG_WARNING,
 				"port %s is on NUMA node %d but the poller CPU %d is on node %d: every frame crosses the interconnect; pick a poller CPU on node %d",
-				p->name, p->socket, o->poller_lcore, lsock, p->socket);
+				p->name, p->socket, o->poller_lcore, cx->poller_socket, p->socket);
 			if (o->strict) {
 				cap_log(LOG_ERR,
 					"--strict: refusing a poller on another NUMA node");

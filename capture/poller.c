@@ -116,18 +116,15 @@ static inline bool ts_agrees(uint64_t t, uint64_t tsc)
 static inline uint8_t nic_domain(const struct timesync_model *nm, uint64_t v, int64_t tai,
 				 uint64_t tsc, uint8_t last)
 {
-	const bool rt_ok = ts_agrees(v - (uint64_t)tai, tsc);
+	const bool ctr_ok = ts_agrees(timesync_model_convert(nm, v), tsc);
 
-	if (last == RINGSHM_TS_DOMAIN_COUNTER && ts_agrees(timesync_model_convert(nm, v), tsc)) {
+	if (last == RINGSHM_TS_DOMAIN_COUNTER && ctr_ok) {
 		return RINGSHM_TS_DOMAIN_COUNTER;
 	}
-	if (rt_ok) {
+	if (ts_agrees(v - (uint64_t)tai, tsc)) {
 		return RINGSHM_TS_DOMAIN_REALTIME;
 	}
-	if (ts_agrees(timesync_model_convert(nm, v), tsc)) {
-		return RINGSHM_TS_DOMAIN_COUNTER;
-	}
-	return RINGSHM_TS_DOMAIN_UNUSABLE;
+	return ctr_ok ? RINGSHM_TS_DOMAIN_COUNTER : RINGSHM_TS_DOMAIN_UNUSABLE;
 }
 
 /* What the frames of one burst from a NIC-timestamping queue share (docs/timing.md). */
@@ -169,18 +166,16 @@ static inline void burst_domain(struct cap_ctx *cx, struct cap_pollq *pq, const 
 
 /*
  * A frame's own time, on a queue whose times come from the PMD or the NIC: replaces the burst's
- * TSC time and flags in *ts and *flags.  A frame without one keeps the TSC time (counted in
- * ts_fallback); returns false when the NIC time is refused (the frame keeps the TSC time,
- * flagged as a fallback).
+ * TSC time and flags in *ts and *flags.  A frame without one keeps the TSC time; returns false
+ * when the NIC time is refused (the frame keeps the TSC time, flagged as a fallback).
  */
-static inline bool nic_stamp(struct cap_ctx *cx, const struct cap_pollq *pq,
+static inline bool nic_stamp(const struct cap_ctx *cx, const struct cap_pollq *pq,
 			     const struct nic_stamps *ns, const struct rte_mbuf *m, uint64_t *ts,
 			     uint16_t *flags)
 {
 	uint64_t v;
 
 	if (unlikely(!mbuf_nic_time(cx, m, &v))) {
-		atomic_fetch_add_explicit(&cx->ts_fallback, 1, memory_order_relaxed);
 		return true;
 	}
 	if (pq->ts_mode == CAP_TS_PMD_US) {

@@ -97,13 +97,14 @@ static int plan_one(struct cap_ctx *cx, struct cap_port *p, uint16_t pid, char *
 	struct rte_eth_dev_info info;
 	int rc;
 
-	rc = rte_eth_dev_info_get(pid, &info);
-	if (rc < 0) {
-		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, strerror(-rc));
-		return rc;
-	}
 	p->port_id = pid;
 	rte_eth_dev_get_name_by_port(pid, p->name);
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %s: cannot get device info: %s", p->name,
+			 strerror(-rc));
+		return rc;
+	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
 	p->socket = rte_eth_dev_socket_id(pid);
 	p->nb_rxq = RTE_MIN(o->rxq, info.max_rx_queues);
@@ -183,7 +184,8 @@ static int setup_one(struct cap_ctx *cx, struct cap_port *p, char *err, size_t e
 	memset(&conf, 0, sizeof(conf));
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc < 0) {
-		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, strerror(-rc));
+		snprintf(err, errlen, "port %s (%s): cannot get device info: %s", p->name,
+			 p->driver, strerror(-rc));
 		return rc;
 	}
 	if (p->nb_rxq < o->rxq) {

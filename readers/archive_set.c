@@ -27,7 +27,7 @@ struct src_state {
 	struct fcr_pkt cur;    /* head record while in the heap */
 	uint64_t records;      /* returned, kept after close */
 	char *damage;	       /* the damage message, kept after close; NULL if none */
-	bool opened, done;
+	bool opened;
 	bool entered; /* at an index seek point: fall back to the start on damage */
 };
 
@@ -210,11 +210,9 @@ static bool src_advance(struct fcr_archive_set *s, unsigned int i)
 		if (src_open(s, i, false) == 0) {
 			return src_advance(s, i);
 		}
-		x->done = true;
 		return false;
 	}
 	src_close(s, x);
-	x->done = true;
 	return false;
 }
 

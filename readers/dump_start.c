@@ -191,7 +191,7 @@ int dump_start(struct dump *d, struct ringshm_record *rec, bool *have_rec)
 	const struct ringshm_ctl *ctl = ringshm_reader_ctl(d->rd);
 	uint64_t last_seq = 0, last_ts = 0;
 	bool have = false;
-	int rc;
+	int rc = 0;
 
 	*have_rec = false;
 	d->ring_id = __atomic_load_n(&ctl->create_ns, __ATOMIC_RELAXED);
@@ -209,7 +209,6 @@ int dump_start(struct dump *d, struct ringshm_record *rec, bool *have_rec)
 		}
 		return 0;
 	}
-	have = false;
 	if (!d->dir_dated || access(d->dir, F_OK) == 0) {
 		rc = dump_recover(d, &have, &last_seq, &last_ts);
 		if (rc) {

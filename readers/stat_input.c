@@ -133,7 +133,6 @@ static void stat_link_event(struct stat_ctx *s, const uint8_t *payload,
 	if (lp.event != RINGSHM_LOSS_LINK_DOWN && lp.event != RINGSHM_LOSS_LINK_UP) {
 		return;
 	}
-	s->tot.link_events++;
 	if (lp.port < RINGSHM_MAX_PORTS) {
 		memcpy(name, ctl->ports[lp.port].name, sizeof(name));
 		name[sizeof(name) - 1] = '\0';

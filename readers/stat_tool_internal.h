@@ -165,7 +165,6 @@ struct stat_totals {
 	uint64_t i_first_ts, i_last_ts, i_count; /* capture times of this interval's frames */
 	uint64_t backlog_frames, i_backlog;	 /* ring records already there when stat attached */
 	uint64_t loss_markers, epochs, clock_markers;
-	uint64_t link_events; /* LOSS records that are link down/up events */
 };
 
 struct stat_ctx {

@@ -635,15 +635,14 @@ static void flap_alarm(void *arg)
 	bool down = !__atomic_load_n(&d->link_down, __ATOMIC_RELAXED);
 	uint64_t next_ms = 0;
 
-	d->alarm_set = false;
 	link_set(d, down);
 	if (down) {
 		next_ms = d->a.flap_ms;
 	} else if (++d->flaps_done < d->a.flap_n) {
 		next_ms = d->a.flap_every_ms - d->a.flap_ms;
 	}
-	if (next_ms && rte_eal_alarm_set(next_ms * 1000, flap_alarm, d) == 0) {
-		d->alarm_set = true;
+	if (next_ms) {
+		rte_eal_alarm_set(next_ms * 1000, flap_alarm, d);
 	}
 }
 
@@ -690,9 +689,8 @@ static int fcsim_start(struct rte_eth_dev *dev)
 	}
 	d->started = true;
 	rte_spinlock_unlock(&d->lock);
-	if (first && d->a.flap_ms &&
-	    rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000, flap_alarm, d) == 0) {
-		d->alarm_set = true;
+	if (first && d->a.flap_ms) {
+		rte_eal_alarm_set(RTE_MAX(d->a.flap_at_ms, 1) * 1000, flap_alarm, d);
 	}
 	if (first && d->a.jump_ns && d->a.jump_on[0]) {
 		jump_alarm(d);
@@ -780,7 +778,6 @@ static int fcsim_close(struct rte_eth_dev *dev)
 		return 0;
 	}
 	rte_eal_alarm_cancel(flap_alarm, d);
-	d->alarm_set = false;
 	rte_eal_alarm_cancel(jump_alarm, d);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		rxq_release(dev, i);

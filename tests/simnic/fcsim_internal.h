@@ -178,7 +178,6 @@ struct fcsim_dev {
 	/* link (lock-free flag: rx_burst reads it, the alarm thread writes it) */
 	bool link_down;
 	uint64_t flaps_done;
-	bool alarm_set;
 	/* the PHC in ns: real-time at clock_t0, for ts_ns and clock_host */
 	uint64_t real_t0;
 	/* jump=: the clock reads stepped from this CLOCK_MONOTONIC_RAW ns on (UINT64_MAX: not

@@ -449,6 +449,14 @@ static void write_file(const char *root, const char *path, const char *text)
 	fclose(fp);
 }
 
+static void rm_root(const char *root)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	cr_expect_eq(system(cmd), 0);
+}
+
 static const struct capture_check *find(const struct capture_check *c, int n, const char *name)
 {
 	int i;
@@ -501,12 +509,7 @@ Test(capture_host, isolated_and_not)
 	write_file(root, "/sys/devices/system/cpu/isolated", "5\n");
 	n = capture_host_check(root, 3, 1 << 20, c, CAPTURE_MAX_CHECKS);
 	cr_expect_eq(find(c, n, "isolcpus")->status, CAPTURE_CHECK_WARN);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		cr_expect_eq(system(cmd), 0);
-	}
+	rm_root(root);
 }
 
 /* A fake two-node host: CPUs 0-1 on node 0, 2-3 on node 1, the NIC on node 1. */
@@ -519,14 +522,6 @@ static void numa_host(const char *root)
 	write_file(root, "/sys/devices/system/cpu/cpu3/node1/x", "");
 	write_file(root, "/sys/bus/pci/devices/0000:3b:00.0/numa_node", "1\n");
 	write_file(root, "/sys/bus/pci/devices/0000:af:00.0/numa_node", "-1\n");
-}
-
-static void rm_root(const char *root)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	cr_expect_eq(system(cmd), 0);
 }
 
 /* NUMA: nodes of CPUs and ports, default CPUs on the port's node, a warning off it. */

@@ -120,11 +120,25 @@ static void need_root(const char *why)
 /* A hugetlbfs mount at /dev/hugepages this process may create files in, with n free 2 MiB
  * pages (scripts/hugepages reserves them).  A ring there takes its size plus a page for its
  * reader registry (FILE.readers). */
+/* The number in a one-number file, or dflt when it cannot be read. */
+static long read_long(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "re");
+	long v = dflt;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1) {
+			v = dflt;
+		}
+		fclose(f);
+	}
+	return v;
+}
+
 static void need_hugepages(long n)
 {
 	long fr = -1, rsv = 0;
 	struct statfs sf;
-	FILE *f;
 
 	if (statfs("/dev/hugepages", &sf) != 0 || sf.f_type != HUGETLBFS_MAGIC) {
 		cr_skip_test("needs hugetlbfs mounted at /dev/hugepages");
@@ -132,20 +146,8 @@ static void need_hugepages(long n)
 	if (access("/dev/hugepages", W_OK) != 0) {
 		cr_skip_test("needs to create files in /dev/hugepages: %s", strerror(errno));
 	}
-	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "re");
-	if (f) {
-		if (fscanf(f, "%ld", &fr) != 1) {
-			fr = -1;
-		}
-		fclose(f);
-	}
-	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages", "re");
-	if (f) {
-		if (fscanf(f, "%ld", &rsv) != 1) {
-			rsv = 0;
-		}
-		fclose(f);
-	}
+	fr = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", fr);
+	rsv = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages", rsv);
 	if (fr - rsv < n) {
 		cr_skip_test("needs %ld free 2 MiB hugepages, %ld free (scripts/hugepages reserve)",
 			     n, fr < 0 ? 0 : fr - rsv);
